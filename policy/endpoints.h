@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef NETSEG_ENDPOINTS_H
+#define NETSEG_ENDPOINTS_H
+
+/*
+ * Managed containers, whatever told us about them (endpoint file, Docker, later a cluster
+ * datastore). The compiler and the reconciler see only this.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "diag.h"
+#include "node.h"
+#include "policy.h"
+
+#define ENDPOINT_IFNAME_MAX 15 /* IFNAMSIZ - 1 */
+
+struct endpoint_addr {
+	int family; /* AF_INET or AF_INET6 */
+	uint8_t addr[16];
+};
+
+struct endpoint {
+	char *name;
+	char *id;        /* may be NULL (endpoint files) */
+	char *interface; /* host-side interface name */
+	char *bridge;    /* may be NULL: looked up in the kernel by the CLI/agent */
+	char *image;     /* may be NULL */
+	struct endpoint_addr *addrs;
+	size_t naddrs;
+	struct policy_label *labels;
+	size_t nlabels;
+	char **networks;
+	size_t nnetworks;
+	struct loc loc;
+};
+
+struct endpoint_set {
+	struct endpoint *items;
+	size_t n, cap;
+	/* File names the endpoints' locs borrow, owned here so the set outlives its diag_list. */
+	char **files;
+	size_t nfiles;
+};
+
+struct endpoint_set *endpoint_set_new(void);
+void endpoint_set_free(struct endpoint_set *s);
+
+/* Validates an endpoint document ("endpoints: [...]") and appends its endpoints. */
+int endpoint_set_from_node(struct endpoint_set *s, const struct node *root,
+			   struct diag_list *diags);
+/* parse_file() then endpoint_set_from_node(). */
+int endpoint_set_load(struct endpoint_set *s, const char *path, struct diag_list *diags);
+
+/* Whether endpoint E satisfies match M (labels exact, name/image fnmatch, network). */
+bool endpoint_matches(const struct endpoint *e, const struct policy_match *m);
+
+#endif

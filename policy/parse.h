@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef NETSEG_PARSE_H
+#define NETSEG_PARSE_H
+
+/*
+ * Text to node tree. Buffers in, so tests and fuzzers need no files; the path loaders only add
+ * reading (with the size limit) and the directory walk.
+ */
+
+#include <stddef.h>
+
+#include "diag.h"
+#include "node.h"
+
+enum parse_format { PARSE_YAML, PARSE_JSON };
+
+/* Format from a file name's extension: 0 and *ret on .yaml/.yml/.json, -EINVAL otherwise. */
+int parse_format_from_name(const char *name, enum parse_format *ret);
+
+/*
+ * Parses BUF (LEN bytes, need not be NUL-terminated) as FMT. FILENAME is used for locations.
+ * Returns 0 and *ret_root, or -EINVAL with located errors appended to DIAGS (-ENOMEM on OOM).
+ * Enforces NODE_MAX_FILE_BYTES and NODE_MAX_DEPTH. Duplicate mapping keys are errors.
+ */
+int parse_buffer(const char *buf, size_t len, const char *filename, enum parse_format fmt,
+		 struct diag_list *diags, struct node **ret_root);
+
+int parse_yaml(const char *buf, size_t len, const char *file, struct diag_list *diags,
+	       struct node **ret_root);
+int parse_json(const char *buf, size_t len, const char *file, struct diag_list *diags,
+	       struct node **ret_root);
+
+/* Reads and parses one file (limit checked before reading it all). */
+int parse_file(const char *path, struct diag_list *diags, struct node **ret_root);
+
+/*
+ * A policy path: a file, or a directory whose *.yaml|*.yml|*.json entries are parsed in name
+ * (strcmp) order. Returns the roots in *ret_roots (count in *ret_n); every file is parsed even
+ * after an error so that all errors are reported at once.
+ */
+int parse_path(const char *path, struct diag_list *diags, struct node ***ret_roots, size_t *ret_n);
+
+#endif

@@ -1,0 +1,101 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The netseg command line as a user meets it: exit codes, located errors, byte-identical
+# compile output that nft accepts, apply/flush. Kernel steps run in a private network
+# namespace (unshare -n), so the machine's own ruleset is never read or touched.
+#
+#   examples/*/ ──check──► exit 0        tests/cli/bad/*.yaml ──check──► exit 1 + exact line
+#               ──compile×2──► identical ──nft -c -f──► accepted (in a netns)
+#               ──apply / apply bad / flush──► in a netns: previous state kept, then empty
+set -eu
+cd "$(dirname "$0")/../.."
+. tests/lib.sh
+bin=${NETSEG_BIN:-build/netseg}
+tmp=$(mktemp -d /tmp/netseg-cli.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+
+policy_of() { # example dir -> its policy path
+	local d=$1
+	for p in "$d/policy.d" "$d/policy.yaml" "$d/policy.json"; do
+		[ -e "$p" ] && { echo "$p"; return; }
+	done
+}
+
+expect_exit() { # description expected-code command...
+	local what=$1 want=$2 rc=0
+	shift 2
+	"$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
+	if [ "$rc" -eq "$want" ]; then pass; else
+		fail "$what: exit $rc, want $want; stderr: $(head -c 400 "$tmp/err")"
+	fi
+}
+
+# --- usage errors: exit 2, one line naming the problem
+expect_exit "no command" 2 "$bin"
+expect_exit "unknown command" 2 "$bin" frobnicate
+expect_exit "unknown option" 2 "$bin" check --frobnicate
+expect_exit "missing option value" 2 "$bin" check -p
+expect_exit "stray argument" 2 "$bin" check -p x.yaml extra
+expect_exit "option of another command" 2 "$bin" flush -p x.yaml
+expect_exit "help" 0 "$bin" --help
+check "unknown command names it" grep -q "unknown command 'frobnicate'" <("$bin" frobnicate 2>&1)
+
+# --- missing and unreadable policy: exit 1, located
+expect_exit "missing policy file" 1 "$bin" check -p "$tmp/nope.yaml"
+check "missing file is located" grep -qE "^$tmp/nope.yaml: error: " "$tmp/err"
+echo 'version: 1' >"$tmp/p.txt"
+expect_exit "unknown extension" 1 "$bin" check -p "$tmp/p.txt"
+
+# --- every example validates, compiles byte-identically, and nft accepts it
+for d in examples/*/; do
+	p=$(policy_of "$d")
+	[ -n "$p" ] || continue
+	e=()
+	[ -f "$d/endpoints.yaml" ] && e=(-e "$d/endpoints.yaml")
+	expect_exit "check $p" 0 "$bin" check -p "$p" "${e[@]}"
+	"$bin" compile -p "$p" "${e[@]}" >"$tmp/a.nft" 2>"$tmp/err" || fail "compile $p: $(cat "$tmp/err")"
+	"$bin" compile -p "$p" "${e[@]}" >"$tmp/b.nft" 2>/dev/null || true
+	check "compile $p is byte-identical" cmp -s "$tmp/a.nft" "$tmp/b.nft"
+	if [ "$(id -u)" -eq 0 ]; then
+		check "nft -c accepts $p" unshare -n nft -c -f "$tmp/a.nft"
+	fi
+done
+
+# --- bad inputs: exit 1 and the exact first diagnostic line (tests/cli/bad/NAME.expected)
+for f in tests/cli/bad/*.yaml tests/cli/bad/*.json; do
+	[ -e "$f" ] || continue
+	expect_exit "check $f" 1 "$bin" check -p "$f"
+	want=$(head -n1 "${f%.*}.expected")
+	got=$(head -n1 "$tmp/err")
+	if [ "$got" = "$want" ]; then pass; else fail "$f: got '$got', want '$want'"; fi
+done
+
+# --- apply, failed apply, flush: inside a private network namespace
+if [ "$(id -u)" -ne 0 ]; then
+	echo "cli: apply/flush steps skipped: not root"
+else
+	ex=examples/icc-off
+	cat >"$tmp/ns.sh" <<NS
+set -eu
+nft add table ip filter
+nft add chain ip filter FORWARD '{ type filter hook forward priority 0; policy accept; }'
+nft list ruleset >"$tmp/before"
+"$bin" apply -p "$(policy_of $ex)" -e $ex/endpoints.yaml --bridge br-test >/dev/null
+nft list ruleset >"$tmp/applied"
+printf 'version: 1\nrules:\n  - name: x\n    from: nosuchgroup\n    to: world\n' >"$tmp/bad.yaml"
+if "$bin" apply -p "$tmp/bad.yaml" -e $ex/endpoints.yaml 2>"$tmp/bad.err"; then exit 11; fi
+nft list ruleset >"$tmp/after-bad"
+"$bin" flush >/dev/null
+nft list ruleset >"$tmp/flushed"
+"$bin" flush >/dev/null
+NS
+	if [ -d "$ex" ]; then
+		check "apply/flush sequence in a netns" unshare -n bash "$tmp/ns.sh"
+		check "apply installed three tables" test "$(grep -c '^table .* netseg' "$tmp/applied")" -eq 3
+		check "a bad policy changes nothing" cmp -s "$tmp/applied" "$tmp/after-bad"
+		check "a bad policy says where" grep -qE "^$tmp/bad.yaml:4:11: error: " "$tmp/bad.err"
+		check "flush restores the ruleset exactly" cmp -s "$tmp/before" "$tmp/flushed"
+	fi
+fi
+
+summary cli
