@@ -1,1 +1,318 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * One nf_tables transaction per call: the encoder fills a libnftnl batch, we send all of it with
+ * one sendmsg and read back what the kernel says. nfnetlink processes a batch synchronously in
+ * the sender's context, so by the time sendmsg returns every error (and the one acknowledgement
+ * we ask for, on the last message) is queued on our socket; like nft, we drain it without
+ * blocking. Errors carry the sequence number of the failing message; the encoder knows which
+ * object each number created.
+ */
+#include "nft_batch.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libmnl/libmnl.h>
+#include <libnftnl/batch.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netlink.h>
+
+#include "nft_encode.h"
+
+/* Socket receive buffer: room for many error messages before the kernel drops any. */
+#define BATCH_RCVBUF (4u * 1024u * 1024u)
+
+struct batch_reply {
+	int err;	  /* first error, negative errno; 0 if none */
+	uint32_t err_seq; /* its message */
+	char extack[256]; /* NLMSGERR_ATTR_MSG, "" if none */
+	uint32_t offset;  /* NLMSGERR_ATTR_OFFS, 0 if none */
+	bool acked;	  /* the last message was acknowledged */
+	bool overrun;	  /* ENOBUFS: the kernel dropped replies */
+};
+
+__attribute__((format(printf, 3, 4))) static int batch_fail(struct nft_batch_error *ret_err,
+							    int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ret_err) {
+		ret_err->err = err;
+		va_start(ap, fmt);
+		vsnprintf(ret_err->message, sizeof(ret_err->message), fmt, ap);
+		va_end(ap);
+	}
+	return err;
+}
+
+static void batch_sockbuf(int fd, int force, int plain, size_t want)
+{
+	int v = want > (size_t)INT32_MAX / 2 ? INT32_MAX / 2 : (int)want;
+
+	/* FORCE ignores net.core.[rw]mem_max but needs CAP_NET_ADMIN; fall back to the capped. */
+	if (setsockopt(fd, SOL_SOCKET, force, &v, sizeof(v)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, plain, &v, sizeof(v));
+}
+
+/* Reads the NLMSGERR_ATTR_* TLVs that follow an error when NETLINK_EXT_ACK is on. */
+static void batch_parse_extack(const struct nlmsghdr *nlh, struct batch_reply *rep)
+{
+	const struct nlmsgerr *err = mnl_nlmsg_get_payload(nlh);
+	size_t off = sizeof(*err);
+	const struct nlattr *attr; /* the name mnl_attr_for_each_payload() iterates with */
+
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
+		return;
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		off += err->msg.nlmsg_len - sizeof(struct nlmsghdr);
+	if (off > mnl_nlmsg_get_payload_len(nlh))
+		return;
+	mnl_attr_for_each_payload((const struct nlattr *)((const char *)err + off),
+				  mnl_nlmsg_get_payload_len(nlh) - off)
+	{
+		switch (mnl_attr_get_type(attr)) {
+		case NLMSGERR_ATTR_MSG:
+			if (mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0)
+				snprintf(rep->extack, sizeof(rep->extack), "%s",
+					 mnl_attr_get_str(attr));
+			break;
+		case NLMSGERR_ATTR_OFFS:
+			if (mnl_attr_validate(attr, MNL_TYPE_U32) == 0)
+				rep->offset = mnl_attr_get_u32(attr);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+static void batch_parse(const void *buf, size_t len, uint32_t portid, uint32_t last_seq,
+			struct batch_reply *rep)
+{
+	const struct nlmsghdr *nlh = buf;
+	int left = (int)len;
+
+	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+		const struct nlmsgerr *err;
+
+		if (nlh->nlmsg_pid != portid || nlh->nlmsg_type != NLMSG_ERROR)
+			continue;
+		if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*err))
+			continue;
+		err = mnl_nlmsg_get_payload(nlh);
+		if (err->error == 0) {
+			if (err->msg.nlmsg_seq == last_seq)
+				rep->acked = true;
+			continue;
+		}
+		if (err->error < 0 && rep->err == 0) {
+			/* The first error is the cause; later ones usually follow from it. */
+			rep->err = err->error;
+			rep->err_seq = err->msg.nlmsg_seq;
+			batch_parse_extack(nlh, rep);
+		}
+	}
+}
+
+static int batch_talk(struct nft_encode *e, struct batch_reply *rep)
+{
+	struct nftnl_batch *b = nft_encode_batch(e);
+	struct sockaddr_nl snl = {.nl_family = AF_NETLINK};
+	struct iovec *iov = NULL;
+	struct msghdr msg = {0};
+	struct mnl_socket *nl;
+	char *buf = NULL;
+	size_t total = 0;
+	uint32_t portid;
+	ssize_t n;
+	int one = 1, niov, fd, r;
+
+	nl = mnl_socket_open(NETLINK_NETFILTER);
+	if (!nl)
+		return -errno;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		r = -errno;
+		goto out;
+	}
+	portid = mnl_socket_get_portid(nl);
+	fd = mnl_socket_get_fd(nl);
+	/* Extended acks name the failing attribute; capped acks keep error replies small. */
+	(void)mnl_socket_setsockopt(nl, NETLINK_EXT_ACK, &one, sizeof(one));
+	(void)mnl_socket_setsockopt(nl, NETLINK_CAP_ACK, &one, sizeof(one));
+
+	niov = nftnl_batch_iovec_len(b);
+	iov = calloc((size_t)niov, sizeof(*iov));
+	buf = malloc(MNL_SOCKET_BUFFER_SIZE * 4);
+	if (!iov || !buf) {
+		r = -ENOMEM;
+		goto out;
+	}
+	nftnl_batch_iovec(b, iov, (uint32_t)niov);
+	for (int i = 0; i < niov; i++)
+		total += iov[i].iov_len;
+	/* netlink refuses a datagram larger than the send buffer: make it fit the batch. */
+	batch_sockbuf(fd, SO_SNDBUFFORCE, SO_SNDBUF, total + 4096);
+	batch_sockbuf(fd, SO_RCVBUFFORCE, SO_RCVBUF, BATCH_RCVBUF);
+
+	msg.msg_name = &snl;
+	msg.msg_namelen = sizeof(snl);
+	msg.msg_iov = iov;
+	msg.msg_iovlen = (size_t)niov;
+	do {
+		n = sendmsg(fd, &msg, 0);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		r = -errno;
+		goto out;
+	}
+
+	for (;;) {
+		n = recv(fd, buf, MNL_SOCKET_BUFFER_SIZE * 4, MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == ENOBUFS) {
+				rep->overrun = true;
+				continue;
+			}
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			r = -errno;
+			goto out;
+		}
+		batch_parse(buf, (size_t)n, portid, nft_encode_last_seq(e), rep);
+	}
+	r = 0;
+out:
+	free(buf);
+	free(iov);
+	mnl_socket_close(nl);
+	return r;
+}
+
+static int batch_report(struct nft_encode *e, const struct batch_reply *rep,
+			struct nft_batch_error *ret_err)
+{
+	const char *what = nft_encode_describe(e, rep->err_seq);
+	char where[160] = "", extra[512] = "";
+	int err = rep->err;
+
+	if (rep->offset)
+		nft_encode_describe_offset(e, rep->err_seq, rep->offset, where, sizeof(where));
+	if (rep->extack[0] && where[0])
+		snprintf(extra, sizeof(extra), " (kernel: %s; at %s)", rep->extack, where);
+	else if (rep->extack[0])
+		snprintf(extra, sizeof(extra), " (kernel: %s)", rep->extack);
+	else if (where[0])
+		snprintf(extra, sizeof(extra), " (at %s)", where);
+	/* nfnetlink checks the capability once, on the batch: "commit" would mislead. */
+	if (err == -EPERM)
+		return batch_fail(ret_err, err,
+				  "cannot change nftables: %s: root or CAP_NET_ADMIN in this "
+				  "network namespace is needed",
+				  strerror(-err));
+	return batch_fail(ret_err, err, "cannot %s: %s%s", what ? what : "apply the ruleset",
+			  strerror(-err), extra);
+}
+
+/* Sends E and turns the kernel's answer into 0 or a one-line error. */
+static int batch_run(struct nft_encode *e, struct nft_batch_error *ret_err)
+{
+	struct batch_reply rep = {0};
+	int r;
+
+	if (nft_encode_nmsgs(e) == 0)
+		return 0;
+	r = nft_encode_finish(e);
+	if (r < 0)
+		return batch_fail(ret_err, r, "cannot build the nftables batch: %s", strerror(-r));
+	r = batch_talk(e, &rep);
+	if (r == -EPERM)
+		return batch_fail(ret_err, r,
+				  "cannot talk to nftables: %s: root or CAP_NET_ADMIN in this "
+				  "network namespace is needed",
+				  strerror(-r));
+	if (r < 0)
+		return batch_fail(ret_err, r, "cannot send the nftables batch (%zu messages): %s",
+				  nft_encode_nmsgs(e), strerror(-r));
+	if (rep.err)
+		return batch_report(e, &rep, ret_err);
+	if (rep.overrun)
+		return batch_fail(ret_err, -ENOBUFS,
+				  "cannot tell whether the ruleset was applied: replies from the "
+				  "kernel were lost (%s)",
+				  strerror(ENOBUFS));
+	if (!rep.acked)
+		return batch_fail(ret_err, -EIO,
+				  "cannot tell whether the ruleset was applied: the kernel did not "
+				  "acknowledge the batch");
+	return 0;
+}
+
+static uint32_t batch_seq(void)
+{
+	/* Distinct across runs, like nft, so stale replies can never match. */
+	return (uint32_t)time(NULL) << 8;
+}
+
+int nft_batch_apply(const struct ir_ruleset *rs, struct nft_batch_error *ret_err)
+{
+	struct nft_encode *e;
+	int r = 0;
+
+	e = nft_encode_new(batch_seq());
+	if (!e)
+		return batch_fail(ret_err, -ENOMEM, "cannot build the nftables batch: %s",
+				  strerror(ENOMEM));
+	for (size_t i = 0; i < rs->n; i++) {
+		r = nft_encode_table_replace(e, rs->tables[i]);
+		if (r < 0) {
+			const char *what = nft_encode_describe(e, nft_encode_last_seq(e));
+
+			batch_fail(ret_err, r, "cannot %s: %s%s",
+				   what ? what : "encode the ruleset", strerror(-r),
+				   r == -EINVAL ? " (it holds a match or object nftables cannot "
+						  "express there)"
+						: "");
+			goto out;
+		}
+	}
+	r = batch_run(e, ret_err);
+out:
+	nft_encode_free(e);
+	return r;
+}
+
+int nft_batch_flush(const struct ir_ruleset *tables_only, struct nft_batch_error *ret_err)
+{
+	struct nft_encode *e;
+	int r = 0;
+
+	e = nft_encode_new(batch_seq());
+	if (!e)
+		return batch_fail(ret_err, -ENOMEM, "cannot build the nftables batch: %s",
+				  strerror(ENOMEM));
+	for (size_t i = 0; i < tables_only->n; i++) {
+		const struct ir_table *t = tables_only->tables[i];
+
+		r = nft_encode_table_delete(e, t->family, t->name);
+		if (r < 0) {
+			batch_fail(ret_err, r, "cannot encode the deletion of table %s %s: %s",
+				   nft_encode_family_name(t->family), t->name ? t->name : "?",
+				   strerror(-r));
+			goto out;
+		}
+	}
+	r = batch_run(e, ret_err);
+out:
+	nft_encode_free(e);
+	return r;
+}

@@ -14,8 +14,11 @@
 #include "ir.h"
 
 struct nft_batch_error {
-	int err;           /* negative errno */
-	char message[512]; /* e.g. "table inet netseg, set g_web4: Invalid argument (extack: ...)" */
+	int err; /* negative errno */
+	/* One line naming the object, the reason and what the kernel added, e.g. "cannot install
+	 * rule 3 of chain from_container4 in table inet netseg: No such file or directory (at
+	 * expression 5 (immediate))". */
+	char message[512];
 };
 
 /* Replaces every table of RS (add, delete, re-create) in one transaction. */

@@ -1,1 +1,603 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The fixed part of the layout in docs/design.md: the three tables, the inventory sets
+ * (ports, addresses, dispatch maps, group membership) and the chains that do not depend on
+ * the policy's rules. compile_rules.c fills the policy chains.
+ */
+#include "compile.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "compile_internal.h"
+
+/* ct state bits (NF_CT_STATE_*_BIT), host order as the kernel's ct expression loads them. */
+#define COMPILE_CT_INVALID	 0x1u
+#define COMPILE_CT_ESTABLISHED	 0x2u
+#define COMPILE_CT_RELATED	 0x4u
+#define COMPILE_PACKET_BROADCAST 1
+#define COMPILE_PACKET_MULTICAST 2
+#define COMPILE_IPPROTO_ICMPV6	 58
+
+/* The only ICMPv6 messages a port may send from :: or fe80::/10, and that reach the host or
+ * another container whatever the policy: RS, NS, NA, MLDv1 report, MLDv2 report. Without them
+ * neither address autoconfiguration nor neighbour discovery works. */
+static const uint8_t compile_nd_types[] = {133, 135, 136, 131, 143};
+
+/* --- statement helpers --- */
+
+struct ir_stmt compile_lookup(enum ir_key k, const struct ir_set *s)
+{
+	return (struct ir_stmt){
+	    .kind = IR_STMT_MATCH,
+	    .match = {.keys = {k}, .nkeys = 1, .op = IR_OP_LOOKUP, .set = s->name}};
+}
+
+struct ir_stmt compile_not_lookup(enum ir_key k, const struct ir_set *s)
+{
+	struct ir_stmt st = compile_lookup(k, s);
+
+	st.match.op = IR_OP_NOT_LOOKUP;
+	return st;
+}
+
+struct ir_stmt compile_lookup2(enum ir_key k1, enum ir_key k2, const struct ir_set *s)
+{
+	return (struct ir_stmt){
+	    .kind = IR_STMT_MATCH,
+	    .match = {.keys = {k1, k2}, .nkeys = 2, .op = IR_OP_LOOKUP, .set = s->name}};
+}
+
+struct ir_stmt compile_eq(enum ir_key k, struct ir_value v)
+{
+	return (struct ir_stmt){.kind = IR_STMT_MATCH,
+				.match = {.keys = {k}, .nkeys = 1, .op = IR_OP_EQ, .value = v}};
+}
+
+static struct ir_stmt compile_bits(enum ir_key k, enum ir_op op, uint32_t bits)
+{
+	return (struct ir_stmt){
+	    .kind = IR_STMT_MATCH,
+	    .match = {.keys = {k}, .nkeys = 1, .op = op, .value = ir_value_u32_host(bits)}};
+}
+
+static struct ir_stmt compile_vmap(enum ir_key k, const struct ir_set *map)
+{
+	return (struct ir_stmt){
+	    .kind = IR_STMT_MATCH,
+	    .match = {.keys = {k}, .nkeys = 1, .op = IR_OP_VMAP, .set = map->name}};
+}
+
+struct ir_stmt compile_verdict(enum ir_verdict_kind kind, const struct ir_chain *target)
+{
+	return (struct ir_stmt){.kind = IR_STMT_VERDICT,
+				.verdict = {.kind = kind, .chain = target ? target->name : NULL}};
+}
+
+struct ir_stmt compile_counter(const char *name)
+{
+	return (struct ir_stmt){.kind = IR_STMT_COUNTER, .counter = name};
+}
+
+int compile_line(struct ir_chain *c, size_t n, const struct ir_stmt *stmts)
+{
+	struct ir_rule *r = ir_rule_add(c);
+
+	if (!r)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (ir_rule_push(r, &stmts[i]) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
+static bool compile_str_eq(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static bool compile_value_eq(const struct ir_value *a, const struct ir_value *b)
+{
+	return a->len == b->len && a->prefix == b->prefix && memcmp(a->data, b->data, a->len) == 0;
+}
+
+static bool compile_stmt_eq(const struct ir_stmt *a, const struct ir_stmt *b)
+{
+	if (a->kind != b->kind)
+		return false;
+	switch (a->kind) {
+	case IR_STMT_MATCH:
+		if (a->match.nkeys != b->match.nkeys || a->match.op != b->match.op ||
+		    !compile_str_eq(a->match.set, b->match.set) ||
+		    !compile_value_eq(&a->match.value, &b->match.value) ||
+		    !compile_value_eq(&a->match.value_end, &b->match.value_end))
+			return false;
+		for (size_t i = 0; i < a->match.nkeys; i++)
+			if (a->match.keys[i] != b->match.keys[i])
+				return false;
+		return true;
+	case IR_STMT_COUNTER:
+		return compile_str_eq(a->counter, b->counter);
+	case IR_STMT_LIMIT:
+		return a->limit.rate == b->limit.rate && a->limit.burst == b->limit.burst;
+	case IR_STMT_LOG:
+		return a->log.group == b->log.group && compile_str_eq(a->log.prefix, b->log.prefix);
+	case IR_STMT_MARK_OR:
+		return a->mark_or == b->mark_or;
+	case IR_STMT_VERDICT:
+		return a->verdict.kind == b->verdict.kind &&
+		       compile_str_eq(a->verdict.chain, b->verdict.chain);
+	}
+	return false;
+}
+
+bool compile_rule_eq(const struct ir_rule *a, const struct ir_rule *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (!compile_stmt_eq(&a->stmts[i], &b->stmts[i]))
+			return false;
+	return true;
+}
+
+struct ir_set *compile_set1(struct compile_ctx *cx, struct ir_table *t, const char *name,
+			    enum ir_type type, bool interval)
+{
+	return ir_set_add(cx->rs, t, name, &type, 1, interval);
+}
+
+static struct ir_set *compile_set2(struct compile_ctx *cx, struct ir_table *t, const char *name,
+				   enum ir_type a, enum ir_type b)
+{
+	enum ir_type types[] = {a, b};
+
+	return ir_set_add(cx->rs, t, name, types, 2, false);
+}
+
+static struct ir_chain *compile_base(struct compile_ctx *cx, struct ir_table *t, const char *name,
+				     enum ir_hook hook, int prio)
+{
+	struct ir_chain *c = ir_chain_add(cx->rs, t, name);
+
+	if (c) {
+		c->base = true;
+		c->hook = hook;
+		c->priority = prio;
+	}
+	return c;
+}
+
+static enum compile_fam compile_fam_of(int af)
+{
+	return af == AF_INET6 ? COMPILE_V6 : COMPILE_V4;
+}
+
+static struct ir_value compile_addr(const struct endpoint_addr *a)
+{
+	return ir_value_addr(a->family, a->addr, a->family == AF_INET6 ? 128 : 32);
+}
+
+/* --- inventory sets --- */
+
+static int compile_add_ifname(struct ir_set *s, const char *name, enum ir_verdict_kind kind,
+			      const struct ir_chain *target)
+{
+	struct ir_elem e = {0};
+
+	e.key[0] = ir_value_ifname(name);
+	if (target)
+		e.verdict = (struct ir_verdict){.kind = kind, .chain = target->name};
+	return ir_elem_add(s, &e);
+}
+
+/* ports, port_addrs4/6 (bridge and inet tables alike) and containers4/6. */
+static int compile_fill_ports(const struct endpoint_set *eps, struct ir_set *ports,
+			      struct ir_set *pa[COMPILE_FAM_COUNT],
+			      struct ir_set *containers[COMPILE_FAM_COUNT])
+{
+	for (size_t i = 0; eps && i < eps->n; i++) {
+		const struct endpoint *ep = &eps->items[i];
+
+		if (ports && compile_add_ifname(ports, ep->interface, IR_VERDICT_ACCEPT, NULL) < 0)
+			return -ENOMEM;
+		for (size_t j = 0; j < ep->naddrs; j++) {
+			enum compile_fam f = compile_fam_of(ep->addrs[j].family);
+			struct ir_elem e = {0};
+
+			e.key[0] = ir_value_ifname(ep->interface);
+			e.key[1] = compile_addr(&ep->addrs[j]);
+			if (pa && ir_elem_add(pa[f], &e) < 0)
+				return -ENOMEM;
+			if (containers) {
+				struct ir_elem c = {0};
+
+				c.key[0] = e.key[1];
+				if (ir_elem_add(containers[f], &c) < 0)
+					return -ENOMEM;
+			}
+		}
+	}
+	return 0;
+}
+
+static struct ir_set *compile_nd_set(struct compile_ctx *cx, struct ir_table *t)
+{
+	struct ir_set *s = compile_set1(cx, t, "nd_types", IR_TYPE_ICMPV6_TYPE, false);
+
+	if (!s)
+		return NULL;
+	s->constant = true;
+	for (size_t i = 0; i < sizeof(compile_nd_types); i++) {
+		struct ir_elem e = {0};
+
+		e.key[0] = ir_value_u8(compile_nd_types[i]);
+		if (ir_elem_add(s, &e) < 0)
+			return NULL;
+	}
+	return s;
+}
+
+/* Managed bridges: the input list plus every endpoint's own bridge, duplicates removed by
+ * set normalization. */
+static int compile_fill_bridges(const struct compile_input *in, struct ir_set *s,
+				enum ir_verdict_kind kind, const struct ir_chain *target)
+{
+	for (size_t i = 0; i < in->nbridges; i++)
+		if (compile_add_ifname(s, in->bridges[i], kind, target) < 0)
+			return -ENOMEM;
+	for (size_t i = 0; in->endpoints && i < in->endpoints->n; i++) {
+		const char *br = in->endpoints->items[i].bridge;
+
+		if (br && compile_add_ifname(s, br, kind, target) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* ICMPv6 from :: or fe80::/10 with an ND/MLD type: the exception to anti-spoofing. */
+static int compile_nd_exceptions(struct ir_chain *c, const struct ir_set *nd,
+				 enum ir_verdict_kind verdict)
+{
+	static const uint8_t fe80[16] = {0xfe, 0x80};
+	static const uint8_t any[16];
+	struct ir_stmt ll[] = {compile_eq(IR_KEY_IP6_SADDR, ir_value_addr(AF_INET6, fe80, 10)),
+			       compile_lookup(IR_KEY_ICMPV6_TYPE, nd),
+			       compile_verdict(verdict, NULL)};
+	struct ir_stmt unspec[] = {compile_eq(IR_KEY_IP6_SADDR, ir_value_addr(AF_INET6, any, 128)),
+				   compile_lookup(IR_KEY_ICMPV6_TYPE, nd),
+				   compile_verdict(verdict, NULL)};
+	int r = compile_line(c, 3, ll);
+
+	return r < 0 ? r : compile_line(c, 3, unspec);
+}
+
+/* --- bridge netseg --- */
+
+static int compile_bridge_table(struct compile_ctx *cx)
+{
+	struct ir_table *t = ir_table_add(cx->rs, IR_FAMILY_BRIDGE, COMPILE_TABLE_NAME);
+	struct ir_set *ports, *pa[COMPILE_FAM_COUNT], *nd;
+	struct ir_chain *pre, *in, *in4, *in6, *arp, *fwd;
+	struct ir_stmt drop = compile_verdict(IR_VERDICT_DROP, NULL);
+	struct ir_stmt mark = {.kind = IR_STMT_MARK_OR, .mark_or = COMPILE_MARK_CLASSIFIED};
+	int r;
+
+	if (!t)
+		return -ENOMEM;
+	ports = compile_set1(cx, t, "ports", IR_TYPE_IFNAME, false);
+	pa[COMPILE_V4] = compile_set2(cx, t, "port_addrs4", IR_TYPE_IFNAME, IR_TYPE_IPV4);
+	pa[COMPILE_V6] = compile_set2(cx, t, "port_addrs6", IR_TYPE_IFNAME, IR_TYPE_IPV6);
+	nd = compile_nd_set(cx, t);
+	pre = compile_base(cx, t, "prerouting", IR_HOOK_PREROUTING, -300);
+	in = ir_chain_add(cx->rs, t, "port_in");
+	in4 = ir_chain_add(cx->rs, t, "port_in4");
+	in6 = ir_chain_add(cx->rs, t, "port_in6");
+	arp = ir_chain_add(cx->rs, t, "port_arp");
+	fwd = compile_base(cx, t, "forward", IR_HOOK_FORWARD, -300);
+	if (!ports || !pa[0] || !pa[1] || !nd || !pre || !in || !in4 || !in6 || !arp || !fwd)
+		return -ENOMEM;
+	r = compile_fill_ports(cx->in->endpoints, ports, pa, NULL);
+	if (r < 0)
+		return r;
+
+	struct ir_stmt to_in[] = {compile_lookup(IR_KEY_IIFNAME, ports),
+				  compile_verdict(IR_VERDICT_GOTO, in)};
+	struct ir_stmt by_type[][2] = {
+	    {compile_eq(IR_KEY_ETHER_TYPE, ir_value_be16(0x0800)),
+	     compile_verdict(IR_VERDICT_GOTO, in4)},
+	    {compile_eq(IR_KEY_ETHER_TYPE, ir_value_be16(0x86dd)),
+	     compile_verdict(IR_VERDICT_GOTO, in6)},
+	    {compile_eq(IR_KEY_ETHER_TYPE, ir_value_be16(0x0806)),
+	     compile_verdict(IR_VERDICT_GOTO, arp)},
+	};
+	struct ir_stmt own4[] = {compile_lookup2(IR_KEY_IIFNAME, IR_KEY_IP_SADDR, pa[0]),
+				 compile_verdict(IR_VERDICT_ACCEPT, NULL)};
+	struct ir_stmt own6[] = {compile_lookup2(IR_KEY_IIFNAME, IR_KEY_IP6_SADDR, pa[1]),
+				 compile_verdict(IR_VERDICT_ACCEPT, NULL)};
+	struct ir_stmt own_arp[] = {compile_lookup2(IR_KEY_IIFNAME, IR_KEY_ARP_SADDR_IP, pa[0]),
+				    compile_verdict(IR_VERDICT_ACCEPT, NULL)};
+	/* 0.0.0.0: ARP probes (RFC 5227) before the address is configured. */
+	struct ir_stmt probe[] = {
+	    compile_eq(IR_KEY_ARP_SADDR_IP, ir_value_addr(AF_INET, (const uint8_t[4]){0}, 32)),
+	    compile_verdict(IR_VERDICT_ACCEPT, NULL)};
+	/* A frame between a classified and an unclassified port never crosses the bridge: the
+	 * bridge family cannot say which bridge a port is on, and does not need to. */
+	struct ir_stmt out_of[] = {compile_lookup(IR_KEY_IIFNAME, ports),
+				   compile_not_lookup(IR_KEY_OIFNAME, ports), drop};
+	struct ir_stmt into[] = {compile_not_lookup(IR_KEY_IIFNAME, ports),
+				 compile_lookup(IR_KEY_OIFNAME, ports), drop};
+
+	if ((r = compile_line(pre, 2, to_in)) < 0 || (r = compile_line(in, 1, &mark)) < 0)
+		return r;
+	for (size_t i = 0; i < 3; i++)
+		if ((r = compile_line(in, 2, by_type[i])) < 0)
+			return r;
+	if ((r = compile_line(in, 1, &drop)) < 0 || (r = compile_line(in4, 2, own4)) < 0 ||
+	    (r = compile_line(in4, 1, &drop)) < 0 || (r = compile_line(in6, 2, own6)) < 0 ||
+	    (r = compile_nd_exceptions(in6, nd, IR_VERDICT_ACCEPT)) < 0 ||
+	    (r = compile_line(in6, 1, &drop)) < 0 || (r = compile_line(arp, 2, own_arp)) < 0 ||
+	    (r = compile_line(arp, 2, probe)) < 0 || (r = compile_line(arp, 1, &drop)) < 0 ||
+	    (r = compile_line(fwd, 3, out_of)) < 0 || (r = compile_line(fwd, 3, into)) < 0)
+		return r;
+	return 0;
+}
+
+/* --- arp netseg --- */
+
+static int compile_arp_table(struct compile_ctx *cx)
+{
+	struct ir_table *t = ir_table_add(cx->rs, IR_FAMILY_ARP, COMPILE_TABLE_NAME);
+	struct ir_set *bridges;
+	struct ir_chain *input;
+	int r;
+
+	if (!t)
+		return -ENOMEM;
+	bridges = compile_set1(cx, t, "bridges", IR_TYPE_IFNAME, false);
+	input = compile_base(cx, t, "input", IR_HOOK_INPUT, 0);
+	if (!bridges || !input)
+		return -ENOMEM;
+	r = compile_fill_bridges(cx->in, bridges, IR_VERDICT_ACCEPT, NULL);
+	if (r < 0)
+		return r;
+
+	struct ir_stmt unclassified[] = {
+	    compile_lookup(IR_KEY_IIFNAME, bridges),
+	    compile_bits(IR_KEY_MARK, IR_OP_BITS_ZERO, COMPILE_MARK_CLASSIFIED),
+	    compile_verdict(IR_VERDICT_DROP, NULL)};
+	return compile_line(input, 3, unclassified);
+}
+
+/* --- inet netseg --- */
+
+static int compile_inet_counters(struct compile_ctx *cx)
+{
+	const struct policy *p = cx->p;
+	char name[POLICY_NAME_MAX + 8];
+
+	cx->rule_counters = calloc(p->nrules ? p->nrules : 1, sizeof(*cx->rule_counters));
+	if (!cx->rule_counters)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->nrules; i++) {
+		snprintf(name, sizeof(name), "r_%s", p->rules[i].name);
+		if (ir_counter_add(cx->rs, cx->inet, name) < 0)
+			return -ENOMEM;
+		cx->rule_counters[i] = cx->inet->counters[cx->inet->ncounters - 1];
+	}
+	for (int c = 0; c < POLICY_CATEGORY_COUNT; c++) {
+		snprintf(name, sizeof(name), "d_%s", policy_category_short(c));
+		if (ir_counter_add(cx->rs, cx->inet, name) < 0)
+			return -ENOMEM;
+		cx->default_counters[c] = cx->inet->counters[cx->inet->ncounters - 1];
+	}
+	return 0;
+}
+
+static int compile_group_sets(struct compile_ctx *cx)
+{
+	const struct policy *p = cx->p;
+	char name[POLICY_NAME_MAX + 8];
+
+	cx->group_sets = calloc(p->ngroups * 2 + 1, sizeof(*cx->group_sets));
+	if (!cx->group_sets)
+		return -ENOMEM;
+	for (size_t g = 0; g < p->ngroups; g++) {
+		for (int f = 0; f < COMPILE_FAM_COUNT; f++) {
+			struct ir_set *s;
+			int r;
+
+			snprintf(name, sizeof(name), "g_%s%c", p->groups[g].name,
+				 f == COMPILE_V4 ? '4' : '6');
+			s = compile_set1(cx, cx->inet, name,
+					 f == COMPILE_V4 ? IR_TYPE_IPV4 : IR_TYPE_IPV6, false);
+			if (!s)
+				return -ENOMEM;
+			r = compile_members_fill(cx, &p->groups[g].match, f, s);
+			if (r < 0)
+				return r;
+			cx->group_sets[g * 2 + f] = s;
+		}
+	}
+	return 0;
+}
+
+static int compile_inet_table(struct compile_ctx *cx)
+{
+	struct ir_table *t = ir_table_add(cx->rs, IR_FAMILY_INET, COMPILE_TABLE_NAME);
+	struct ir_set *in_d, *out_d, *pa[COMPILE_FAM_COUNT], *nd, **c = cx->containers;
+	struct ir_chain *pre, *from_bridge, *from_port, *fwd, *to_bridge, *invalid, *input;
+	struct ir_chain *(*pc)[COMPILE_PCHAIN_COUNT] = cx->pchains;
+	struct ir_stmt drop = compile_verdict(IR_VERDICT_DROP, NULL);
+	struct ir_stmt ret = compile_verdict(IR_VERDICT_RETURN, NULL);
+	static const uint8_t fe80[16] = {0xfe, 0x80};
+	int r;
+
+	if (!t)
+		return -ENOMEM;
+	cx->inet = t;
+	r = compile_inet_counters(cx);
+	if (r < 0)
+		return r;
+	in_d = compile_set1(cx, t, "in_dispatch", IR_TYPE_IFNAME, false);
+	out_d = compile_set1(cx, t, "out_dispatch", IR_TYPE_IFNAME, false);
+	pa[COMPILE_V4] = compile_set2(cx, t, "port_addrs4", IR_TYPE_IFNAME, IR_TYPE_IPV4);
+	pa[COMPILE_V6] = compile_set2(cx, t, "port_addrs6", IR_TYPE_IFNAME, IR_TYPE_IPV6);
+	c[COMPILE_V4] = compile_set1(cx, t, "containers4", IR_TYPE_IPV4, false);
+	c[COMPILE_V6] = compile_set1(cx, t, "containers6", IR_TYPE_IPV6, false);
+	nd = compile_nd_set(cx, t);
+	if (!in_d || !out_d || !pa[0] || !pa[1] || !c[0] || !c[1] || !nd)
+		return -ENOMEM;
+	in_d->is_vmap = out_d->is_vmap = true;
+	r = compile_group_sets(cx);
+	if (r < 0)
+		return r;
+
+	pre = compile_base(cx, t, "prerouting", IR_HOOK_PREROUTING, -300);
+	from_bridge = ir_chain_add(cx->rs, t, "from_bridge");
+	from_port = ir_chain_add(cx->rs, t, "from_port");
+	fwd = compile_base(cx, t, "forward", IR_HOOK_FORWARD, -10);
+	to_bridge = ir_chain_add(cx->rs, t, "to_bridge");
+	invalid = ir_chain_add(cx->rs, t, "invalid");
+	input = compile_base(cx, t, "input", IR_HOOK_INPUT, -10);
+	static const char *const pnames[COMPILE_FAM_COUNT][COMPILE_PCHAIN_COUNT] = {
+	    {"from_container4", "to_container4", "to_host4"},
+	    {"from_container6", "to_container6", "to_host6"}};
+	for (int f = 0; f < COMPILE_FAM_COUNT; f++)
+		for (int k = 0; k < COMPILE_PCHAIN_COUNT; k++)
+			if (!(pc[f][k] = ir_chain_add(cx->rs, t, pnames[f][k])))
+				return -ENOMEM;
+	if (!pre || !from_bridge || !from_port || !fwd || !to_bridge || !invalid || !input)
+		return -ENOMEM;
+
+	/* Dispatch: a bridge's traffic is checked for the classified mark; a routed port (no
+	 * bridge) for its source address. The out_dispatch verdict must be a jump: to_bridge
+	 * returns, and a return from a goto'd chain would end the base chain (accept) before
+	 * the policy chains ever ran. */
+	r = compile_fill_bridges(cx->in, in_d, IR_VERDICT_GOTO, from_bridge);
+	if (r == 0)
+		r = compile_fill_bridges(cx->in, out_d, IR_VERDICT_JUMP, to_bridge);
+	for (size_t i = 0; r == 0 && cx->in->endpoints && i < cx->in->endpoints->n; i++)
+		r = compile_add_ifname(in_d, cx->in->endpoints->items[i].interface, IR_VERDICT_GOTO,
+				       from_port);
+	if (r == 0)
+		r = compile_fill_ports(cx->in->endpoints, NULL, pa, c);
+	if (r < 0)
+		return r;
+
+	struct ir_stmt dispatch_in[] = {compile_vmap(IR_KEY_IIFNAME, in_d)};
+	struct ir_stmt unclassified[] = {
+	    compile_bits(IR_KEY_MARK, IR_OP_BITS_ZERO, COMPILE_MARK_CLASSIFIED), drop};
+	struct ir_stmt own4[] = {compile_lookup2(IR_KEY_IIFNAME, IR_KEY_IP_SADDR, pa[0]), ret};
+	struct ir_stmt own6[] = {compile_lookup2(IR_KEY_IIFNAME, IR_KEY_IP6_SADDR, pa[1]), ret};
+	struct ir_stmt dispatch_out[] = {compile_vmap(IR_KEY_OIFNAME, out_d)};
+	struct ir_stmt est[] = {compile_bits(IR_KEY_CT_STATE, IR_OP_BITS_ANY,
+					     COMPILE_CT_ESTABLISHED | COMPILE_CT_RELATED),
+				compile_verdict(IR_VERDICT_ACCEPT, NULL)};
+	struct ir_stmt inv[] = {compile_bits(IR_KEY_CT_STATE, IR_OP_BITS_ANY, COMPILE_CT_INVALID),
+				compile_verdict(IR_VERDICT_JUMP, invalid)};
+	struct ir_stmt fwd_disp[][2] = {
+	    {compile_lookup(IR_KEY_IP_SADDR, c[0]),
+	     compile_verdict(IR_VERDICT_GOTO, pc[COMPILE_V4][COMPILE_FROM_CONTAINER])},
+	    {compile_lookup(IR_KEY_IP_DADDR, c[0]),
+	     compile_verdict(IR_VERDICT_GOTO, pc[COMPILE_V4][COMPILE_TO_CONTAINER])},
+	    {compile_lookup(IR_KEY_IP6_SADDR, c[1]),
+	     compile_verdict(IR_VERDICT_GOTO, pc[COMPILE_V6][COMPILE_FROM_CONTAINER])},
+	    {compile_lookup(IR_KEY_IP6_DADDR, c[1]),
+	     compile_verdict(IR_VERDICT_GOTO, pc[COMPILE_V6][COMPILE_TO_CONTAINER])},
+	};
+	struct ir_stmt tb[][2] = {
+	    {compile_eq(IR_KEY_PKTTYPE, ir_value_u8(COMPILE_PACKET_BROADCAST)), ret},
+	    {compile_eq(IR_KEY_PKTTYPE, ir_value_u8(COMPILE_PACKET_MULTICAST)), ret},
+	    {compile_lookup(IR_KEY_IP_DADDR, c[0]), ret},
+	    {compile_lookup(IR_KEY_IP6_DADDR, c[1]), ret},
+	    {compile_eq(IR_KEY_IP6_DADDR, ir_value_addr(AF_INET6, fe80, 10)), ret},
+	};
+	struct ir_stmt invl[][2] = {
+	    {compile_lookup(IR_KEY_IP_SADDR, c[0]), drop},
+	    {compile_lookup(IR_KEY_IP_DADDR, c[0]), drop},
+	    {compile_lookup(IR_KEY_IP6_SADDR, c[1]), drop},
+	    {compile_lookup(IR_KEY_IP6_DADDR, c[1]), drop},
+	};
+	struct ir_stmt in_disp[][2] = {
+	    {compile_lookup(IR_KEY_IP_SADDR, c[0]),
+	     compile_verdict(IR_VERDICT_GOTO, pc[COMPILE_V4][COMPILE_TO_HOST])},
+	    {compile_lookup(IR_KEY_IP6_SADDR, c[1]),
+	     compile_verdict(IR_VERDICT_GOTO, pc[COMPILE_V6][COMPILE_TO_HOST])},
+	};
+
+	if ((r = compile_line(pre, 1, dispatch_in)) < 0 ||
+	    (r = compile_line(from_bridge, 2, unclassified)) < 0 ||
+	    (r = compile_line(from_port, 2, own4)) < 0 ||
+	    (r = compile_line(from_port, 2, own6)) < 0 ||
+	    (r = compile_nd_exceptions(from_port, nd, IR_VERDICT_RETURN)) < 0 ||
+	    (r = compile_line(from_port, 1, &drop)) < 0 ||
+	    (r = compile_line(fwd, 1, dispatch_out)) < 0 || (r = compile_line(fwd, 2, est)) < 0 ||
+	    (r = compile_line(fwd, 2, inv)) < 0)
+		return r;
+	for (size_t i = 0; i < 4; i++)
+		if ((r = compile_line(fwd, 2, fwd_disp[i])) < 0 ||
+		    (r = compile_line(invalid, 2, invl[i])) < 0)
+			return r;
+	for (size_t i = 0; i < 5; i++)
+		if ((r = compile_line(to_bridge, 2, tb[i])) < 0)
+			return r;
+	if ((r = compile_line(to_bridge, 1, &drop)) < 0 || (r = compile_line(input, 2, est)) < 0 ||
+	    (r = compile_line(input, 2, inv)) < 0 || (r = compile_line(input, 2, in_disp[0])) < 0 ||
+	    (r = compile_line(input, 2, in_disp[1])) < 0)
+		return r;
+
+	/* Neighbour discovery first in every IPv6 chain a container's own traffic reaches: to
+	 * the host (the gateway) and, over a bridge, to other containers, whose solicitations
+	 * carry the global source address and are untracked, so no rule or default may stop
+	 * them. Anti-spoofing at the port already vouched for the source. */
+	struct ir_stmt nd_ok[] = {compile_lookup(IR_KEY_ICMPV6_TYPE, nd),
+				  compile_verdict(IR_VERDICT_ACCEPT, NULL)};
+	if ((r = compile_line(pc[COMPILE_V6][COMPILE_FROM_CONTAINER], 2, nd_ok)) < 0 ||
+	    (r = compile_line(pc[COMPILE_V6][COMPILE_TO_HOST], 2, nd_ok)) < 0)
+		return r;
+	return compile_policy_chains(cx);
+}
+
+static void compile_ctx_done(struct compile_ctx *cx)
+{
+	compile_members_free(cx->members);
+	free(cx->group_sets);
+	free(cx->net_sets);
+	free(cx->log_chains);
+	free(cx->rule_counters);
+}
+
+int compile_ruleset(const struct compile_input *in, struct ir_ruleset **ret)
+{
+	struct compile_ctx cx = {.in = in, .p = in->policy};
+	int r = -ENOMEM;
+
+	cx.rs = ir_ruleset_new();
+	cx.net_sets = calloc(in->policy->nnets * 2 + 1, sizeof(*cx.net_sets));
+	cx.log_chains = calloc(in->policy->nrules + 1, sizeof(*cx.log_chains));
+	if (!cx.rs || !cx.net_sets || !cx.log_chains)
+		goto out;
+	r = compile_members_new(in->endpoints, &cx.members);
+	if (r < 0)
+		goto out;
+	r = compile_bridge_table(&cx);
+	if (r == 0)
+		r = compile_inet_table(&cx);
+	if (r == 0)
+		r = compile_arp_table(&cx);
+	if (r < 0)
+		goto out;
+	/* Elements were added in inventory order; sorted and merged they print the same
+	 * whatever order the endpoints and files came in. */
+	ir_ruleset_normalize(cx.rs);
+	*ret = cx.rs;
+	cx.rs = NULL;
+out:
+	ir_ruleset_free(cx.rs);
+	compile_ctx_done(&cx);
+	return r;
+}

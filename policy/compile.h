@@ -10,16 +10,16 @@
 #include "ir.h"
 #include "policy.h"
 
-#define COMPILE_TABLE_NAME   "netseg"
+#define COMPILE_TABLE_NAME	"netseg"
 #define COMPILE_MARK_CLASSIFIED 0x02000000u
-#define COMPILE_NFLOG_GROUP  1650
-#define COMPILE_LOG_RATE     10 /* per rule, per second */
-#define COMPILE_LOG_BURST    20
+#define COMPILE_NFLOG_GROUP	1650
+#define COMPILE_LOG_RATE	10 /* per rule, per second */
+#define COMPILE_LOG_BURST	20
 
 struct compile_input {
 	const struct policy *policy;
 	const struct endpoint_set *endpoints; /* may be NULL: no containers yet */
-	const char *const *bridges;           /* managed bridges, deduplicated by the compiler */
+	const char *const *bridges;	      /* managed bridges, deduplicated by the compiler */
 	size_t nbridges;
 };
 

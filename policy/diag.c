@@ -172,8 +172,8 @@ void diag_print(const struct diag_list *d, FILE *out)
 		return;
 	}
 	for (size_t i = 0; i < d->n; i++)
-		keys[i] = (struct diag_sort_key){&d->items[i], diag_file_rank(d, d->items[i].loc.file),
-						 i};
+		keys[i] = (struct diag_sort_key){&d->items[i],
+						 diag_file_rank(d, d->items[i].loc.file), i};
 	qsort(keys, d->n, sizeof(*keys), diag_sort_cmp);
 	for (size_t i = 0; i < d->n; i++)
 		diag_print_one(keys[i].diag, out);

@@ -13,8 +13,8 @@
 
 struct loc {
 	const char *file; /* borrowed; outlives the diagnostics (owned by the diag list) */
-	int line;         /* 1-based; 0 = whole file */
-	int col;          /* 1-based; 0 = whole line */
+	int line;	  /* 1-based; 0 = whole file */
+	int col;	  /* 1-based; 0 = whole line */
 };
 
 enum diag_severity { DIAG_ERROR, DIAG_WARNING };
@@ -41,9 +41,9 @@ void diag_list_free(struct diag_list *d);
 const char *diag_intern_file(struct diag_list *d, const char *name);
 
 __attribute__((format(printf, 4, 5))) void diag_error(struct diag_list *d, struct loc loc,
-						     const char *hint, const char *fmt, ...);
+						      const char *hint, const char *fmt, ...);
 __attribute__((format(printf, 4, 5))) void diag_warning(struct diag_list *d, struct loc loc,
-						       const char *hint, const char *fmt, ...);
+							const char *hint, const char *fmt, ...);
 
 /* Renders every diagnostic in insertion order, sorted stably by file/line/col. */
 void diag_print(const struct diag_list *d, FILE *out);

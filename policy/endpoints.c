@@ -1,1 +1,586 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Endpoint files: containers declared by something other than Docker (a CNI plugin, a test).
+ * Validated like the policy: every problem is one located error, and a document with any error
+ * adds nothing, so a half-read file can never half-change what the agent enforces.
+ */
+#include "endpoints.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "parse.h"
+
+#define ARRAY_SIZE(a)	  (sizeof(a) / sizeof((a)[0]))
+#define HINT_MAX	  160
+#define ENDPOINT_NAME_MAX 255
+
+static const char *const root_keys[] = {"endpoints"};
+static const char *const endpoint_keys[] = {"name",  "id",	  "interface", "bridge",
+					    "image", "addresses", "labels",    "networks"};
+
+struct ectx {
+	struct diag_list *d;
+	const struct endpoint_set *prev; /* endpoints loaded earlier, for uniqueness */
+	struct endpoint_set *cur;	 /* this document's, moved into prev's set on success */
+};
+
+void endpoint_clear(struct endpoint *e)
+{
+	if (!e)
+		return;
+	free(e->name);
+	free(e->id);
+	free(e->interface);
+	free(e->bridge);
+	free(e->image);
+	free(e->addrs);
+	for (size_t i = 0; i < e->nlabels; i++) {
+		free(e->labels[i].key);
+		free(e->labels[i].value);
+	}
+	free(e->labels);
+	for (size_t i = 0; i < e->nnetworks; i++)
+		free(e->networks[i]);
+	free(e->networks);
+	*e = (struct endpoint){0};
+}
+
+struct endpoint_set *endpoint_set_new(void)
+{
+	return calloc(1, sizeof(struct endpoint_set));
+}
+
+void endpoint_set_free(struct endpoint_set *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n; i++)
+		endpoint_clear(&s->items[i]);
+	free(s->items);
+	for (size_t i = 0; i < s->nfiles; i++)
+		free(s->files[i]);
+	free(s->files);
+	free(s);
+}
+
+/* Same growth as validate.c: 4, then doubling, implied by the count. */
+static int grow(void **items, size_t n, size_t size)
+{
+	void *t;
+
+	if (n != 0 && (n < 4 || (n & (n - 1)) != 0))
+		return 0;
+	t = reallocarray(*items, n ? n * 2 : 4, size);
+	if (!t)
+		return -ENOMEM;
+	*items = t;
+	return 0;
+}
+
+#define GROW(arr, n) grow((void **)&(arr), (n), sizeof(*(arr)))
+
+__attribute__((format(printf, 3, 4))) static const char *hintf(char *buf, size_t len,
+							       const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+	return buf;
+}
+
+static bool is_str(const struct node *n)
+{
+	return n->kind == NODE_SCALAR && n->type == NODE_STR;
+}
+
+static int dup_str(const char *s, char **ret)
+{
+	char *c = strdup(s);
+
+	if (!c)
+		return -ENOMEM;
+	*ret = c;
+	return 0;
+}
+
+static int own_loc(struct endpoint_set *s, struct loc in, struct loc *ret)
+{
+	char *copy;
+
+	*ret = in;
+	if (!in.file)
+		return 0;
+	for (size_t i = 0; i < s->nfiles; i++)
+		if (strcmp(s->files[i], in.file) == 0) {
+			ret->file = s->files[i];
+			return 0;
+		}
+	if (GROW(s->files, s->nfiles) < 0 || !(copy = strdup(in.file)))
+		return -ENOMEM;
+	s->files[s->nfiles++] = copy;
+	ret->file = copy;
+	return 0;
+}
+
+static void type_error(struct ectx *c, const struct node *n, const char *what, const char *want)
+{
+	diag_error(c->d, n->loc, NULL, "'%s' must be %s, got %s", what, want, node_kind_name(n));
+}
+
+static const char *want_str(struct ectx *c, const struct node *n, const char *what)
+{
+	if (!is_str(n)) {
+		type_error(c, n, what, "a string");
+		return NULL;
+	}
+	if (!n->str[0]) {
+		diag_error(c->d, n->loc, NULL, "'%s' must not be empty", what);
+		return NULL;
+	}
+	return n->str;
+}
+
+/* As in validate.c: keys already present are no "did you mean" candidates. */
+static const char *closest_absent(const struct node *m, const char *k, const char *const *keys,
+				  size_t n)
+{
+	const char *cands[16];
+	size_t nc = 0;
+
+	for (size_t i = 0; i < n && nc < ARRAY_SIZE(cands); i++)
+		if (!node_map_get(m, keys[i], NULL))
+			cands[nc++] = keys[i];
+	return diag_closest(k, cands, nc);
+}
+
+static void check_keys(struct ectx *c, const struct node *m, const char *const *keys, size_t n,
+		       const char *what)
+{
+	char hint[HINT_MAX];
+
+	for (size_t i = 0; i < m->n; i++) {
+		const char *k = m->keys[i]->str, *close;
+		bool known = false;
+
+		for (size_t j = 0; j < n && !known; j++)
+			known = strcmp(k, keys[j]) == 0;
+		if (known)
+			continue;
+		close = closest_absent(m, k, keys, n);
+		diag_error(c->d, m->keys[i]->loc,
+			   close ? hintf(hint, sizeof(hint), "did you mean '%s'?", close) : NULL,
+			   "unknown key '%s' in %s", k, what);
+	}
+}
+
+/* Index I over earlier documents' endpoints, then this one's; NULL past the end. */
+static const struct endpoint *endpoint_at(const struct ectx *c, size_t i)
+{
+	if (i < c->prev->n)
+		return &c->prev->items[i];
+	i -= c->prev->n;
+	return i < c->cur->n ? &c->cur->items[i] : NULL;
+}
+
+/* Kernel rules (dev_valid_name): 1..15 bytes, not "." or "..", no '/', ':' or whitespace. */
+static bool ifname_check(struct ectx *c, const struct node *n, const char *what)
+{
+	const char *s = want_str(c, n, what);
+
+	if (!s)
+		return false;
+	if (strlen(s) > ENDPOINT_IFNAME_MAX) {
+		diag_error(c->d, n->loc, NULL, "%s name '%s' is longer than %d characters", what, s,
+			   ENDPOINT_IFNAME_MAX);
+		return false;
+	}
+	for (const char *p = s; *p; p++)
+		if (*p == '/' || *p == ':' || isspace((unsigned char)*p)) {
+			diag_error(c->d, n->loc, NULL, "%s name '%s' contains '%c'", what, s, *p);
+			return false;
+		}
+	if (!strcmp(s, ".") || !strcmp(s, "..")) {
+		diag_error(c->d, n->loc, NULL, "invalid %s name '%s'", what, s);
+		return false;
+	}
+	return true;
+}
+
+static bool name_check(struct ectx *c, const struct node *n)
+{
+	const struct endpoint *e;
+	const char *s = want_str(c, n, "name");
+
+	if (!s)
+		return false;
+	for (const char *p = s; *p; p++)
+		if (iscntrl((unsigned char)*p) || isspace((unsigned char)*p) ||
+		    p - s >= ENDPOINT_NAME_MAX) {
+			diag_error(c->d, n->loc, "use 1 to 255 characters without spaces",
+				   "invalid endpoint name '%s'", s);
+			return false;
+		}
+	for (size_t i = 0; (e = endpoint_at(c, i)); i++)
+		if (e->name && strcmp(e->name, s) == 0) {
+			diag_error(c->d, n->loc, NULL,
+				   "duplicate endpoint name '%s' (first defined at %s:%d:%d)", s,
+				   e->loc.file ? e->loc.file : "?", e->loc.line, e->loc.col);
+			return false;
+		}
+	return true;
+}
+
+static bool interface_check(struct ectx *c, const struct node *n)
+{
+	const struct endpoint *e;
+
+	if (!ifname_check(c, n, "interface"))
+		return false;
+	for (size_t i = 0; (e = endpoint_at(c, i)); i++)
+		if (e->interface && strcmp(e->interface, n->str) == 0) {
+			diag_error(c->d, n->loc, NULL,
+				   "interface '%s' is already used by endpoint '%s'", n->str,
+				   e->name ? e->name : "?");
+			return false;
+		}
+	return true;
+}
+
+static bool addr_used(struct ectx *c, const struct node *n, const struct endpoint_addr *a,
+		      const struct endpoint *self)
+{
+	const struct endpoint *e;
+
+	for (size_t i = 0; (e = endpoint_at(c, i)); i++)
+		for (size_t k = 0; k < e->naddrs; k++)
+			if (e->addrs[k].family == a->family &&
+			    memcmp(e->addrs[k].addr, a->addr, sizeof(a->addr)) == 0) {
+				if (e == self)
+					diag_error(c->d, n->loc, NULL,
+						   "address '%s' is listed twice", n->str);
+				else
+					diag_error(c->d, n->loc, NULL,
+						   "address '%s' is already used by endpoint '%s'",
+						   n->str, e->name ? e->name : "?");
+				return true;
+			}
+	return false;
+}
+
+static bool addr_from_node(struct ectx *c, const struct node *n, struct endpoint_addr *ret)
+{
+	struct endpoint_addr a = {0};
+	struct policy_cidr cidr;
+	char hint[HINT_MAX];
+	const char *slash;
+
+	if (!want_str(c, n, "address"))
+		return false;
+	slash = strchr(n->str, '/');
+	if (slash && policy_cidr_parse(n->str, &cidr) == 0) {
+		diag_error(
+		    c->d, n->loc,
+		    hintf(hint, sizeof(hint), "did you mean %.*s?", (int)(slash - n->str), n->str),
+		    "address '%s' must not have a prefix length", n->str);
+		return false;
+	}
+	if (inet_pton(AF_INET, n->str, a.addr) == 1)
+		a.family = AF_INET;
+	else if (inet_pton(AF_INET6, n->str, a.addr) == 1)
+		a.family = AF_INET6;
+	else {
+		diag_error(c->d, n->loc, NULL, "invalid address '%s'", n->str);
+		return false;
+	}
+	*ret = a;
+	return true;
+}
+
+static int addrs_from_node(struct ectx *c, const struct node *n, struct endpoint *e)
+{
+	if (n->kind != NODE_SEQ) {
+		type_error(c, n, "addresses", "a list");
+		return 0;
+	}
+	if (n->n == 0) {
+		diag_error(c->d, n->loc, "an endpoint without addresses cannot send anything",
+			   "'addresses' must not be empty");
+		return 0;
+	}
+	for (size_t i = 0; i < n->n; i++) {
+		struct endpoint_addr a;
+
+		if (!addr_from_node(c, n->items[i], &a) || addr_used(c, n->items[i], &a, e))
+			continue;
+		if (GROW(e->addrs, e->naddrs) < 0)
+			return -ENOMEM;
+		e->addrs[e->naddrs++] = a;
+	}
+	return 0;
+}
+
+static int labels_from_node(struct ectx *c, const struct node *n, struct endpoint *e)
+{
+	char hint[HINT_MAX];
+
+	if (n->kind != NODE_MAP) {
+		type_error(c, n, "labels", "a mapping");
+		return 0;
+	}
+	for (size_t i = 0; i < n->n; i++) {
+		const struct node *val = n->items[i];
+		struct policy_label l = {0};
+
+		if (!is_str(val)) {
+			diag_error(c->d, val->loc,
+				   val->kind == NODE_SCALAR
+				       ? hintf(hint, sizeof(hint), "quote it: \"%s\"", val->str)
+				       : NULL,
+				   "label value must be a string, got %s", node_kind_name(val));
+			continue;
+		}
+		if (GROW(e->labels, e->nlabels) < 0 || dup_str(n->keys[i]->str, &l.key) < 0)
+			return -ENOMEM;
+		if (dup_str(val->str, &l.value) < 0) {
+			free(l.key);
+			return -ENOMEM;
+		}
+		e->labels[e->nlabels++] = l;
+	}
+	return 0;
+}
+
+static int networks_from_node(struct ectx *c, const struct node *n, struct endpoint *e)
+{
+	if (n->kind != NODE_SEQ) {
+		type_error(c, n, "networks", "a list");
+		return 0;
+	}
+	for (size_t i = 0; i < n->n; i++) {
+		if (!want_str(c, n->items[i], "network"))
+			continue;
+		if (GROW(e->networks, e->nnetworks) < 0 ||
+		    dup_str(n->items[i]->str, &e->networks[e->nnetworks]) < 0)
+			return -ENOMEM;
+		e->nnetworks++;
+	}
+	return 0;
+}
+
+static int optional_str(struct ectx *c, const struct node *m, const char *key, char **ret)
+{
+	const struct node *n = node_map_get(m, key, NULL);
+
+	if (!n || !want_str(c, n, key))
+		return 0;
+	return dup_str(n->str, ret);
+}
+
+/* A required key that is absent only because it is misspelt was already reported as unknown. */
+static bool misspelt(const struct node *m, const char *key)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		const char *k = m->keys[i]->str, *close;
+		bool known = false;
+
+		for (size_t j = 0; j < ARRAY_SIZE(endpoint_keys) && !known; j++)
+			known = strcmp(k, endpoint_keys[j]) == 0;
+		close =
+		    known ? NULL : closest_absent(m, k, endpoint_keys, ARRAY_SIZE(endpoint_keys));
+		if (close && strcmp(close, key) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void missing(struct ectx *c, const struct node *m, const struct endpoint *e, const char *key)
+{
+	if (misspelt(m, key))
+		return;
+	if (e->name)
+		diag_error(c->d, m->loc, NULL, "endpoint '%s' is missing '%s'", e->name, key);
+	else
+		diag_error(c->d, m->loc, NULL, "endpoint is missing '%s'", key);
+}
+
+/* E is already the last element of c->cur, so uniqueness checks see it as "self". */
+static int endpoint_body(struct ectx *c, const struct node *m, struct endpoint *e)
+{
+	struct node *name = node_map_get(m, "name", NULL),
+		    *ifn = node_map_get(m, "interface", NULL);
+	struct node *br = node_map_get(m, "bridge", NULL),
+		    *addrs = node_map_get(m, "addresses", NULL);
+	struct node *labels = node_map_get(m, "labels", NULL);
+	struct node *nets = node_map_get(m, "networks", NULL);
+	int r;
+
+	check_keys(c, m, endpoint_keys, ARRAY_SIZE(endpoint_keys), "an endpoint");
+	if (name && name_check(c, name) && (r = dup_str(name->str, &e->name)) < 0)
+		return r;
+	if (ifn && interface_check(c, ifn) && (r = dup_str(ifn->str, &e->interface)) < 0)
+		return r;
+	if (br && ifname_check(c, br, "bridge") && (r = dup_str(br->str, &e->bridge)) < 0)
+		return r;
+	if (!name)
+		missing(c, m, e, "name");
+	if (!ifn)
+		missing(c, m, e, "interface");
+	if (!addrs)
+		missing(c, m, e, "addresses");
+	if ((addrs && (r = addrs_from_node(c, addrs, e)) < 0) ||
+	    (labels && (r = labels_from_node(c, labels, e)) < 0) ||
+	    (nets && (r = networks_from_node(c, nets, e)) < 0) ||
+	    (r = optional_str(c, m, "id", &e->id)) < 0 ||
+	    (r = optional_str(c, m, "image", &e->image)) < 0)
+		return r;
+	return 0;
+}
+
+static int endpoint_from_node(struct ectx *c, const struct node *m)
+{
+	struct endpoint_set *s = c->cur;
+	struct endpoint *e;
+
+	if (m->kind != NODE_MAP) {
+		diag_error(c->d, m->loc, NULL, "an endpoint must be a mapping, got %s",
+			   node_kind_name(m));
+		return 0;
+	}
+	if (GROW(s->items, s->n) < 0)
+		return -ENOMEM;
+	e = &s->items[s->n++];
+	*e = (struct endpoint){0};
+	if (own_loc(s, m->loc, &e->loc) < 0)
+		return -ENOMEM;
+	return endpoint_body(c, m, e);
+}
+
+static int endpoints_from_root(struct ectx *c, const struct node *root)
+{
+	const struct node *list;
+	int r;
+
+	if (root->kind != NODE_MAP) {
+		diag_error(c->d, root->loc, NULL, "an endpoint file must be a mapping, got %s",
+			   node_kind_name(root));
+		return 0;
+	}
+	check_keys(c, root, root_keys, ARRAY_SIZE(root_keys), "an endpoint file");
+	list = node_map_get(root, "endpoints", NULL);
+	if (!list) {
+		diag_error(c->d, root->loc, NULL, "missing 'endpoints'");
+		return 0;
+	}
+	if (list->kind != NODE_SEQ) {
+		type_error(c, list, "endpoints", "a list");
+		return 0;
+	}
+	for (size_t i = 0; i < list->n; i++)
+		if ((r = endpoint_from_node(c, list->items[i])) < 0)
+			return r;
+	return 0;
+}
+
+/* Moves CUR's endpoints and file names into S; cannot fail once room is made. */
+static int endpoint_set_take(struct endpoint_set *s, struct endpoint_set *cur)
+{
+	struct endpoint *items;
+	char **files;
+
+	if (cur->n == 0 && cur->nfiles == 0)
+		return 0;
+	items = reallocarray(s->items, s->n + cur->n + 1, sizeof(*items));
+	if (!items)
+		return -ENOMEM;
+	s->items = items;
+	s->cap = s->n + cur->n + 1;
+	files = reallocarray(s->files, s->nfiles + cur->nfiles, sizeof(*files));
+	if (!files)
+		return -ENOMEM;
+	s->files = files;
+	memcpy(s->items + s->n, cur->items, cur->n * sizeof(*items));
+	memcpy(s->files + s->nfiles, cur->files, cur->nfiles * sizeof(*files));
+	s->n += cur->n;
+	s->nfiles += cur->nfiles;
+	cur->n = cur->nfiles = 0;
+	return 0;
+}
+
+int endpoint_set_from_node(struct endpoint_set *s, const struct node *root, struct diag_list *diags)
+{
+	struct endpoint_set *cur = endpoint_set_new();
+	struct ectx c = {.d = diags, .prev = s, .cur = cur};
+	size_t errors = diags->nerrors;
+	int r = -ENOMEM;
+
+	if (!cur)
+		goto out;
+	r = endpoints_from_root(&c, root);
+	if (r < 0)
+		goto out;
+	if (diags->nerrors > errors) {
+		r = -EINVAL;
+		goto out;
+	}
+	r = endpoint_set_take(s, cur);
+out:
+	endpoint_set_free(cur);
+	return r;
+}
+
+int endpoint_set_load(struct endpoint_set *s, const char *path, struct diag_list *diags)
+{
+	struct node *root = NULL;
+	int r;
+
+	r = parse_file(path, diags, &root);
+	if (r < 0)
+		return r;
+	r = endpoint_set_from_node(s, root, diags);
+	node_free(root);
+	return r;
+}
+
+static const char *label_value(const struct endpoint *e, const char *key)
+{
+	for (size_t i = 0; i < e->nlabels; i++)
+		if (strcmp(e->labels[i].key, key) == 0)
+			return e->labels[i].value;
+	return NULL;
+}
+
+static bool on_network(const struct endpoint *e, const char *net)
+{
+	for (size_t i = 0; i < e->nnetworks; i++)
+		if (strcmp(e->networks[i], net) == 0)
+			return true;
+	return false;
+}
+
+bool endpoint_matches(const struct endpoint *e, const struct policy_match *m)
+{
+	for (size_t i = 0; i < m->nlabels; i++) {
+		const char *v = label_value(e, m->labels[i].key);
+
+		if (!v || strcmp(v, m->labels[i].value) != 0)
+			return false;
+	}
+	/* No fnmatch flags: '*' also crosses '/', so "registry.local/ci/<star>" covers subpaths. */
+	if (m->name_glob && (!e->name || fnmatch(m->name_glob, e->name, 0) != 0))
+		return false;
+	if (m->image_glob && (!e->image || fnmatch(m->image_glob, e->image, 0) != 0))
+		return false;
+	if (m->network && !on_network(e, m->network))
+		return false;
+	return true;
+}

@@ -24,10 +24,10 @@ struct endpoint_addr {
 
 struct endpoint {
 	char *name;
-	char *id;        /* may be NULL (endpoint files) */
+	char *id;	 /* may be NULL (endpoint files) */
 	char *interface; /* host-side interface name */
-	char *bridge;    /* may be NULL: looked up in the kernel by the CLI/agent */
-	char *image;     /* may be NULL */
+	char *bridge;	 /* may be NULL: looked up in the kernel by the CLI/agent */
+	char *image;	 /* may be NULL */
 	struct endpoint_addr *addrs;
 	size_t naddrs;
 	struct policy_label *labels;
@@ -45,10 +45,17 @@ struct endpoint_set {
 	size_t nfiles;
 };
 
+/* Frees what E owns and zeroes it; E itself is not freed (it lives in an array). NULL ok. */
+void endpoint_clear(struct endpoint *e);
+
 struct endpoint_set *endpoint_set_new(void);
 void endpoint_set_free(struct endpoint_set *s);
 
-/* Validates an endpoint document ("endpoints: [...]") and appends its endpoints. */
+/*
+ * Validates an endpoint document ("endpoints: [...]") and appends its endpoints. Names,
+ * interfaces and addresses must be unique across S and the document. All or nothing: on
+ * -EINVAL (errors in DIAGS) or -ENOMEM, S is unchanged.
+ */
 int endpoint_set_from_node(struct endpoint_set *s, const struct node *root,
 			   struct diag_list *diags);
 /* parse_file() then endpoint_set_from_node(). */

@@ -1,1 +1,490 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "ir.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+/*
+ * Ownership: the ruleset owns its tables, their sets, chains, rules and elements, and every
+ * string in ->strings. Statements and verdicts only borrow names, so the builders hand out
+ * pointers into the ruleset (ir_strdup, set->name, chain->name) for callers to store.
+ */
+
+/* Grows *ARR (of element size SZ) so that it holds at least N + 1 elements. */
+static int ir_grow(void **arr, size_t *cap, size_t n, size_t sz)
+{
+	size_t ncap;
+	void *p;
+
+	if (n < *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : 8;
+	p = reallocarray(*arr, ncap, sz);
+	if (!p)
+		return -ENOMEM;
+	*arr = p;
+	*cap = ncap;
+	return 0;
+}
+
+struct ir_ruleset *ir_ruleset_new(void)
+{
+	return calloc(1, sizeof(struct ir_ruleset));
+}
+
+static void ir_chain_free(struct ir_chain *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		free(c->rules[i].stmts);
+	free(c->rules);
+	free(c);
+}
+
+static void ir_table_free(struct ir_table *t)
+{
+	for (size_t i = 0; i < t->nsets; i++) {
+		free(t->sets[i]->elems);
+		free(t->sets[i]);
+	}
+	for (size_t i = 0; i < t->nchains; i++)
+		ir_chain_free(t->chains[i]);
+	free(t->sets);
+	free(t->chains);
+	free(t->counters);
+	free(t);
+}
+
+void ir_ruleset_free(struct ir_ruleset *rs)
+{
+	if (!rs)
+		return;
+	for (size_t i = 0; i < rs->n; i++)
+		ir_table_free(rs->tables[i]);
+	for (size_t i = 0; i < rs->nstrings; i++)
+		free(rs->strings[i]);
+	free(rs->tables);
+	free(rs->strings);
+	free(rs);
+}
+
+const char *ir_strdup(struct ir_ruleset *rs, const char *s)
+{
+	char *d;
+
+	if (ir_grow((void **)&rs->strings, &rs->strings_cap, rs->nstrings, sizeof(char *)) < 0)
+		return NULL;
+	d = strdup(s);
+	if (!d)
+		return NULL;
+	rs->strings[rs->nstrings++] = d;
+	return d;
+}
+
+struct ir_table *ir_table_add(struct ir_ruleset *rs, enum ir_family family, const char *name)
+{
+	struct ir_table *t;
+
+	if (ir_grow((void **)&rs->tables, &rs->cap, rs->n, sizeof(*rs->tables)) < 0)
+		return NULL;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->family = family;
+	t->name = ir_strdup(rs, name);
+	if (!t->name) {
+		free(t);
+		return NULL;
+	}
+	rs->tables[rs->n++] = t;
+	return t;
+}
+
+struct ir_table *ir_table_find(const struct ir_ruleset *rs, enum ir_family family, const char *name)
+{
+	for (size_t i = 0; i < rs->n; i++)
+		if (rs->tables[i]->family == family && strcmp(rs->tables[i]->name, name) == 0)
+			return rs->tables[i];
+	return NULL;
+}
+
+int ir_counter_add(struct ir_ruleset *rs, struct ir_table *t, const char *name)
+{
+	const char *s;
+
+	if (ir_grow((void **)&t->counters, &t->counters_cap, t->ncounters, sizeof(char *)) < 0)
+		return -ENOMEM;
+	s = ir_strdup(rs, name);
+	if (!s)
+		return -ENOMEM;
+	t->counters[t->ncounters++] = s;
+	return 0;
+}
+
+struct ir_set *ir_set_add(struct ir_ruleset *rs, struct ir_table *t, const char *name,
+			  const enum ir_type *types, size_t ntypes, bool interval)
+{
+	struct ir_set *s;
+
+	if (ntypes == 0 || ntypes > IR_CONCAT_MAX)
+		return NULL;
+	if (ir_grow((void **)&t->sets, &t->sets_cap, t->nsets, sizeof(*t->sets)) < 0)
+		return NULL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->name = ir_strdup(rs, name);
+	if (!s->name) {
+		free(s);
+		return NULL;
+	}
+	memcpy(s->types, types, ntypes * sizeof(*types));
+	s->ntypes = (uint8_t)ntypes;
+	s->interval = interval;
+	t->sets[t->nsets++] = s;
+	return s;
+}
+
+struct ir_set *ir_set_find(const struct ir_table *t, const char *name)
+{
+	for (size_t i = 0; i < t->nsets; i++)
+		if (strcmp(t->sets[i]->name, name) == 0)
+			return t->sets[i];
+	return NULL;
+}
+
+struct ir_chain *ir_chain_add(struct ir_ruleset *rs, struct ir_table *t, const char *name)
+{
+	struct ir_chain *c;
+
+	if (ir_grow((void **)&t->chains, &t->chains_cap, t->nchains, sizeof(*t->chains)) < 0)
+		return NULL;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->name = ir_strdup(rs, name);
+	if (!c->name) {
+		free(c);
+		return NULL;
+	}
+	t->chains[t->nchains++] = c;
+	return c;
+}
+
+struct ir_chain *ir_chain_find(const struct ir_table *t, const char *name)
+{
+	for (size_t i = 0; i < t->nchains; i++)
+		if (strcmp(t->chains[i]->name, name) == 0)
+			return t->chains[i];
+	return NULL;
+}
+
+struct ir_rule *ir_rule_add(struct ir_chain *c)
+{
+	struct ir_rule *r;
+
+	if (ir_grow((void **)&c->rules, &c->cap, c->n, sizeof(*c->rules)) < 0)
+		return NULL;
+	r = &c->rules[c->n++];
+	memset(r, 0, sizeof(*r));
+	return r;
+}
+
+int ir_rule_push(struct ir_rule *r, const struct ir_stmt *s)
+{
+	if (ir_grow((void **)&r->stmts, &r->cap, r->n, sizeof(*r->stmts)) < 0)
+		return -ENOMEM;
+	r->stmts[r->n++] = *s;
+	return 0;
+}
+
+int ir_elem_add(struct ir_set *s, const struct ir_elem *e)
+{
+	if (ir_grow((void **)&s->elems, &s->cap, s->n, sizeof(*s->elems)) < 0)
+		return -ENOMEM;
+	s->elems[s->n++] = *e;
+	return 0;
+}
+
+/* --- normalization --- */
+
+static int ir_value_cmp(const struct ir_value *a, const struct ir_value *b)
+{
+	size_t la = a->len, lb = b->len;
+	int r = memcmp(a->data, b->data, la < lb ? la : lb);
+
+	if (r)
+		return r;
+	return la < lb ? -1 : la > lb;
+}
+
+static int ir_verdict_cmp(const struct ir_verdict *a, const struct ir_verdict *b)
+{
+	if (a->kind != b->kind)
+		return a->kind < b->kind ? -1 : 1;
+	if (!a->chain || !b->chain)
+		return (a->chain != NULL) - (b->chain != NULL);
+	return strcmp(a->chain, b->chain);
+}
+
+/* Compares components [0, n) of keys, then (for intervals) of ends. */
+static int ir_elem_cmp_n(const struct ir_elem *a, const struct ir_elem *b, size_t n, bool interval)
+{
+	int r;
+
+	for (size_t i = 0; i < n; i++) {
+		r = ir_value_cmp(&a->key[i], &b->key[i]);
+		if (r)
+			return r;
+		if (interval) {
+			r = ir_value_cmp(&a->key_end[i], &b->key_end[i]);
+			if (r)
+				return r;
+		}
+	}
+	return 0;
+}
+
+/* qsort has no context argument; the comparison needs the set's shape. Sorting happens on one
+ * thread at a time per process in practice, but keep it reentrant anyway with qsort_r. */
+struct ir_sort_ctx {
+	size_t n;
+	bool interval;
+	bool is_vmap;
+};
+
+static int ir_elem_qcmp(const void *pa, const void *pb, void *pctx)
+{
+	const struct ir_sort_ctx *ctx = pctx;
+	const struct ir_elem *a = pa, *b = pb;
+	int r = ir_elem_cmp_n(a, b, ctx->n, ctx->interval);
+
+	if (r || !ctx->is_vmap)
+		return r;
+	/* Same key with different verdicts: order them too, so the survivor is deterministic. */
+	return ir_verdict_cmp(&a->verdict, &b->verdict);
+}
+
+/* Whether B starts at or before the successor of A's end, i.e. [a] and [b] overlap or touch. */
+static bool ir_value_reaches(const struct ir_value *a_end, const struct ir_value *b_start)
+{
+	uint8_t succ[IR_IFNAMSIZ];
+	size_t len = a_end->len;
+	int i;
+
+	if (ir_value_cmp(b_start, a_end) <= 0)
+		return true;
+	memcpy(succ, a_end->data, len);
+	for (i = (int)len - 1; i >= 0; i--)
+		if (++succ[i] != 0)
+			break;
+	if (i < 0)
+		return true; /* a_end is the largest value: nothing can start after it */
+	return memcmp(b_start->data, succ, len) <= 0;
+}
+
+static void ir_set_fix_values(struct ir_set *s)
+{
+	/* Elements are full values: a prefix length inside a set would mean nothing. Intervals
+	 * carry the range in key/key_end; single-value sets keep key_end zeroed so comparison
+	 * and dedup only see the key. */
+	for (size_t i = 0; i < s->n; i++) {
+		struct ir_elem *e = &s->elems[i];
+
+		for (size_t k = 0; k < s->ntypes; k++) {
+			e->key[k].prefix = (uint8_t)(e->key[k].len * 8);
+			if (s->interval) {
+				if (e->key_end[k].len == 0)
+					e->key_end[k] = e->key[k];
+				e->key_end[k].prefix = (uint8_t)(e->key_end[k].len * 8);
+			} else {
+				memset(&e->key_end[k], 0, sizeof(e->key_end[k]));
+			}
+		}
+		for (size_t k = s->ntypes; k < IR_CONCAT_MAX; k++) {
+			memset(&e->key[k], 0, sizeof(e->key[k]));
+			memset(&e->key_end[k], 0, sizeof(e->key_end[k]));
+		}
+		if (!s->is_vmap)
+			memset(&e->verdict, 0, sizeof(e->verdict));
+	}
+}
+
+void ir_set_normalize(struct ir_set *s)
+{
+	struct ir_sort_ctx ctx = {.n = s->ntypes, .interval = s->interval, .is_vmap = s->is_vmap};
+	size_t last = s->ntypes ? s->ntypes - 1 : 0;
+	size_t out = 0;
+
+	if (s->n == 0)
+		return;
+	ir_set_fix_values(s);
+	/* Inventory often arrives in address order already; a linear check skips the sort. */
+	for (size_t i = 1; i < s->n; i++) {
+		if (ir_elem_qcmp(&s->elems[i - 1], &s->elems[i], &ctx) > 0) {
+			qsort_r(s->elems, s->n, sizeof(*s->elems), ir_elem_qcmp, &ctx);
+			break;
+		}
+	}
+
+	for (size_t i = 0; i < s->n; i++) {
+		struct ir_elem *e = &s->elems[i];
+		struct ir_elem *prev = out ? &s->elems[out - 1] : NULL;
+
+		if (prev && !s->interval) {
+			if (ir_elem_cmp_n(prev, e, s->ntypes, false) == 0)
+				continue; /* duplicate key: the first (smallest verdict) wins */
+		} else if (prev) {
+			/* Interval: merge when the leading components are identical and the last
+			 * component's ranges overlap or touch. Sorted by start, so a merge only
+			 * ever extends prev's end. */
+			if (ir_elem_cmp_n(prev, e, last, true) == 0 &&
+			    (!s->is_vmap || ir_verdict_cmp(&prev->verdict, &e->verdict) == 0) &&
+			    ir_value_reaches(&prev->key_end[last], &e->key[last])) {
+				if (ir_value_cmp(&e->key_end[last], &prev->key_end[last]) > 0)
+					prev->key_end[last] = e->key_end[last];
+				continue;
+			}
+		}
+		if (out != i)
+			s->elems[out] = *e;
+		out++;
+	}
+	s->n = out;
+}
+
+void ir_ruleset_normalize(struct ir_ruleset *rs)
+{
+	for (size_t i = 0; i < rs->n; i++)
+		for (size_t j = 0; j < rs->tables[i]->nsets; j++)
+			ir_set_normalize(rs->tables[i]->sets[j]);
+}
+
+/* --- values --- */
+
+int ir_key_len(enum ir_key k)
+{
+	switch (k) {
+	case IR_KEY_IIFNAME:
+	case IR_KEY_OIFNAME:
+		return IR_IFNAMSIZ;
+	case IR_KEY_MARK:
+	case IR_KEY_CT_STATE:
+	case IR_KEY_IP_SADDR:
+	case IR_KEY_IP_DADDR:
+	case IR_KEY_ARP_SADDR_IP:
+		return 4;
+	case IR_KEY_PKTTYPE:
+	case IR_KEY_L4PROTO:
+	case IR_KEY_ICMPV6_TYPE:
+		return 1;
+	case IR_KEY_ETHER_TYPE:
+	case IR_KEY_TH_DPORT:
+		return 2;
+	case IR_KEY_IP6_SADDR:
+	case IR_KEY_IP6_DADDR:
+		return 16;
+	}
+	return -EINVAL;
+}
+
+enum ir_type ir_type_of_key(enum ir_key k)
+{
+	switch (k) {
+	case IR_KEY_IIFNAME:
+	case IR_KEY_OIFNAME:
+		return IR_TYPE_IFNAME;
+	case IR_KEY_IP_SADDR:
+	case IR_KEY_IP_DADDR:
+	case IR_KEY_ARP_SADDR_IP:
+		return IR_TYPE_IPV4;
+	case IR_KEY_IP6_SADDR:
+	case IR_KEY_IP6_DADDR:
+		return IR_TYPE_IPV6;
+	case IR_KEY_L4PROTO:
+		return IR_TYPE_INET_PROTO;
+	case IR_KEY_TH_DPORT:
+		return IR_TYPE_INET_SERVICE;
+	case IR_KEY_ICMPV6_TYPE:
+		return IR_TYPE_ICMPV6_TYPE;
+	default:
+		break;
+	}
+	return (enum ir_type) - 1; /* not a set key: callers never ask (see ir.h) */
+}
+
+int ir_type_len(enum ir_type t)
+{
+	switch (t) {
+	case IR_TYPE_IFNAME:
+		return IR_IFNAMSIZ;
+	case IR_TYPE_IPV4:
+		return 4;
+	case IR_TYPE_IPV6:
+		return 16;
+	case IR_TYPE_INET_PROTO:
+	case IR_TYPE_ICMPV6_TYPE:
+		return 1;
+	case IR_TYPE_INET_SERVICE:
+		return 2;
+	}
+	return -EINVAL;
+}
+
+struct ir_value ir_value_ifname(const char *name)
+{
+	struct ir_value v = {.len = IR_IFNAMSIZ, .prefix = IR_IFNAMSIZ * 8};
+	size_t n = strnlen(name, IR_IFNAMSIZ - 1);
+
+	memcpy(v.data, name, n); /* NUL padded, as the kernel compares all 16 bytes */
+	return v;
+}
+
+struct ir_value ir_value_u8(uint8_t x)
+{
+	struct ir_value v = {.len = 1, .prefix = 8};
+
+	v.data[0] = x;
+	return v;
+}
+
+struct ir_value ir_value_be16(uint16_t x)
+{
+	struct ir_value v = {.len = 2, .prefix = 16};
+
+	v.data[0] = (uint8_t)(x >> 8);
+	v.data[1] = (uint8_t)x;
+	return v;
+}
+
+struct ir_value ir_value_u32_host(uint32_t x)
+{
+	struct ir_value v = {.len = 4, .prefix = 32};
+
+	memcpy(v.data, &x, sizeof(x));
+	return v;
+}
+
+struct ir_value ir_value_addr(int family, const uint8_t *addr, int prefix)
+{
+	struct ir_value v = {0};
+	int bits;
+
+	v.len = family == AF_INET6 ? 16 : 4;
+	bits = v.len * 8;
+	if (prefix < 0 || prefix > bits)
+		prefix = bits;
+	v.prefix = (uint8_t)prefix;
+	memcpy(v.data, addr, v.len);
+	/* Host bits cleared: the kernel compares (addr & mask) with the value, so set bits
+	 * there would make a prefix match that never matches. */
+	for (int i = 0; i < v.len; i++) {
+		int keep = prefix - i * 8;
+
+		if (keep >= 8)
+			continue;
+		v.data[i] &= keep <= 0 ? 0 : (uint8_t)(0xff << (8 - keep));
+	}
+	return v;
+}

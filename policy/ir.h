@@ -24,9 +24,9 @@ enum ir_hook { IR_HOOK_PREROUTING, IR_HOOK_INPUT, IR_HOOK_FORWARD, IR_HOOK_OUTPU
 
 /* Data types of set keys (nft type names in comments). */
 enum ir_type {
-	IR_TYPE_IFNAME,       /* ifname: 16 bytes, NUL padded */
-	IR_TYPE_IPV4,         /* ipv4_addr: 4 bytes */
-	IR_TYPE_IPV6,         /* ipv6_addr: 16 bytes */
+	IR_TYPE_IFNAME,	      /* ifname: 16 bytes, NUL padded */
+	IR_TYPE_IPV4,	      /* ipv4_addr: 4 bytes */
+	IR_TYPE_IPV6,	      /* ipv6_addr: 16 bytes */
 	IR_TYPE_INET_PROTO,   /* inet_proto: 1 byte */
 	IR_TYPE_INET_SERVICE, /* inet_service: 2 bytes, network order */
 	IR_TYPE_ICMPV6_TYPE,  /* icmpv6_type: 1 byte */
@@ -34,20 +34,20 @@ enum ir_type {
 
 /* What a match reads from the packet. Each has a fixed type and byte length. */
 enum ir_key {
-	IR_KEY_IIFNAME,     /* meta iifname: ifname */
-	IR_KEY_OIFNAME,     /* meta oifname: ifname */
-	IR_KEY_MARK,        /* meta mark: 4 bytes host order */
-	IR_KEY_PKTTYPE,     /* meta pkttype: 1 byte (PACKET_*) */
-	IR_KEY_L4PROTO,     /* meta l4proto: inet_proto */
-	IR_KEY_CT_STATE,    /* ct state: 4 bytes host order, NF_CT_STATE_* bits */
-	IR_KEY_ETHER_TYPE,  /* ether type: 2 bytes network order (bridge family) */
-	IR_KEY_IP_SADDR,    /* ip saddr: ipv4_addr */
-	IR_KEY_IP_DADDR,    /* ip daddr */
-	IR_KEY_IP6_SADDR,   /* ip6 saddr: ipv6_addr */
-	IR_KEY_IP6_DADDR,   /* ip6 daddr */
+	IR_KEY_IIFNAME,	     /* meta iifname: ifname */
+	IR_KEY_OIFNAME,	     /* meta oifname: ifname */
+	IR_KEY_MARK,	     /* meta mark: 4 bytes host order */
+	IR_KEY_PKTTYPE,	     /* meta pkttype: 1 byte (PACKET_*) */
+	IR_KEY_L4PROTO,	     /* meta l4proto: inet_proto */
+	IR_KEY_CT_STATE,     /* ct state: 4 bytes host order, NF_CT_STATE_* bits */
+	IR_KEY_ETHER_TYPE,   /* ether type: 2 bytes network order (bridge family) */
+	IR_KEY_IP_SADDR,     /* ip saddr: ipv4_addr */
+	IR_KEY_IP_DADDR,     /* ip daddr */
+	IR_KEY_IP6_SADDR,    /* ip6 saddr: ipv6_addr */
+	IR_KEY_IP6_DADDR,    /* ip6 daddr */
 	IR_KEY_ARP_SADDR_IP, /* arp saddr ip: ipv4_addr */
-	IR_KEY_TH_DPORT,    /* th dport: inet_service */
-	IR_KEY_ICMPV6_TYPE, /* icmpv6 type: icmpv6_type */
+	IR_KEY_TH_DPORT,     /* th dport: inet_service */
+	IR_KEY_ICMPV6_TYPE,  /* icmpv6 type: icmpv6_type */
 };
 
 /*
@@ -61,14 +61,14 @@ struct ir_value {
 };
 
 enum ir_op {
-	IR_OP_EQ,         /* key == value (prefix match when value.prefix is short) */
-	IR_OP_NE,         /* key != value */
-	IR_OP_RANGE,      /* value <= key <= value_end */
+	IR_OP_EQ,	  /* key == value (prefix match when value.prefix is short) */
+	IR_OP_NE,	  /* key != value */
+	IR_OP_RANGE,	  /* value <= key <= value_end (nft: cmp gte, cmp lte) */
 	IR_OP_BITS_ZERO,  /* (key & value) == 0   e.g. meta mark & 0x02000000 == 0 */
-	IR_OP_BITS_ANY,   /* (key & value) != 0   e.g. ct state established,related */
-	IR_OP_LOOKUP,     /* key(s) in @set */
+	IR_OP_BITS_ANY,	  /* (key & value) != 0   e.g. ct state established,related */
+	IR_OP_LOOKUP,	  /* key(s) in @set */
 	IR_OP_NOT_LOOKUP, /* key(s) not in @set */
-	IR_OP_VMAP,       /* key vmap @map */
+	IR_OP_VMAP,	  /* key vmap @map */
 };
 
 struct ir_match {
@@ -79,8 +79,13 @@ struct ir_match {
 	const char *set; /* set or map name for LOOKUP/NOT_LOOKUP/VMAP (owned by the ruleset) */
 };
 
-enum ir_verdict_kind { IR_VERDICT_ACCEPT, IR_VERDICT_DROP, IR_VERDICT_RETURN, IR_VERDICT_JUMP,
-		       IR_VERDICT_GOTO };
+enum ir_verdict_kind {
+	IR_VERDICT_ACCEPT,
+	IR_VERDICT_DROP,
+	IR_VERDICT_RETURN,
+	IR_VERDICT_JUMP,
+	IR_VERDICT_GOTO
+};
 
 struct ir_verdict {
 	enum ir_verdict_kind kind;
@@ -90,8 +95,8 @@ struct ir_verdict {
 enum ir_stmt_kind {
 	IR_STMT_MATCH,
 	IR_STMT_COUNTER, /* counter name "NAME" (a table counter object) */
-	IR_STMT_LIMIT,   /* limit rate RATE/second burst BURST packets */
-	IR_STMT_LOG,     /* log prefix "PREFIX" group GROUP */
+	IR_STMT_LIMIT,	 /* limit rate RATE/second burst BURST packets */
+	IR_STMT_LOG,	 /* log prefix "PREFIX" group GROUP */
 	IR_STMT_MARK_OR, /* meta mark set meta mark | BITS */
 	IR_STMT_VERDICT,
 };
@@ -131,7 +136,7 @@ struct ir_chain {
 struct ir_elem {
 	struct ir_value key[IR_CONCAT_MAX];
 	struct ir_value key_end[IR_CONCAT_MAX]; /* interval sets: inclusive end, per component */
-	struct ir_verdict verdict;              /* maps */
+	struct ir_verdict verdict;		/* maps */
 };
 
 struct ir_set {
@@ -177,6 +182,7 @@ struct ir_set *ir_set_add(struct ir_ruleset *rs, struct ir_table *t, const char 
 struct ir_set *ir_set_find(const struct ir_table *t, const char *name);
 struct ir_chain *ir_chain_add(struct ir_ruleset *rs, struct ir_table *t, const char *name);
 struct ir_chain *ir_chain_find(const struct ir_table *t, const char *name);
+/* The returned rule lives in C's array: valid until the next ir_rule_add() on C. */
 struct ir_rule *ir_rule_add(struct ir_chain *c);
 int ir_rule_push(struct ir_rule *r, const struct ir_stmt *s);
 int ir_elem_add(struct ir_set *s, const struct ir_elem *e);

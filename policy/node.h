@@ -22,10 +22,10 @@ struct node {
 	struct loc loc;
 	/* NODE_SCALAR */
 	enum node_scalar_type type;
-	char *str;      /* text as written (for JSON numbers/bools: their JSON spelling) */
+	char *str;	/* text as written (for JSON numbers/bools: their JSON spelling) */
 	long long ival; /* NODE_INT */
-	bool bval;      /* NODE_BOOL */
-	double fval;    /* NODE_FLOAT */
+	bool bval;	/* NODE_BOOL */
+	double fval;	/* NODE_FLOAT */
 	/* NODE_SEQ: items; NODE_MAP: keys[i] (always scalars) -> items[i] */
 	struct node **keys;
 	struct node **items;
@@ -35,7 +35,7 @@ struct node {
 
 /* Limits every parser enforces (spec: bad input). */
 #define NODE_MAX_FILE_BYTES (16u << 20)
-#define NODE_MAX_DEPTH      64
+#define NODE_MAX_DEPTH	    64
 
 void node_free(struct node *n);
 

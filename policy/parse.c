@@ -1,1 +1,322 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Format dispatch, file reading with the size limit, and policy directories. */
+#include "parse.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static bool parse_has_suffix(const char *name, const char *suffix)
+{
+	size_t n = strlen(name), s = strlen(suffix);
+
+	return n > s && strcmp(name + n - s, suffix) == 0;
+}
+
+int parse_format_from_name(const char *name, enum parse_format *ret)
+{
+	if (parse_has_suffix(name, ".yaml") || parse_has_suffix(name, ".yml")) {
+		*ret = PARSE_YAML;
+		return 0;
+	}
+	if (parse_has_suffix(name, ".json")) {
+		*ret = PARSE_JSON;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+struct loc parse_loc_at_offset(const char *buf, size_t len, size_t offset, const char *file)
+{
+	struct loc loc = {file, 1, 1};
+	size_t line_start = 0;
+
+	if (offset > len)
+		offset = len;
+	for (size_t i = 0; i < offset; i++) {
+		if (buf[i] == '\n') {
+			loc.line++;
+			line_start = i + 1;
+		}
+	}
+	loc.col = (int)(offset - line_start) + 1;
+	return loc;
+}
+
+static struct loc parse_whole_file(const char *file)
+{
+	return (struct loc){file, 0, 0};
+}
+
+static int parse_too_large(const char *file, struct diag_list *diags)
+{
+	diag_error(diags, parse_whole_file(file), NULL, "file is larger than 16 MiB");
+	return -EFBIG;
+}
+
+int parse_buffer(const char *buf, size_t len, const char *filename, enum parse_format fmt,
+		 struct diag_list *diags, struct node **ret_root)
+{
+	const char *file = diag_intern_file(diags, filename);
+
+	if (!file)
+		return -ENOMEM;
+	if (len > NODE_MAX_FILE_BYTES)
+		return parse_too_large(file, diags);
+	if (fmt == PARSE_JSON)
+		return parse_json(buf, len, file, diags, ret_root);
+	return parse_yaml(buf, len, file, diags, ret_root);
+}
+
+static int parse_cannot_read(const char *file, int err, struct diag_list *diags)
+{
+	diag_error(diags, parse_whole_file(file), NULL, "cannot read: %s", strerror(err));
+	return -err;
+}
+
+/* Reads at most one byte past the limit, so a file that grows after fstat is still caught. */
+static int parse_read_fd(int fd, size_t size_hint, char **ret_buf, size_t *ret_len)
+{
+	size_t cap = (size_hint < NODE_MAX_FILE_BYTES ? size_hint : NODE_MAX_FILE_BYTES) + 1;
+	size_t len = 0;
+	char *buf = malloc(cap), *grown;
+	ssize_t n;
+	int r = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		if (len == cap) {
+			if (cap > NODE_MAX_FILE_BYTES)
+				break;
+			cap = cap * 2 > NODE_MAX_FILE_BYTES + 1 ? NODE_MAX_FILE_BYTES + 1 : cap * 2;
+			grown = realloc(buf, cap);
+			if (!grown) {
+				r = -ENOMEM;
+				goto out;
+			}
+			buf = grown;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	*ret_buf = buf;
+	*ret_len = len;
+	buf = NULL;
+out:
+	free(buf);
+	return r;
+}
+
+int parse_file(const char *path, struct diag_list *diags, struct node **ret_root)
+{
+	enum parse_format fmt = PARSE_YAML;
+	const char *file = diag_intern_file(diags, path);
+	char *buf = NULL;
+	size_t len = 0;
+	struct stat st;
+	int fd = -1, r;
+
+	if (!file)
+		return -ENOMEM;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return parse_cannot_read(file, errno, diags);
+	/* The spec lets the extension pick the parser; guessing would hide a wrong path. */
+	if (parse_format_from_name(path, &fmt) < 0) {
+		diag_error(diags, parse_whole_file(file), NULL,
+			   "unknown file type: a policy file ends in .yaml, .yml or .json");
+		r = -EINVAL;
+		goto out;
+	}
+	if (fstat(fd, &st) < 0) {
+		r = parse_cannot_read(file, errno, diags);
+		goto out;
+	}
+	if (S_ISREG(st.st_mode) && (unsigned long long)st.st_size > NODE_MAX_FILE_BYTES) {
+		r = parse_too_large(file, diags);
+		goto out;
+	}
+	r = parse_read_fd(fd, S_ISREG(st.st_mode) ? (size_t)st.st_size : 4096, &buf, &len);
+	if (r == -ENOMEM)
+		goto out;
+	if (r < 0) {
+		r = parse_cannot_read(file, -r, diags);
+		goto out;
+	}
+	r = parse_buffer(buf, len, file, fmt, diags, ret_root);
+out:
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+/* Like the shell's "*.yaml": dotfiles (editor and backup droppings) are not policies. */
+static bool parse_is_policy_name(const char *name)
+{
+	enum parse_format fmt;
+
+	return name[0] != '.' && parse_format_from_name(name, &fmt) == 0;
+}
+
+static int parse_name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void parse_free_names(char **names, size_t n)
+{
+	if (!names)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+/* Policy file paths in DIR, sorted by name; symlinks to regular files count. */
+static int parse_list_dir(const char *dir, char ***ret_paths, size_t *ret_n)
+{
+	const char *sep = parse_has_suffix(dir, "/") ? "" : "/";
+	char **paths = NULL, **grown, *path = NULL;
+	size_t n = 0;
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int r = 0;
+
+	d = opendir(dir);
+	if (!d)
+		return -errno;
+	while ((errno = 0, de = readdir(d))) {
+		if (!parse_is_policy_name(de->d_name))
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &st, 0) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		if (asprintf(&path, "%s%s%s", dir, sep, de->d_name) < 0) {
+			path = NULL;
+			r = -ENOMEM;
+			goto out;
+		}
+		grown = realloc(paths, (n + 1) * sizeof(*paths));
+		if (!grown) {
+			r = -ENOMEM;
+			goto out;
+		}
+		paths = grown;
+		paths[n++] = path;
+		path = NULL;
+	}
+	if (errno) {
+		r = -errno;
+		goto out;
+	}
+	if (n > 1)
+		qsort(paths, n, sizeof(*paths), parse_name_cmp);
+	*ret_paths = paths;
+	*ret_n = n;
+	paths = NULL;
+out:
+	free(path);
+	parse_free_names(paths, n);
+	closedir(d);
+	return r;
+}
+
+static void parse_free_roots(struct node **roots, size_t n)
+{
+	if (!roots)
+		return;
+	for (size_t i = 0; i < n; i++)
+		node_free(roots[i]);
+	free(roots);
+}
+
+static int parse_dir(const char *dir, struct diag_list *diags, struct node ***ret_roots,
+		     size_t *ret_n)
+{
+	const char *file = diag_intern_file(diags, dir);
+	struct node **roots = NULL;
+	char **paths = NULL;
+	size_t npaths = 0, nroots = 0;
+	int r, first_error = 0;
+
+	if (!file)
+		return -ENOMEM;
+	r = parse_list_dir(dir, &paths, &npaths);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0)
+		return parse_cannot_read(file, -r, diags);
+	if (npaths == 0) {
+		diag_error(diags, parse_whole_file(file), NULL,
+			   "no policy files (*.yaml, *.yml, *.json) in directory");
+		r = -ENOENT;
+		goto out;
+	}
+	roots = calloc(npaths, sizeof(*roots));
+	if (!roots) {
+		r = -ENOMEM;
+		goto out;
+	}
+	/* Every file, even after an error: the user fixes them all in one round. */
+	for (size_t i = 0; i < npaths; i++) {
+		r = parse_file(paths[i], diags, &roots[nroots]);
+		if (r == -ENOMEM)
+			goto out;
+		if (r < 0 && !first_error)
+			first_error = r;
+		if (r == 0)
+			nroots++;
+	}
+	r = first_error;
+	if (r < 0)
+		goto out;
+	*ret_roots = roots;
+	*ret_n = nroots;
+	roots = NULL;
+out:
+	parse_free_roots(roots, nroots);
+	parse_free_names(paths, npaths);
+	return r;
+}
+
+int parse_path(const char *path, struct diag_list *diags, struct node ***ret_roots, size_t *ret_n)
+{
+	struct node **roots;
+	struct node *root = NULL;
+	struct stat st;
+	const char *file;
+	int r;
+
+	if (stat(path, &st) < 0) {
+		file = diag_intern_file(diags, path);
+		return file ? parse_cannot_read(file, errno, diags) : -ENOMEM;
+	}
+	if (S_ISDIR(st.st_mode))
+		return parse_dir(path, diags, ret_roots, ret_n);
+	r = parse_file(path, diags, &root);
+	if (r < 0)
+		return r;
+	roots = malloc(sizeof(*roots));
+	if (!roots) {
+		node_free(root);
+		return -ENOMEM;
+	}
+	roots[0] = root;
+	*ret_roots = roots;
+	*ret_n = 1;
+	return 0;
+}

@@ -20,7 +20,9 @@ int parse_format_from_name(const char *name, enum parse_format *ret);
 /*
  * Parses BUF (LEN bytes, need not be NUL-terminated) as FMT. FILENAME is used for locations.
  * Returns 0 and *ret_root, or -EINVAL with located errors appended to DIAGS (-ENOMEM on OOM).
- * Enforces NODE_MAX_FILE_BYTES and NODE_MAX_DEPTH. Duplicate mapping keys are errors.
+ * Enforces NODE_MAX_FILE_BYTES and NODE_MAX_DEPTH (at most 64 nested lists/mappings).
+ * Duplicate mapping keys are errors. The tree's locations borrow the file name interned in
+ * DIAGS, so DIAGS must outlive the tree.
  */
 int parse_buffer(const char *buf, size_t len, const char *filename, enum parse_format fmt,
 		 struct diag_list *diags, struct node **ret_root);
@@ -29,6 +31,12 @@ int parse_yaml(const char *buf, size_t len, const char *file, struct diag_list *
 	       struct node **ret_root);
 int parse_json(const char *buf, size_t len, const char *file, struct diag_list *diags,
 	       struct node **ret_root);
+
+/*
+ * Location of byte OFFSET in BUF (1-based line, 1-based column counted in bytes), for errors
+ * reported as offsets. Shared by the parsers.
+ */
+struct loc parse_loc_at_offset(const char *buf, size_t len, size_t offset, const char *file);
 
 /* Reads and parses one file (limit checked before reading it all). */
 int parse_file(const char *path, struct diag_list *diags, struct node **ret_root);

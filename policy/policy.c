@@ -14,10 +14,10 @@
 static const struct {
 	const char *name, *shortname;
 } categories[POLICY_CATEGORY_COUNT] = {
-	[POLICY_C2C] = {"container_to_container", "c2c"},
-	[POLICY_C2W] = {"container_to_world", "c2w"},
-	[POLICY_C2H] = {"container_to_host", "c2h"},
-	[POLICY_W2C] = {"world_to_container", "w2c"},
+    [POLICY_C2C] = {"container_to_container", "c2c"},
+    [POLICY_C2W] = {"container_to_world", "c2w"},
+    [POLICY_C2H] = {"container_to_host", "c2h"},
+    [POLICY_W2C] = {"world_to_container", "w2c"},
 };
 
 const char *policy_category_name(enum policy_category c)
@@ -109,7 +109,8 @@ bool policy_rule_logs(const struct policy *p, const struct policy_rule *r)
 
 bool policy_default_logs(const struct policy *p, enum policy_category c)
 {
-	return p->log == POLICY_LOG_ALL || (p->log == POLICY_LOG_DENY && p->defaults[c] == POLICY_DENY);
+	return p->log == POLICY_LOG_ALL ||
+	       (p->log == POLICY_LOG_DENY && p->defaults[c] == POLICY_DENY);
 }
 
 bool policy_name_valid(const char *name)

@@ -39,7 +39,7 @@ struct policy_match {
 	size_t nlabels;
 	char *name_glob;  /* fnmatch(3) pattern or NULL */
 	char *image_glob; /* fnmatch(3) pattern or NULL */
-	char *network;    /* NULL when absent */
+	char *network;	  /* NULL when absent */
 };
 
 struct policy_cidr {
@@ -62,7 +62,7 @@ struct policy_net {
 };
 
 enum policy_term_kind {
-	POLICY_TERM_GROUP,      /* .group */
+	POLICY_TERM_GROUP,	/* .group */
 	POLICY_TERM_CONTAINERS, /* every managed container */
 	POLICY_TERM_WORLD,
 	POLICY_TERM_HOST,
@@ -89,8 +89,8 @@ struct policy_selector {
 };
 
 struct policy_port {
-	uint8_t proto;         /* IPPROTO_TCP, _UDP, _SCTP, _ICMP, _ICMPV6 */
-	uint16_t first, last;  /* inclusive; 0,0 for icmp/icmpv6 */
+	uint8_t proto;	      /* IPPROTO_TCP, _UDP, _SCTP, _ICMP, _ICMPV6 */
+	uint16_t first, last; /* inclusive; 0,0 for icmp/icmpv6 */
 };
 
 struct policy_rule {
@@ -133,7 +133,7 @@ int policy_load(const char *path, struct diag_list *diags, struct policy **ret);
 bool policy_rule_logs(const struct policy *p, const struct policy_rule *r);
 bool policy_default_logs(const struct policy *p, enum policy_category c);
 
-const char *policy_category_name(enum policy_category c); /* "container_to_world" */
+const char *policy_category_name(enum policy_category c);  /* "container_to_world" */
 const char *policy_category_short(enum policy_category c); /* "c2w" */
 
 /* Group, net and rule names: 1 to POLICY_NAME_MAX characters of [a-z0-9_-]. */

@@ -1,1 +1,1268 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Node trees -> policy model. Every problem becomes one located error at the node that is
+ * wrong, and validation goes on after it so that one run of `netseg check` shows them all.
+ * Allocation failures are the only thing that stops early (-ENOMEM).
+ *
+ * Order: the top level of every file, then every group and net of every file, then the rules,
+ * so a rule may use a group defined in any file of the merged set.
+ */
+#include "policy.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define HINT_MAX      160
+
+struct vctx {
+	struct diag_list *d;
+	struct policy *p;
+	const struct node *defaults_key; /* the first file's `defaults`, for the duplicate error */
+};
+
+/* Keys a mapping may hold; drives both the unknown-key error and its "did you mean". */
+struct keyset {
+	const char *what; /* as in "unknown key 'x' in a rule" */
+	const char *const *keys;
+	size_t n;
+};
+
+#define KEYSET(what, arr)                                                                          \
+	{                                                                                          \
+		(what), (arr), ARRAY_SIZE(arr)                                                     \
+	}
+
+static const char *const root_keys[] = {"version", "defaults", "groups", "nets", "rules"};
+static const char *const defaults_keys[] = {"container_to_container", "container_to_world",
+					    "container_to_host", "world_to_container", "log"};
+static const char *const match_keys[] = {"labels", "name", "image", "compose_service", "network"};
+static const char *const selector_keys[] = {
+    "group",  "net",  "cidr",  "except",	  "fqdn",
+    "labels", "name", "image", "compose_service", "network"};
+static const char *const rule_keys[] = {"name", "from", "to", "ports", "action", "log"};
+static const char *const port_keys[] = {"proto", "port", "end_port"};
+static const char *const reserved_words[] = {"containers", "world", "host", "any"};
+static const char *const action_words[] = {"allow", "deny"};
+static const char *const log_words[] = {"none", "deny", "all"};
+
+static const struct keyset root_ks = KEYSET("the policy", root_keys);
+static const struct keyset defaults_ks = KEYSET("defaults", defaults_keys);
+static const struct keyset group_ks = KEYSET("a group", match_keys);
+static const struct keyset selector_ks = KEYSET("a selector", selector_keys);
+static const struct keyset rule_ks = KEYSET("a rule", rule_keys);
+static const struct keyset port_ks = KEYSET("a port", port_keys);
+
+#define COMPOSE_LABEL "com.docker.compose.service"
+
+/* --- small helpers ---------------------------------------------------------------------- */
+
+__attribute__((format(printf, 3, 4))) static const char *hintf(char *buf, size_t len,
+							       const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+	return buf;
+}
+
+static bool is_str(const struct node *n)
+{
+	return n->kind == NODE_SCALAR && n->type == NODE_STR;
+}
+
+static bool is_int(const struct node *n)
+{
+	return n->kind == NODE_SCALAR && n->type == NODE_INT;
+}
+
+static bool in_list(const char *w, const char *const *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(w, list[i]) == 0)
+			return true;
+	return false;
+}
+
+static size_t index_of(const char *w, const char *const *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(w, list[i]) == 0)
+			return i;
+	return n;
+}
+
+static void type_error(struct vctx *v, const struct node *n, const char *what, const char *want)
+{
+	diag_error(v->d, n->loc, NULL, "'%s' must be %s, got %s", what, want, node_kind_name(n));
+}
+
+/* Checks N is a mapping (or a list), reporting a type error otherwise. */
+static bool want_map(struct vctx *v, const struct node *n, const char *what)
+{
+	if (n->kind == NODE_MAP)
+		return true;
+	type_error(v, n, what, "a mapping");
+	return false;
+}
+
+static bool want_seq(struct vctx *v, const struct node *n, const char *what)
+{
+	if (n->kind == NODE_SEQ)
+		return true;
+	type_error(v, n, what, "a list");
+	return false;
+}
+
+/* A non-empty string, or an error; "hint" helps when the user wrote a list or a number. */
+static const char *want_str(struct vctx *v, const struct node *n, const char *what)
+{
+	if (!is_str(n)) {
+		type_error(v, n, what, "a string");
+		return NULL;
+	}
+	if (!n->str[0]) {
+		diag_error(v->d, n->loc, NULL, "'%s' must not be empty", what);
+		return NULL;
+	}
+	return n->str;
+}
+
+/*
+ * The known key a misspelt K most likely meant. Keys already present are no candidates:
+ * "prot" next to "proto" means "port".
+ */
+static const char *closest_absent(const struct node *m, const char *k, const struct keyset *ks)
+{
+	const char *cands[16];
+	size_t n = 0;
+
+	for (size_t i = 0; i < ks->n && n < ARRAY_SIZE(cands); i++)
+		if (!node_map_get(m, ks->keys[i], NULL))
+			cands[n++] = ks->keys[i];
+	return diag_closest(k, cands, n);
+}
+
+static void check_keys(struct vctx *v, const struct node *m, const struct keyset *ks)
+{
+	char hint[HINT_MAX];
+
+	for (size_t i = 0; i < m->n; i++) {
+		const struct node *k = m->keys[i];
+		const char *close;
+
+		if (in_list(k->str, ks->keys, ks->n))
+			continue;
+		close = closest_absent(m, k->str, ks);
+		diag_error(v->d, k->loc,
+			   close ? hintf(hint, sizeof(hint), "did you mean '%s'?", close) : NULL,
+			   "unknown key '%s' in %s", k->str, ks->what);
+	}
+}
+
+/*
+ * Whether KEY is absent only because of a misspelling the unknown-key error already reported
+ * ("nmae"): then "missing 'name'" would be the same mistake told twice.
+ */
+static bool misspelt(const struct node *m, const char *key, const struct keyset *ks)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		const char *k = m->keys[i]->str, *close;
+
+		if (in_list(k, ks->keys, ks->n))
+			continue;
+		close = closest_absent(m, k, ks);
+		if (close && strcmp(close, key) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* One-of-words value (action, defaults); the hint is the closest word or the full list. */
+static int want_word(struct vctx *v, const struct node *n, const char *what,
+		     const char *const *words, size_t nwords)
+{
+	char hint[HINT_MAX], list[HINT_MAX] = "";
+	const char *close;
+	size_t i;
+
+	for (i = 0; i < nwords; i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+			 i ? (i + 1 == nwords ? " or " : ", ") : "", words[i]);
+	if (!is_str(n)) {
+		type_error(v, n, what, list);
+		return -1;
+	}
+	i = index_of(n->str, words, nwords);
+	if (i < nwords)
+		return (int)i;
+	close = diag_closest(n->str, words, nwords);
+	diag_error(v->d, n->loc,
+		   close ? hintf(hint, sizeof(hint), "did you mean '%s'?", close) : NULL,
+		   "'%s' must be %s, got '%s'", what, list, n->str);
+	return -1;
+}
+
+/*
+ * Appending element N: arrays hold 4, then double, so the capacity is implied by the count and
+ * need not be stored. Reallocates only when N is 0 or a power of two >= 4.
+ */
+static int grow(void **items, size_t n, size_t size)
+{
+	void *t;
+
+	if (n != 0 && (n < 4 || (n & (n - 1)) != 0))
+		return 0;
+	t = reallocarray(*items, n ? n * 2 : 4, size);
+	if (!t)
+		return -ENOMEM;
+	*items = t;
+	return 0;
+}
+
+#define GROW(arr, n) grow((void **)&(arr), (n), sizeof(*(arr)))
+
+/* Locations in the model point at file names the policy owns (see struct policy). */
+static int own_loc(struct vctx *v, struct loc in, struct loc *ret)
+{
+	struct policy *p = v->p;
+	char *copy;
+
+	*ret = in;
+	if (!in.file)
+		return 0;
+	for (size_t i = 0; i < p->nfiles; i++)
+		if (strcmp(p->files[i], in.file) == 0) {
+			ret->file = p->files[i];
+			return 0;
+		}
+	if (GROW(p->files, p->nfiles) < 0 || !(copy = strdup(in.file)))
+		return -ENOMEM;
+	p->files[p->nfiles++] = copy;
+	ret->file = copy;
+	return 0;
+}
+
+static int dup_str(const char *s, char **ret)
+{
+	char *c = strdup(s);
+
+	if (!c)
+		return -ENOMEM;
+	*ret = c;
+	return 0;
+}
+
+static const char *fmt_loc(char *buf, size_t len, struct loc l)
+{
+	return hintf(buf, len, "%s:%d:%d", l.file ? l.file : "?", l.line, l.col);
+}
+
+/* --- names ------------------------------------------------------------------------------ */
+
+static bool check_name(struct vctx *v, const struct node *n, const char *what)
+{
+	if (policy_name_valid(n->str))
+		return true;
+	diag_error(v->d, n->loc, "names are 1 to 63 characters of a-z, 0-9, '_' and '-'",
+		   "invalid %s name '%s'", what, n->str);
+	return false;
+}
+
+static size_t find_group(const struct policy *p, const char *name)
+{
+	for (size_t i = 0; i < p->ngroups; i++)
+		if (strcmp(p->groups[i].name, name) == 0)
+			return i;
+	return p->ngroups;
+}
+
+static size_t find_net(const struct policy *p, const char *name)
+{
+	for (size_t i = 0; i < p->nnets; i++)
+		if (strcmp(p->nets[i].name, name) == 0)
+			return i;
+	return p->nnets;
+}
+
+static void duplicate_error(struct vctx *v, const struct node *n, const char *what,
+			    struct loc first)
+{
+	char at[HINT_MAX];
+
+	diag_error(v->d, n->loc, NULL, "duplicate %s name '%s' (first defined at %s)", what, n->str,
+		   fmt_loc(at, sizeof(at), first));
+}
+
+/* --- addresses -------------------------------------------------------------------------- */
+
+/* A CIDR string to a network; reports invalid text, bad prefixes and host bits set. */
+static bool cidr_from_node(struct vctx *v, const struct node *n, const char *what,
+			   struct policy_cidr *ret)
+{
+	char hint[HINT_MAX], net[POLICY_CIDR_STRLEN];
+	struct policy_cidr c;
+	int r;
+
+	if (!is_str(n)) {
+		type_error(v, n, what, "a string");
+		return false;
+	}
+	r = policy_cidr_parse(n->str, &c);
+	if (r == -ERANGE) {
+		diag_error(v->d, n->loc,
+			   strchr(n->str, ':') ? "IPv6 prefixes are 0 to 128"
+					       : "IPv4 prefixes are 0 to 32",
+			   "invalid prefix length in '%s'", n->str);
+		return false;
+	}
+	if (r < 0) {
+		diag_error(v->d, n->loc, "write an IPv4 or IPv6 address, optionally with /PREFIX",
+			   "invalid CIDR '%s'", n->str);
+		return false;
+	}
+	if (policy_cidr_mask(&c)) {
+		diag_error(v->d, n->loc,
+			   hintf(hint, sizeof(hint), "did you mean %s?",
+				 policy_cidr_format(&c, net, sizeof(net))),
+			   "host bits set in '%s'", n->str);
+		return false;
+	}
+	*ret = c;
+	return true;
+}
+
+/* A non-empty list of CIDRs. Bad entries are reported and skipped. */
+static int cidrs_from_node(struct vctx *v, const struct node *n, const char *what, bool empty_ok,
+			   struct policy_cidr **ret, size_t *ret_n)
+{
+	struct policy_cidr *out = NULL;
+	size_t k = 0;
+
+	if (!want_seq(v, n, what))
+		return 0;
+	if (n->n == 0 && !empty_ok) {
+		diag_error(v->d, n->loc, NULL, "'%s' must not be empty", what);
+		return 0;
+	}
+	for (size_t i = 0; i < n->n; i++) {
+		struct policy_cidr c;
+
+		if (!cidr_from_node(v, n->items[i], "address", &c))
+			continue;
+		if (GROW(out, k) < 0) {
+			free(out);
+			return -ENOMEM;
+		}
+		out[k++] = c;
+	}
+	*ret = out;
+	*ret_n = k;
+	return 0;
+}
+
+/* --- matches (groups and inline selectors) ---------------------------------------------- */
+
+static int add_label(struct policy_match *m, const char *key, const char *value)
+{
+	struct policy_label l = {0};
+
+	if (GROW(m->labels, m->nlabels) < 0 || dup_str(key, &l.key) < 0)
+		return -ENOMEM;
+	if (dup_str(value, &l.value) < 0) {
+		free(l.key);
+		return -ENOMEM;
+	}
+	m->labels[m->nlabels++] = l;
+	return 0;
+}
+
+static int labels_from_node(struct vctx *v, const struct node *n, struct policy_match *m)
+{
+	char hint[HINT_MAX];
+
+	if (!want_map(v, n, "labels"))
+		return 0;
+	if (n->n == 0) {
+		diag_error(v->d, n->loc, NULL, "'labels' must not be empty");
+		return 0;
+	}
+	for (size_t i = 0; i < n->n; i++) {
+		const struct node *val = n->items[i];
+
+		if (!is_str(val)) {
+			/* YAML `true`, `80` or `null` are not strings; quoting is the usual fix. */
+			diag_error(v->d, val->loc,
+				   val->kind == NODE_SCALAR
+				       ? hintf(hint, sizeof(hint), "quote it: \"%s\"", val->str)
+				       : NULL,
+				   "label value must be a string, got %s", node_kind_name(val));
+			continue;
+		}
+		if (add_label(m, n->keys[i]->str, val->str) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int optional_str(struct vctx *v, const struct node *m, const char *key, char **ret)
+{
+	const struct node *n = node_map_get(m, key, NULL);
+	const char *s;
+
+	if (!n || !(s = want_str(v, n, key)))
+		return 0;
+	return dup_str(s, ret);
+}
+
+/* The match keys of mapping M (a group, or an inline selector) into OUT. */
+static int match_from_map(struct vctx *v, const struct node *m, struct policy_match *out)
+{
+	struct node *labels = node_map_get(m, "labels", NULL), *key;
+	struct node *svc = node_map_get(m, "compose_service", &key);
+	int r;
+
+	if (labels && (r = labels_from_node(v, labels, out)) < 0)
+		return r;
+	if (svc && want_str(v, svc, "compose_service")) {
+		for (size_t i = 0; i < out->nlabels; i++)
+			if (strcmp(out->labels[i].key, COMPOSE_LABEL) == 0) {
+				diag_error(v->d, key->loc, NULL,
+					   "'compose_service' repeats label '" COMPOSE_LABEL "'");
+				svc = NULL;
+				break;
+			}
+		if (svc && add_label(out, COMPOSE_LABEL, svc->str) < 0)
+			return -ENOMEM;
+	}
+	if ((r = optional_str(v, m, "name", &out->name_glob)) < 0 ||
+	    (r = optional_str(v, m, "image", &out->image_glob)) < 0 ||
+	    (r = optional_str(v, m, "network", &out->network)) < 0)
+		return r;
+	return 0;
+}
+
+/* --- top level: groups, nets, defaults --------------------------------------------------- */
+
+static int group_from_node(struct vctx *v, const struct node *key, const struct node *val)
+{
+	struct policy *p = v->p;
+	struct policy_group *g;
+	size_t dup = find_group(p, key->str);
+
+	if (in_list(key->str, reserved_words, ARRAY_SIZE(reserved_words)))
+		diag_error(v->d, key->loc,
+			   "containers, world, host and any are built in; pick another name",
+			   "group name '%s' is a reserved word", key->str);
+	else
+		check_name(v, key, "group");
+	if (dup < p->ngroups) {
+		duplicate_error(v, key, "group", p->groups[dup].loc);
+		return 0;
+	}
+	/* Even a broken group is recorded, so rules using it get no "undefined group" too. */
+	if (GROW(p->groups, p->ngroups) < 0)
+		return -ENOMEM;
+	g = &p->groups[p->ngroups];
+	*g = (struct policy_group){0};
+	if (dup_str(key->str, &g->name) < 0)
+		return -ENOMEM;
+	p->ngroups++;
+	if (own_loc(v, key->loc, &g->loc) < 0)
+		return -ENOMEM;
+	if (!want_map(v, val, key->str))
+		return 0;
+	if (val->n == 0) {
+		diag_error(v->d, val->loc, "use labels, name, image, compose_service or network",
+			   "group '%s' has no match keys", key->str);
+		return 0;
+	}
+	check_keys(v, val, &group_ks);
+	return match_from_map(v, val, &g->match);
+}
+
+static int net_from_node(struct vctx *v, const struct node *key, const struct node *val)
+{
+	struct policy *p = v->p;
+	struct policy_net *net;
+	size_t dup = find_net(p, key->str);
+
+	check_name(v, key, "net");
+	if (dup < p->nnets) {
+		duplicate_error(v, key, "net", p->nets[dup].loc);
+		return 0;
+	}
+	if (GROW(p->nets, p->nnets) < 0)
+		return -ENOMEM;
+	net = &p->nets[p->nnets];
+	*net = (struct policy_net){0};
+	if (dup_str(key->str, &net->name) < 0)
+		return -ENOMEM;
+	p->nnets++;
+	if (own_loc(v, key->loc, &net->loc) < 0)
+		return -ENOMEM;
+	return cidrs_from_node(v, val, key->str, false, &net->cidrs, &net->ncidrs);
+}
+
+static int section_from_map(struct vctx *v, const struct node *root, const char *section,
+			    int (*fn)(struct vctx *, const struct node *, const struct node *))
+{
+	const struct node *m = node_map_get(root, section, NULL);
+	int r;
+
+	if (!m)
+		return 0;
+	if (m->kind != NODE_MAP) {
+		diag_error(v->d, m->loc,
+			   m->kind == NODE_SCALAR && m->type == NODE_NULL ? "write '{}' for none"
+									  : NULL,
+			   "'%s' must be a mapping, got %s", section, node_kind_name(m));
+		return 0;
+	}
+	for (size_t i = 0; i < m->n; i++)
+		if ((r = fn(v, m->keys[i], m->items[i])) < 0)
+			return r;
+	return 0;
+}
+
+static void defaults_from_node(struct vctx *v, const struct node *key, const struct node *m)
+{
+	struct policy *p = v->p;
+	char at[HINT_MAX];
+
+	if (v->defaults_key) {
+		diag_error(v->d, key->loc, "'defaults' may be set in one file only",
+			   "'defaults' set again (first set at %s)",
+			   fmt_loc(at, sizeof(at), v->defaults_key->loc));
+		return;
+	}
+	v->defaults_key = key;
+	if (!want_map(v, m, "defaults"))
+		return;
+	check_keys(v, m, &defaults_ks);
+	for (size_t i = 0; i < m->n; i++) {
+		size_t k = index_of(m->keys[i]->str, defaults_keys, ARRAY_SIZE(defaults_keys));
+		int w;
+
+		if (k == ARRAY_SIZE(defaults_keys))
+			continue;
+		if (k < POLICY_CATEGORY_COUNT) {
+			w = want_word(v, m->items[i], m->keys[i]->str, action_words,
+				      ARRAY_SIZE(action_words));
+			if (w >= 0)
+				p->defaults[k] = w ? POLICY_DENY : POLICY_ALLOW;
+		} else {
+			w = want_word(v, m->items[i], "log", log_words, ARRAY_SIZE(log_words));
+			if (w >= 0)
+				p->log = (enum policy_log)w;
+		}
+	}
+}
+
+static void version_from_root(struct vctx *v, const struct node *root)
+{
+	const struct node *n = node_map_get(root, "version", NULL);
+
+	if (!n) {
+		if (!misspelt(root, "version", &root_ks))
+			diag_error(v->d, root->loc, "add 'version: 1'", "missing 'version'");
+	} else if (!is_int(n))
+		diag_error(v->d, n->loc, "write 'version: 1'",
+			   "'version' must be an integer, got %s", node_kind_name(n));
+	else if (n->ival != 1)
+		diag_error(v->d, n->loc, "this netseg reads version 1", "unsupported version %s",
+			   n->str);
+}
+
+/* The parts of one file that need no other file: shape, version, defaults. */
+static bool root_check(struct vctx *v, const struct node *root)
+{
+	struct node *key, *defaults;
+
+	if (root->kind != NODE_MAP) {
+		diag_error(v->d, root->loc,
+			   root->kind == NODE_SCALAR ? "start with 'version: 1'" : NULL,
+			   "a policy must be a mapping, got %s", node_kind_name(root));
+		return false;
+	}
+	check_keys(v, root, &root_ks);
+	version_from_root(v, root);
+	defaults = node_map_get(root, "defaults", &key);
+	if (defaults)
+		defaults_from_node(v, key, defaults);
+	return true;
+}
+
+/* --- selectors --------------------------------------------------------------------------- */
+
+static struct policy_term *new_term(struct policy_selector *s, struct loc loc)
+{
+	if (GROW(s->terms, s->n) < 0)
+		return NULL;
+	s->terms[s->n] = (struct policy_term){.loc = loc};
+	return &s->terms[s->n++];
+}
+
+/* Hint for an unknown group name: a near miss, a net of that name, or an address. */
+static const char *undefined_group_hint(struct vctx *v, const char *name, char *hint, size_t len)
+{
+	const struct policy *p = v->p;
+	const char **cands;
+	const char *close = NULL;
+	struct policy_cidr c;
+	size_t n = 0;
+
+	if (find_net(p, name) < p->nnets)
+		return hintf(hint, len, "'%s' is a net: write { net: %s }", name, name);
+	if (policy_cidr_parse(name, &c) == 0)
+		return hintf(hint, len, "for addresses write { cidr: [%s] }", name);
+	cands = calloc(p->ngroups + ARRAY_SIZE(reserved_words), sizeof(*cands));
+	if (cands) {
+		for (size_t i = 0; i < p->ngroups; i++)
+			cands[n++] = p->groups[i].name;
+		for (size_t i = 0; i < ARRAY_SIZE(reserved_words); i++)
+			cands[n++] = reserved_words[i];
+		close = diag_closest(name, cands, n);
+		close = close ? hintf(hint, len, "did you mean '%s'?", close) : NULL;
+		free(cands);
+	}
+	return close;
+}
+
+static bool resolve_group(struct vctx *v, const struct node *n, size_t *ret)
+{
+	char hint[HINT_MAX];
+	size_t i = find_group(v->p, n->str);
+
+	if (i < v->p->ngroups) {
+		*ret = i;
+		return true;
+	}
+	diag_error(v->d, n->loc, undefined_group_hint(v, n->str, hint, sizeof(hint)),
+		   "undefined group '%s'", n->str);
+	return false;
+}
+
+static bool resolve_net(struct vctx *v, const struct node *n, size_t *ret)
+{
+	const struct policy *p = v->p;
+	const char *cands[64], *close = NULL;
+	char hint[HINT_MAX];
+	size_t i = find_net(p, n->str);
+
+	if (i < p->nnets) {
+		*ret = i;
+		return true;
+	}
+	/* Beyond 64 nets the hint is best effort; the error is not. */
+	for (i = 0; i < p->nnets && i < ARRAY_SIZE(cands); i++)
+		cands[i] = p->nets[i].name;
+	close = diag_closest(n->str, cands, i);
+	diag_error(v->d, n->loc,
+		   close ? hintf(hint, sizeof(hint), "did you mean '%s'?", close) : NULL,
+		   "undefined net '%s'", n->str);
+	return false;
+}
+
+static int term_from_name(struct vctx *v, const struct node *n, struct policy_selector *s)
+{
+	static const enum policy_term_kind kinds[] = {POLICY_TERM_CONTAINERS, POLICY_TERM_WORLD,
+						      POLICY_TERM_HOST, POLICY_TERM_ANY};
+	size_t w = index_of(n->str, reserved_words, ARRAY_SIZE(reserved_words));
+	struct policy_term *t;
+	struct loc loc;
+	size_t g = 0;
+
+	if (w == ARRAY_SIZE(reserved_words) && !resolve_group(v, n, &g))
+		return 0;
+	if (own_loc(v, n->loc, &loc) < 0 || !(t = new_term(s, loc)))
+		return -ENOMEM;
+	t->kind = w < ARRAY_SIZE(reserved_words) ? kinds[w] : POLICY_TERM_GROUP;
+	t->group = g;
+	return 0;
+}
+
+/* except entries must each lie inside one of the cidrs, or they are a typo. */
+static void check_except(struct vctx *v, const struct node *exc, const struct policy_term *t)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < exc->n && k < t->nexcept; i++) {
+		const struct node *n = exc->items[i];
+		struct policy_cidr tmp;
+		bool inside = false;
+
+		/* Entries that failed to parse were skipped; re-parse to keep nodes and cidrs
+		 * aligned. */
+		if (!is_str(n) || policy_cidr_parse(n->str, &tmp) < 0 || policy_cidr_mask(&tmp))
+			continue;
+		for (size_t j = 0; j < t->ncidrs && !inside; j++)
+			inside = policy_cidr_contains(&t->cidrs[j], &t->except[k]);
+		if (!inside)
+			diag_error(v->d, n->loc, NULL,
+				   "except '%s' is not inside any cidr of its selector", n->str);
+		k++;
+	}
+}
+
+static int cidr_term(struct vctx *v, const struct node *m, struct policy_term *t)
+{
+	struct node *cidr = node_map_get(m, "cidr", NULL), *except;
+	struct node *ekey;
+	int r;
+
+	except = node_map_get(m, "except", &ekey);
+	t->kind = POLICY_TERM_CIDR;
+	if (!cidr) {
+		diag_error(v->d, ekey->loc, "add the 'cidr' it carves from",
+			   "'except' needs 'cidr'");
+		return 0;
+	}
+	r = cidrs_from_node(v, cidr, "cidr", false, &t->cidrs, &t->ncidrs);
+	if (r < 0 || !except)
+		return r;
+	r = cidrs_from_node(v, except, "except", true, &t->except, &t->nexcept);
+	if (r == 0 && except->kind == NODE_SEQ)
+		check_except(v, except, t);
+	return r;
+}
+
+enum sel_kind { SEL_GROUP, SEL_NET, SEL_CIDR, SEL_FQDN, SEL_MATCH, SEL_KINDS };
+
+static enum sel_kind sel_kind_of(const char *key)
+{
+	if (!strcmp(key, "group"))
+		return SEL_GROUP;
+	if (!strcmp(key, "net"))
+		return SEL_NET;
+	if (!strcmp(key, "cidr") || !strcmp(key, "except"))
+		return SEL_CIDR;
+	if (!strcmp(key, "fqdn"))
+		return SEL_FQDN;
+	return in_list(key, match_keys, ARRAY_SIZE(match_keys)) ? SEL_MATCH : SEL_KINDS;
+}
+
+/*
+ * Which kind of selector mapping M is. Mixing kinds ({group, net}) is an error rather than an
+ * implicit AND or OR: the user asked for one of them and we cannot tell which.
+ */
+static bool sel_kind_from_map(struct vctx *v, const struct node *m, enum sel_kind *ret)
+{
+	const struct node *first = NULL;
+	enum sel_kind kind = SEL_KINDS;
+
+	for (size_t i = 0; i < m->n; i++) {
+		enum sel_kind k = sel_kind_of(m->keys[i]->str);
+
+		if (k == SEL_KINDS)
+			continue; /* unknown key, reported by check_keys */
+		if (kind == SEL_KINDS) {
+			kind = k;
+			first = m->keys[i];
+		} else if (k != kind) {
+			diag_error(v->d, m->keys[i]->loc, "use a list of selectors for a union",
+				   "'%s' cannot be combined with '%s' in one selector",
+				   m->keys[i]->str, first->str);
+			return false;
+		}
+	}
+	*ret = kind;
+	return kind != SEL_KINDS;
+}
+
+static int term_from_map(struct vctx *v, const struct node *m, struct policy_selector *s)
+{
+	struct node *val, *key;
+	struct policy_term *t;
+	enum sel_kind kind;
+	struct loc loc;
+
+	if (m->n == 0) {
+		diag_error(v->d, m->loc, "name a group, or use containers, world, host or any",
+			   "empty selector");
+		return 0;
+	}
+	check_keys(v, m, &selector_ks);
+	if (!sel_kind_from_map(v, m, &kind))
+		return 0;
+	if (kind == SEL_FQDN) {
+		node_map_get(m, "fqdn", &key);
+		diag_error(v->d, key->loc, "use cidr with the addresses for now",
+			   "fqdn selectors are not supported yet");
+		return 0;
+	}
+	if (own_loc(v, m->loc, &loc) < 0 || !(t = new_term(s, loc)))
+		return -ENOMEM;
+	switch (kind) {
+	case SEL_GROUP:
+		t->kind = POLICY_TERM_GROUP;
+		val = node_map_get(m, "group", NULL);
+		if (want_str(v, val, "group"))
+			resolve_group(v, val, &t->group);
+		return 0;
+	case SEL_NET:
+		t->kind = POLICY_TERM_NET;
+		val = node_map_get(m, "net", NULL);
+		if (want_str(v, val, "net"))
+			resolve_net(v, val, &t->net);
+		return 0;
+	case SEL_CIDR:
+		return cidr_term(v, m, t);
+	default:
+		t->kind = POLICY_TERM_MATCH;
+		return match_from_map(v, m, &t->match);
+	}
+}
+
+static int term_from_node(struct vctx *v, const struct node *n, const char *what,
+			  struct policy_selector *s)
+{
+	if (is_str(n))
+		return term_from_name(v, n, s);
+	if (n->kind == NODE_MAP)
+		return term_from_map(v, n, s);
+	type_error(v, n, what, "a name, a mapping or a list of them");
+	return 0;
+}
+
+static int selector_from_node(struct vctx *v, const struct node *n, const char *what,
+			      struct policy_selector *s)
+{
+	int r;
+
+	if (n->kind != NODE_SEQ)
+		return term_from_node(v, n, what, s);
+	if (n->n == 0) {
+		diag_error(v->d, n->loc, "name a group, or use containers, world, host or any",
+			   "'%s' must not be empty", what);
+		return 0;
+	}
+	for (size_t i = 0; i < n->n; i++) {
+		if (n->items[i]->kind == NODE_SEQ) {
+			type_error(v, n->items[i], what, "a name or a mapping");
+			continue;
+		}
+		if ((r = term_from_node(v, n->items[i], what, s)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* --- ports ------------------------------------------------------------------------------- */
+
+static const char *const proto_names[] = {"tcp", "udp", "sctp", "icmp", "icmpv6"};
+static const uint8_t proto_numbers[] = {IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP, IPPROTO_ICMP,
+					IPPROTO_ICMPV6};
+
+static bool proto_has_ports(uint8_t proto)
+{
+	return proto != IPPROTO_ICMP && proto != IPPROTO_ICMPV6;
+}
+
+/* Looks up a protocol name, reporting unknown ones (with a near miss) at N. */
+static bool proto_lookup(struct vctx *v, const struct node *n, const char *name, size_t len,
+			 uint8_t *ret)
+{
+	char hint[HINT_MAX];
+	char word[16];
+	const char *close;
+
+	if (len < sizeof(word)) {
+		memcpy(word, name, len);
+		word[len] = '\0';
+		for (size_t i = 0; i < ARRAY_SIZE(proto_names); i++)
+			if (strcmp(word, proto_names[i]) == 0) {
+				*ret = proto_numbers[i];
+				return true;
+			}
+		close = diag_closest(word, proto_names, ARRAY_SIZE(proto_names));
+	} else {
+		close = NULL;
+	}
+	diag_error(v->d, n->loc,
+		   close ? hintf(hint, sizeof(hint), "did you mean '%s'?", close)
+			 : "protocols are tcp, udp, sctp, icmp and icmpv6",
+		   "unknown protocol '%.*s'", (int)len, name);
+	return false;
+}
+
+/* Decimal 1..65535 from S[0..LEN); -EINVAL not a number, -ERANGE out of range. */
+static int port_number(const char *s, size_t len, uint16_t *ret)
+{
+	unsigned long v = 0;
+
+	if (len == 0 || len > 6)
+		return len ? -ERANGE : -EINVAL;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -EINVAL;
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	}
+	if (v < 1 || v > 65535)
+		return -ERANGE;
+	*ret = (uint16_t)v;
+	return 0;
+}
+
+static bool port_range_check(struct vctx *v, const struct node *n, const char *s, size_t len,
+			     uint16_t *ret)
+{
+	int r = port_number(s, len, ret);
+
+	if (r == -ERANGE)
+		diag_error(v->d, n->loc, "ports are 1 to 65535",
+			   "port %.*s is out of range in '%s'", (int)len, s, n->str);
+	else if (r < 0)
+		diag_error(v->d, n->loc, "ports are numbers from 1 to 65535",
+			   "invalid port '%.*s' in '%s'", (int)len, s, n->str);
+	return r == 0;
+}
+
+/* "tcp/80", "udp/1000-2000", "icmp". */
+static bool port_from_string(struct vctx *v, const struct node *n, struct policy_port *ret)
+{
+	const char *s = n->str, *slash = strchr(s, '/'), *dash;
+	struct policy_port pp = {0};
+	char hint[HINT_MAX];
+
+	if (!proto_lookup(v, n, s, slash ? (size_t)(slash - s) : strlen(s), &pp.proto))
+		return false;
+	if (!proto_has_ports(pp.proto)) {
+		if (slash) {
+			diag_error(
+			    v->d, n->loc,
+			    hintf(hint, sizeof(hint), "write '%.*s' alone", (int)(slash - s), s),
+			    "%.*s has no ports: '%s'", (int)(slash - s), s, s);
+			return false;
+		}
+		*ret = pp;
+		return true;
+	}
+	if (!slash) {
+		diag_error(
+		    v->d, n->loc,
+		    hintf(hint, sizeof(hint), "write %s/PORT, or %s/1-65535 for every port", s, s),
+		    "missing port in '%s'", s);
+		return false;
+	}
+	dash = strchr(slash + 1, '-');
+	if (!port_range_check(v, n, slash + 1,
+			      dash ? (size_t)(dash - slash - 1) : strlen(slash + 1), &pp.first))
+		return false;
+	pp.last = pp.first;
+	if (dash && !port_range_check(v, n, dash + 1, strlen(dash + 1), &pp.last))
+		return false;
+	if (pp.first > pp.last) {
+		diag_error(v->d, n->loc,
+			   hintf(hint, sizeof(hint), "did you mean %.*s/%u-%u?", (int)(slash - s),
+				 s, pp.last, pp.first),
+			   "reversed port range in '%s'", s);
+		return false;
+	}
+	*ret = pp;
+	return true;
+}
+
+static bool port_int(struct vctx *v, const struct node *n, const char *what, uint16_t *ret)
+{
+	if (!is_int(n)) {
+		type_error(v, n, what, "an integer");
+		return false;
+	}
+	if (n->ival < 1 || n->ival > 65535) {
+		diag_error(v->d, n->loc, "ports are 1 to 65535", "'%s' %lld is out of range", what,
+			   n->ival);
+		return false;
+	}
+	*ret = (uint16_t)n->ival;
+	return true;
+}
+
+/* {proto: tcp, port: 80, end_port: 90} */
+static bool port_from_map(struct vctx *v, const struct node *m, struct policy_port *ret)
+{
+	struct node *proto = node_map_get(m, "proto", NULL), *pkey, *ekey;
+	struct node *port = node_map_get(m, "port", &pkey),
+		    *end = node_map_get(m, "end_port", &ekey);
+	struct policy_port pp = {0};
+
+	check_keys(v, m, &port_ks);
+	if (!proto) {
+		if (!misspelt(m, "proto", &port_ks))
+			diag_error(v->d, m->loc, NULL, "port mapping is missing 'proto'");
+		return false;
+	}
+	if (!want_str(v, proto, "proto") ||
+	    !proto_lookup(v, proto, proto->str, strlen(proto->str), &pp.proto))
+		return false;
+	if (!proto_has_ports(pp.proto)) {
+		if (port || end) {
+			diag_error(v->d, (port ? pkey : ekey)->loc, "remove it", "%s has no ports",
+				   proto->str);
+			return false;
+		}
+		*ret = pp;
+		return true;
+	}
+	if (!port) {
+		if (!misspelt(m, "port", &port_ks))
+			diag_error(v->d, m->loc, NULL, "port mapping for %s is missing 'port'",
+				   proto->str);
+		return false;
+	}
+	if (!port_int(v, port, "port", &pp.first))
+		return false;
+	pp.last = pp.first;
+	if (end && !port_int(v, end, "end_port", &pp.last))
+		return false;
+	if (pp.first > pp.last) {
+		diag_error(v->d, end->loc, NULL, "'end_port' %u is below 'port' %u", pp.last,
+			   pp.first);
+		return false;
+	}
+	*ret = pp;
+	return true;
+}
+
+static int ports_from_node(struct vctx *v, const struct node *n, struct policy_rule *r)
+{
+	char hint[HINT_MAX];
+
+	if (!want_seq(v, n, "ports"))
+		return 0;
+	if (n->n == 0) {
+		diag_error(v->d, n->loc, "leave 'ports' out to match every port and protocol",
+			   "'ports' must not be empty");
+		return 0;
+	}
+	for (size_t i = 0; i < n->n; i++) {
+		const struct node *it = n->items[i];
+		struct policy_port pp;
+		bool ok;
+
+		if (is_str(it))
+			ok = port_from_string(v, it, &pp);
+		else if (it->kind == NODE_MAP)
+			ok = port_from_map(v, it, &pp);
+		else {
+			diag_error(v->d, it->loc,
+				   is_int(it)
+				       ? hintf(hint, sizeof(hint), "did you mean tcp/%s?", it->str)
+				       : NULL,
+				   "a port must be a string like 'tcp/80' or a mapping, got %s",
+				   node_kind_name(it));
+			ok = false;
+		}
+		if (!ok)
+			continue;
+		if (GROW(r->ports, r->nports) < 0)
+			return -ENOMEM;
+		r->ports[r->nports++] = pp;
+	}
+	return 0;
+}
+
+/* --- rules ------------------------------------------------------------------------------- */
+
+enum { END_C = 1, END_W = 2, END_H = 4 };
+
+/* Which kinds of end (container, world, host) a term can stand for. */
+static unsigned term_ends(const struct policy_term *t)
+{
+	switch (t->kind) {
+	case POLICY_TERM_GROUP:
+	case POLICY_TERM_CONTAINERS:
+	case POLICY_TERM_MATCH:
+		return END_C;
+	case POLICY_TERM_WORLD:
+		return END_W;
+	case POLICY_TERM_HOST:
+		return END_H;
+	default: /* any, net, cidr: addresses can be anything, containers included */
+		return END_C | END_W | END_H;
+	}
+}
+
+static unsigned selector_ends(const struct policy_selector *s)
+{
+	unsigned e = 0;
+
+	for (size_t i = 0; i < s->n; i++)
+		e |= term_ends(&s->terms[i]);
+	return e;
+}
+
+/*
+ * netseg filters container->anything and world->container; host->container is always allowed
+ * and traffic with no container end is never seen. A rule outside those can never match.
+ */
+/* LOC is the rule's node's: diagnostics must not borrow the model's file names. */
+static void warn_unmatchable(struct vctx *v, const struct policy_rule *r, struct loc loc)
+{
+	unsigned from = selector_ends(&r->from), to = selector_ends(&r->to);
+
+	if ((from & END_C) || ((from & END_W) && (to & END_C)))
+		return;
+	if (from == END_H && (to & END_C))
+		diag_warning(v->d, loc, NULL,
+			     "rule '%s' can never match: traffic from the host to containers is "
+			     "always allowed",
+			     r->name);
+	else
+		diag_warning(v->d, loc, NULL,
+			     "rule '%s' can never match: traffic that touches no managed container "
+			     "is never filtered",
+			     r->name);
+}
+
+/* The rule being built is the last one in p->rules, so earlier ones are its possible twins. */
+static int rule_name(struct vctx *v, const struct node *n, struct policy_rule *r)
+{
+	const struct policy *p = v->p;
+
+	if (!want_str(v, n, "name") || !check_name(v, n, "rule"))
+		return 0;
+	for (size_t i = 0; i + 1 < p->nrules; i++)
+		if (p->rules[i].name && strcmp(p->rules[i].name, n->str) == 0) {
+			duplicate_error(v, n, "rule", p->rules[i].loc);
+			return 0;
+		}
+	return dup_str(n->str, &r->name);
+}
+
+static void rule_missing(struct vctx *v, const struct node *m, const struct policy_rule *r,
+			 const char *key)
+{
+	if (misspelt(m, key, &rule_ks))
+		return;
+	if (r->name)
+		diag_error(v->d, m->loc, NULL, "rule '%s' is missing '%s'", r->name, key);
+	else
+		diag_error(v->d, m->loc, NULL, "rule is missing '%s'", key);
+}
+
+static void rule_log(struct vctx *v, const struct node *n, struct policy_rule *r)
+{
+	if (n->kind == NODE_SCALAR && n->type == NODE_BOOL) {
+		r->log = n->bval;
+		return;
+	}
+	diag_error(v->d, n->loc,
+		   is_str(n) && in_list(n->str, log_words, ARRAY_SIZE(log_words))
+		       ? "a rule's 'log' is true or false; none, deny and all are for defaults.log"
+		       : NULL,
+		   "'log' must be true or false, got %s", node_kind_name(n));
+}
+
+static int rule_body(struct vctx *v, const struct node *m, struct policy_rule *r)
+{
+	struct node *name = node_map_get(m, "name", NULL), *from = node_map_get(m, "from", NULL);
+	struct node *to = node_map_get(m, "to", NULL), *ports = node_map_get(m, "ports", NULL);
+	struct node *action = node_map_get(m, "action", NULL), *log = node_map_get(m, "log", NULL);
+	size_t errors = v->d->nerrors;
+	int ret;
+
+	check_keys(v, m, &rule_ks);
+	if (name && (ret = rule_name(v, name, r)) < 0)
+		return ret;
+	if (!name)
+		rule_missing(v, m, r, "name");
+	if (!from)
+		rule_missing(v, m, r, "from");
+	if (!to)
+		rule_missing(v, m, r, "to");
+	if ((from && (ret = selector_from_node(v, from, "from", &r->from)) < 0) ||
+	    (to && (ret = selector_from_node(v, to, "to", &r->to)) < 0) ||
+	    (ports && (ret = ports_from_node(v, ports, r)) < 0))
+		return ret;
+	if (action &&
+	    (ret = want_word(v, action, "action", action_words, ARRAY_SIZE(action_words))) >= 0)
+		r->action = ret ? POLICY_DENY : POLICY_ALLOW;
+	if (log)
+		rule_log(v, log, r);
+	if (v->d->nerrors == errors && r->from.n && r->to.n)
+		warn_unmatchable(v, r, m->loc);
+	return 0;
+}
+
+static int rule_from_node(struct vctx *v, const struct node *m)
+{
+	struct policy *p = v->p;
+	struct policy_rule *r;
+
+	if (m->kind != NODE_MAP) {
+		diag_error(v->d, m->loc, NULL, "a rule must be a mapping, got %s",
+			   node_kind_name(m));
+		return 0;
+	}
+	if (GROW(p->rules, p->nrules) < 0)
+		return -ENOMEM;
+	r = &p->rules[p->nrules++];
+	*r = (struct policy_rule){.action = POLICY_ALLOW, .log = -1};
+	if (own_loc(v, m->loc, &r->loc) < 0)
+		return -ENOMEM;
+	return rule_body(v, m, r);
+}
+
+static int rules_from_root(struct vctx *v, const struct node *root)
+{
+	const struct node *rules = node_map_get(root, "rules", NULL);
+	int r;
+
+	if (!rules)
+		return 0;
+	if (rules->kind != NODE_SEQ) {
+		diag_error(v->d, rules->loc,
+			   rules->kind == NODE_SCALAR && rules->type == NODE_NULL
+			       ? "write '[]' for none"
+			       : NULL,
+			   "'rules' must be a list, got %s", node_kind_name(rules));
+		return 0;
+	}
+	for (size_t i = 0; i < rules->n; i++)
+		if ((r = rule_from_node(v, rules->items[i])) < 0)
+			return r;
+	return 0;
+}
+
+/* --- entry point ------------------------------------------------------------------------- */
+
+int policy_from_nodes(struct node *const *roots, size_t n, struct diag_list *diags,
+		      struct policy **ret)
+{
+	struct vctx v = {.d = diags};
+	size_t errors = diags->nerrors;
+	bool *ok = NULL;
+	int r = -ENOMEM;
+
+	v.p = calloc(1, sizeof(*v.p));
+	ok = calloc(n ? n : 1, sizeof(*ok));
+	if (!v.p || !ok)
+		goto out;
+	v.p->log = POLICY_LOG_DENY;
+	for (size_t i = 0; i < n; i++)
+		ok[i] = roots[i] && root_check(&v, roots[i]);
+	for (size_t i = 0; i < n; i++)
+		if (ok[i] && ((r = section_from_map(&v, roots[i], "groups", group_from_node)) < 0 ||
+			      (r = section_from_map(&v, roots[i], "nets", net_from_node)) < 0))
+			goto out;
+	for (size_t i = 0; i < n; i++)
+		if (ok[i] && (r = rules_from_root(&v, roots[i])) < 0)
+			goto out;
+	r = diags->nerrors > errors ? -EINVAL : 0;
+	if (r == 0) {
+		*ret = v.p;
+		v.p = NULL;
+	}
+out:
+	free(ok);
+	policy_free(v.p);
+	return r;
+}

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef NETSEG_COMPILE_INTERNAL_H
+#define NETSEG_COMPILE_INTERNAL_H
+
+/*
+ * Shared by the compiler's files: compile.c (the fixed layout and the inventory sets),
+ * compile_rules.c (the policy chains) and compile_sets.c (group membership and address sets).
+ * Not part of the module's interface.
+ */
+
+#include "compile.h"
+
+enum compile_fam { COMPILE_V4, COMPILE_V6, COMPILE_FAM_COUNT };
+/* The three policy chains of docs/design.md, per family. */
+enum compile_pchain {
+	COMPILE_FROM_CONTAINER,
+	COMPILE_TO_CONTAINER,
+	COMPILE_TO_HOST,
+	COMPILE_PCHAIN_COUNT
+};
+
+struct compile_members; /* label index over the endpoints, compile_sets.c */
+
+struct compile_ctx {
+	const struct compile_input *in;
+	const struct policy *p;
+	struct ir_ruleset *rs;
+	struct ir_table *inet;
+	struct ir_set *containers[COMPILE_FAM_COUNT];
+	struct ir_set **group_sets; /* [group * 2 + fam] */
+	struct ir_set **net_sets;   /* [net * 2 + fam], created on first use; NULL before */
+	struct ir_chain *pchains[COMPILE_FAM_COUNT][COMPILE_PCHAIN_COUNT];
+	struct ir_chain **log_chains; /* [rule], created on first use */
+	struct ir_chain *log_default[POLICY_CATEGORY_COUNT];
+	const char **rule_counters; /* [rule]: "r_<rule>", owned by the ruleset */
+	const char *default_counters[POLICY_CATEGORY_COUNT];
+	struct compile_members *members;
+};
+
+/* --- statements (compile.c) --- */
+struct ir_stmt compile_lookup(enum ir_key k, const struct ir_set *s);
+struct ir_stmt compile_not_lookup(enum ir_key k, const struct ir_set *s);
+struct ir_stmt compile_lookup2(enum ir_key k1, enum ir_key k2, const struct ir_set *s);
+struct ir_stmt compile_eq(enum ir_key k, struct ir_value v);
+struct ir_stmt compile_verdict(enum ir_verdict_kind kind, const struct ir_chain *target);
+struct ir_stmt compile_counter(const char *name);
+/* Appends one rule made of STMTS[0..N) to C. */
+int compile_line(struct ir_chain *c, size_t n, const struct ir_stmt *stmts);
+bool compile_rule_eq(const struct ir_rule *a, const struct ir_rule *b);
+struct ir_set *compile_set1(struct compile_ctx *cx, struct ir_table *t, const char *name,
+			    enum ir_type type, bool interval);
+
+/* --- sets (compile_sets.c) --- */
+int compile_members_new(const struct endpoint_set *eps, struct compile_members **ret);
+void compile_members_free(struct compile_members *m);
+/* Indices of the endpoints matching M, ascending, in *ret (valid until the next query). */
+int compile_members_query(struct compile_members *idx, const struct policy_match *m,
+			  const size_t **ret, size_t *ret_n);
+/* Adds the FAM addresses of every endpoint matching M to S. */
+int compile_members_fill(struct compile_ctx *cx, const struct policy_match *m, enum compile_fam fam,
+			 struct ir_set *s);
+/* Whether any of CIDRS[0..n) has family FAM. */
+bool compile_cidrs_have(const struct policy_cidr *cidrs, size_t n, enum compile_fam fam);
+/* Fills interval set S with the FAM prefixes of CIDRS minus EXCEPT. */
+int compile_cidr_fill(struct ir_set *s, enum compile_fam fam, const struct policy_cidr *cidrs,
+		      size_t n, const struct policy_cidr *except, size_t nexcept);
+
+/* --- policy chains (compile_rules.c) --- */
+int compile_policy_chains(struct compile_ctx *cx);
+
+#endif

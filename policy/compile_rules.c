@@ -1,0 +1,496 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The policy chains (docs/design.md, "The policy chains"): every deny line, every allow line,
+ * then the category defaults, in from_container4/6, to_container4/6 and to_host4/6. A rule
+ * becomes one line per (from term, to term, family, chain, port alternative) that can match.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compile_internal.h"
+
+enum compile_side { COMPILE_FROM, COMPILE_TO };
+
+/* What a term says in one chain. */
+enum compile_tm { COMPILE_TM_NONE, COMPILE_TM_IMPLIED, COMPILE_TM_SET, COMPILE_TM_NOT_SET };
+
+/* Port alternatives of a rule in one family: each is 0-2 matches (no ports: one empty one). */
+struct compile_alt {
+	size_t n;
+	struct ir_stmt st[2];
+};
+
+/* Sets a rule's terms use, created on first use: [side][term][family]. */
+struct compile_rule_sets {
+	struct ir_set **sets;
+	size_t nfrom;
+	struct ir_set *ports;
+	bool ports_done;
+};
+
+/* The design's term table: which terms can match in which chain, and how. */
+static enum compile_tm compile_term_kind(enum policy_term_kind k, enum compile_side side,
+					 enum compile_pchain pc)
+{
+	switch (k) {
+	case POLICY_TERM_ANY:
+		return COMPILE_TM_IMPLIED;
+	case POLICY_TERM_NET:
+	case POLICY_TERM_CIDR:
+		return COMPILE_TM_SET;
+	case POLICY_TERM_CONTAINERS:
+		if (side == COMPILE_FROM)
+			return pc == COMPILE_TO_CONTAINER ? COMPILE_TM_NONE : COMPILE_TM_IMPLIED;
+		if (pc == COMPILE_FROM_CONTAINER)
+			return COMPILE_TM_SET; /* ip daddr @containers4 */
+		return pc == COMPILE_TO_CONTAINER ? COMPILE_TM_IMPLIED : COMPILE_TM_NONE;
+	case POLICY_TERM_GROUP:
+	case POLICY_TERM_MATCH:
+		if (side == COMPILE_FROM)
+			return pc == COMPILE_TO_CONTAINER ? COMPILE_TM_NONE : COMPILE_TM_SET;
+		return pc == COMPILE_TO_HOST ? COMPILE_TM_NONE : COMPILE_TM_SET;
+	case POLICY_TERM_WORLD:
+		if (side == COMPILE_FROM)
+			return pc == COMPILE_TO_CONTAINER ? COMPILE_TM_IMPLIED : COMPILE_TM_NONE;
+		/* ip daddr != @containers4: in from_container, the rest is the world (the host's
+		 * own addresses never reach the forward hook). */
+		return pc == COMPILE_FROM_CONTAINER ? COMPILE_TM_NOT_SET : COMPILE_TM_NONE;
+	case POLICY_TERM_HOST:
+		if (side == COMPILE_FROM)
+			return COMPILE_TM_NONE; /* host -> container is always allowed */
+		return pc == COMPILE_TO_HOST ? COMPILE_TM_IMPLIED : COMPILE_TM_NONE;
+	}
+	return COMPILE_TM_NONE;
+}
+
+static const char compile_fam_char[COMPILE_FAM_COUNT] = {'4', '6'};
+
+/* An interval set of the FAM prefixes of CIDRS minus EXCEPT, or NULL in *ret when nothing
+ * is left (no prefix of that family, or all of it excepted). */
+static int compile_cidr_set(struct compile_ctx *cx, const char *name, enum compile_fam fam,
+			    const struct policy_cidr *cidrs, size_t n,
+			    const struct policy_cidr *except, size_t nexcept, struct ir_set **ret)
+{
+	enum ir_type t = fam == COMPILE_V4 ? IR_TYPE_IPV4 : IR_TYPE_IPV6;
+	struct ir_set tmp = {.types = {t}, .ntypes = 1, .interval = true};
+	struct ir_set *s;
+	int r;
+
+	*ret = NULL;
+	/* Built aside first: an empty result must not leave an unused set in the table. */
+	r = compile_cidr_fill(&tmp, fam, cidrs, n, except, nexcept);
+	if (r < 0 || tmp.n == 0) {
+		free(tmp.elems);
+		return r;
+	}
+	s = compile_set1(cx, cx->inet, name, t, true);
+	if (!s) {
+		free(tmp.elems);
+		return -ENOMEM;
+	}
+	s->elems = tmp.elems;
+	s->n = tmp.n;
+	s->cap = tmp.cap;
+	*ret = s;
+	return 0;
+}
+
+/* The set a term of rule RI looks up in FAM, created on first use; NULL: matches nothing. */
+static int compile_term_set(struct compile_ctx *cx, size_t ri, struct compile_rule_sets *rsets,
+			    enum compile_side side, size_t ti, enum compile_fam fam,
+			    enum compile_pchain pc, struct ir_set **ret)
+{
+	const struct policy_rule *rule = &cx->p->rules[ri];
+	const struct policy_selector *sel = side == COMPILE_FROM ? &rule->from : &rule->to;
+	const struct policy_term *term = &sel->terms[ti];
+	struct ir_set **slot;
+	char name[POLICY_NAME_MAX * 2 + 32];
+	const char *sname = side == COMPILE_FROM ? "from" : "to";
+	int r;
+
+	switch (term->kind) {
+	case POLICY_TERM_CONTAINERS:
+	case POLICY_TERM_WORLD:
+		*ret = cx->containers[fam];
+		return 0;
+	case POLICY_TERM_GROUP:
+		*ret = cx->group_sets[term->group * 2 + fam];
+		return 0;
+	case POLICY_TERM_NET: {
+		const struct policy_net *net = &cx->p->nets[term->net];
+
+		slot = &cx->net_sets[term->net * 2 + fam];
+		if (!*slot && compile_cidrs_have(net->cidrs, net->ncidrs, fam)) {
+			snprintf(name, sizeof(name), "n_%s%c", net->name, compile_fam_char[fam]);
+			r = compile_cidr_set(cx, name, fam, net->cidrs, net->ncidrs, NULL, 0, slot);
+			if (r < 0)
+				return r;
+		}
+		*ret = *slot;
+		return 0;
+	}
+	case POLICY_TERM_MATCH:
+	case POLICY_TERM_CIDR:
+		break;
+	default:
+		*ret = NULL;
+		return 0;
+	}
+	(void)pc;
+	slot = &rsets->sets[((side == COMPILE_FROM ? 0 : rsets->nfrom) + ti) * 2 + fam];
+	if (*slot) {
+		*ret = *slot;
+		return 0;
+	}
+	snprintf(name, sizeof(name), "%c_%s_%s_%zu%c", term->kind == POLICY_TERM_MATCH ? 'm' : 'c',
+		 rule->name, sname, ti, compile_fam_char[fam]);
+	if (term->kind == POLICY_TERM_CIDR) {
+		r = compile_cidr_set(cx, name, fam, term->cidrs, term->ncidrs, term->except,
+				     term->nexcept, slot);
+		if (r < 0)
+			return r;
+	} else {
+		*slot = compile_set1(cx, cx->inet, name,
+				     fam == COMPILE_V4 ? IR_TYPE_IPV4 : IR_TYPE_IPV6, false);
+		if (!*slot)
+			return -ENOMEM;
+		r = compile_members_fill(cx, &term->match, fam, *slot);
+		if (r < 0)
+			return r;
+	}
+	*ret = *slot;
+	return 0;
+}
+
+/* Cheap test, before any set is created: can this term say anything in FAM? */
+static bool compile_term_has_fam(const struct compile_ctx *cx, const struct policy_term *t,
+				 enum compile_fam fam)
+{
+	if (t->kind == POLICY_TERM_NET)
+		return compile_cidrs_have(cx->p->nets[t->net].cidrs, cx->p->nets[t->net].ncidrs,
+					  fam);
+	if (t->kind == POLICY_TERM_CIDR)
+		return compile_cidrs_have(t->cidrs, t->ncidrs, fam);
+	return true;
+}
+
+static bool compile_is_l4(uint8_t proto)
+{
+	return proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_SCTP;
+}
+
+/* The rule's port alternatives in FAM (docs/design.md, "Ports"). */
+static int compile_ports(struct compile_ctx *cx, size_t ri, struct compile_rule_sets *rsets,
+			 enum compile_fam fam, bool dry, struct compile_alt *alts, size_t *ret_n)
+{
+	const struct policy_rule *rule = &cx->p->rules[ri];
+	const struct policy_port *first = NULL;
+	size_t nl4 = 0, n = 0;
+	bool icmp = false, icmpv6 = false;
+
+	if (rule->nports == 0) {
+		alts[0].n = 0;
+		*ret_n = 1;
+		return 0;
+	}
+	for (size_t i = 0; i < rule->nports; i++) {
+		const struct policy_port *p = &rule->ports[i];
+
+		if (compile_is_l4(p->proto)) {
+			/* Count distinct entries: tcp/80 twice is still one port. */
+			if (!first || p->proto != first->proto || p->first != first->first ||
+			    p->last != first->last)
+				nl4++;
+			if (!first)
+				first = p;
+		}
+		icmp |= p->proto == IPPROTO_ICMP;
+		icmpv6 |= p->proto == IPPROTO_ICMPV6;
+	}
+	if (nl4 == 1) {
+		struct compile_alt *a = &alts[n++];
+
+		a->n = 2;
+		a->st[0] = compile_eq(IR_KEY_L4PROTO, ir_value_u8(first->proto));
+		a->st[1] = compile_eq(IR_KEY_TH_DPORT, ir_value_be16(first->first));
+		if (first->last != first->first) {
+			a->st[1].match.op = IR_OP_RANGE;
+			a->st[1].match.value_end = ir_value_be16(first->last);
+		}
+	} else if (nl4 > 1) {
+		if (!rsets->ports_done && !dry) {
+			enum ir_type types[] = {IR_TYPE_INET_PROTO, IR_TYPE_INET_SERVICE};
+			char name[POLICY_NAME_MAX + 8];
+
+			snprintf(name, sizeof(name), "p_%s", rule->name);
+			rsets->ports = ir_set_add(cx->rs, cx->inet, name, types, 2, true);
+			if (!rsets->ports)
+				return -ENOMEM;
+			for (size_t i = 0; i < rule->nports; i++) {
+				const struct policy_port *p = &rule->ports[i];
+				struct ir_elem e = {0};
+
+				if (!compile_is_l4(p->proto))
+					continue;
+				e.key[0] = e.key_end[0] = ir_value_u8(p->proto);
+				e.key[1] = ir_value_be16(p->first);
+				e.key_end[1] = ir_value_be16(p->last);
+				if (ir_elem_add(rsets->ports, &e) < 0)
+					return -ENOMEM;
+			}
+			rsets->ports_done = true;
+		}
+		alts[n].n = 1;
+		if (!dry)
+			alts[n].st[0] =
+			    compile_lookup2(IR_KEY_L4PROTO, IR_KEY_TH_DPORT, rsets->ports);
+		n++;
+	}
+	if ((fam == COMPILE_V4 && icmp) || (fam == COMPILE_V6 && icmpv6)) {
+		alts[n].n = 1;
+		alts[n++].st[0] = compile_eq(
+		    IR_KEY_L4PROTO, ir_value_u8(fam == COMPILE_V4 ? IPPROTO_ICMP : IPPROTO_ICMPV6));
+	}
+	*ret_n = n;
+	return 0;
+}
+
+/* "goto log_X" target: a chain that logs (rate limited) then applies VERDICT. */
+static int compile_log_chain(struct compile_ctx *cx, const char *chain_name, const char *label,
+			     enum ir_verdict_kind verdict, struct ir_chain **ret)
+{
+	char prefix[128];
+	struct ir_chain *c = ir_chain_add(cx->rs, cx->inet, chain_name);
+	const char *pfx;
+
+	if (!c)
+		return -ENOMEM;
+	/* "netseg <counter> <verdict>: " names the rule (or default) and what happened; the
+	 * counter name is what `netseg status` shows next to it. */
+	snprintf(prefix, sizeof(prefix), "netseg %s %s: ", label,
+		 verdict == IR_VERDICT_DROP ? "drop" : "accept");
+	pfx = ir_strdup(cx->rs, prefix);
+	if (!pfx)
+		return -ENOMEM;
+	struct ir_stmt log[] = {
+	    {.kind = IR_STMT_LIMIT, .limit = {COMPILE_LOG_RATE, COMPILE_LOG_BURST}},
+	    {.kind = IR_STMT_LOG, .log = {pfx, COMPILE_NFLOG_GROUP}}};
+	struct ir_stmt v = compile_verdict(verdict, NULL);
+	int r = compile_line(c, 2, log);
+
+	if (r == 0)
+		r = compile_line(c, 1, &v);
+	if (r == 0)
+		*ret = c;
+	return r;
+}
+
+static int compile_rule_verdict(struct compile_ctx *cx, size_t ri, struct ir_stmt *ret)
+{
+	const struct policy_rule *rule = &cx->p->rules[ri];
+	enum ir_verdict_kind v = rule->action == POLICY_DENY ? IR_VERDICT_DROP : IR_VERDICT_ACCEPT;
+	char name[POLICY_NAME_MAX + 8];
+	int r;
+
+	if (!policy_rule_logs(cx->p, rule)) {
+		*ret = compile_verdict(v, NULL);
+		return 0;
+	}
+	if (!cx->log_chains[ri]) {
+		snprintf(name, sizeof(name), "log_%s", rule->name);
+		r = compile_log_chain(cx, name, cx->rule_counters[ri], v, &cx->log_chains[ri]);
+		if (r < 0)
+			return r;
+	}
+	*ret = compile_verdict(IR_VERDICT_GOTO, cx->log_chains[ri]);
+	return 0;
+}
+
+/* Appends STMTS as a line of rule RI unless the rule already has the same line there (lists
+ * like [containers, any] would otherwise repeat it). FIRST: the rule's first line in C. */
+static int compile_rule_line(struct ir_chain *c, size_t first, size_t n,
+			     const struct ir_stmt *stmts)
+{
+	int r = compile_line(c, n, stmts);
+
+	if (r < 0)
+		return r;
+	for (size_t i = first; i + 1 < c->n; i++) {
+		if (compile_rule_eq(&c->rules[i], &c->rules[c->n - 1])) {
+			free(c->rules[c->n - 1].stmts);
+			c->n--;
+			break;
+		}
+	}
+	return 0;
+}
+
+static int compile_term_stmt(struct compile_ctx *cx, size_t ri, struct compile_rule_sets *rsets,
+			     enum compile_side side, size_t ti, enum compile_fam fam,
+			     enum compile_pchain pc, struct ir_stmt *st, size_t *n, bool *ret_none)
+{
+	const struct policy_rule *rule = &cx->p->rules[ri];
+	const struct policy_term *term =
+	    &(side == COMPILE_FROM ? &rule->from : &rule->to)->terms[ti];
+	enum compile_tm tm = compile_term_kind(term->kind, side, pc);
+	enum ir_key key;
+	struct ir_set *s;
+	int r;
+
+	*ret_none = false;
+	if (tm == COMPILE_TM_IMPLIED)
+		return 0;
+	r = compile_term_set(cx, ri, rsets, side, ti, fam, pc, &s);
+	if (r < 0)
+		return r;
+	if (!s) {
+		*ret_none = true;
+		return 0;
+	}
+	if (side == COMPILE_FROM)
+		key = fam == COMPILE_V4 ? IR_KEY_IP_SADDR : IR_KEY_IP6_SADDR;
+	else
+		key = fam == COMPILE_V4 ? IR_KEY_IP_DADDR : IR_KEY_IP6_DADDR;
+	st[(*n)++] = tm == COMPILE_TM_NOT_SET ? compile_not_lookup(key, s) : compile_lookup(key, s);
+	return 0;
+}
+
+static int compile_rule(struct compile_ctx *cx, size_t ri)
+{
+	const struct policy_rule *rule = &cx->p->rules[ri];
+	struct compile_rule_sets rsets = {.nfrom = rule->from.n};
+	size_t first[COMPILE_FAM_COUNT][COMPILE_PCHAIN_COUNT];
+	struct compile_alt alts[3];
+	struct ir_stmt verdict;
+	bool have_verdict = false;
+	int r = 0;
+
+	rsets.sets = calloc((rule->from.n + rule->to.n) * 2 + 1, sizeof(*rsets.sets));
+	if (!rsets.sets)
+		return -ENOMEM;
+	for (int f = 0; f < COMPILE_FAM_COUNT; f++)
+		for (int k = 0; k < COMPILE_PCHAIN_COUNT; k++)
+			first[f][k] = cx->pchains[f][k]->n;
+
+	for (size_t i = 0; r == 0 && i < rule->from.n; i++) {
+		const struct policy_term *ft = &rule->from.terms[i];
+
+		for (size_t j = 0; r == 0 && j < rule->to.n; j++) {
+			const struct policy_term *tt = &rule->to.terms[j];
+
+			for (int f = 0; r == 0 && f < COMPILE_FAM_COUNT; f++) {
+				size_t nalts = 0;
+
+				if (!compile_term_has_fam(cx, ft, f) ||
+				    !compile_term_has_fam(cx, tt, f))
+					continue;
+				/* Dry run: whether the ports say anything in this family at all,
+				 * before the terms create their sets. */
+				r = compile_ports(cx, ri, &rsets, f, true, alts, &nalts);
+				for (int k = 0; r == 0 && nalts && k < COMPILE_PCHAIN_COUNT; k++) {
+					struct ir_stmt st[6];
+					size_t n = 0;
+					bool none = false;
+
+					if (compile_term_kind(ft->kind, COMPILE_FROM, k) ==
+						COMPILE_TM_NONE ||
+					    compile_term_kind(tt->kind, COMPILE_TO, k) ==
+						COMPILE_TM_NONE)
+						continue;
+					r = compile_term_stmt(cx, ri, &rsets, COMPILE_FROM, i, f, k,
+							      st, &n, &none);
+					if (r < 0 || none)
+						continue;
+					r = compile_term_stmt(cx, ri, &rsets, COMPILE_TO, j, f, k,
+							      st, &n, &none);
+					if (r < 0 || none)
+						continue;
+					/* Ports after the terms, so that sets appear in the order
+					 * a line reads them. */
+					r = compile_ports(cx, ri, &rsets, f, false, alts, &nalts);
+					if (r < 0)
+						continue;
+					/* Only now: a rule without lines needs no log chain. */
+					if (!have_verdict) {
+						r = compile_rule_verdict(cx, ri, &verdict);
+						have_verdict = r == 0;
+					}
+					for (size_t a = 0; r == 0 && a < nalts; a++) {
+						size_t m = n;
+
+						for (size_t x = 0; x < alts[a].n; x++)
+							st[m++] = alts[a].st[x];
+						st[m++] = compile_counter(cx->rule_counters[ri]);
+						st[m++] = verdict;
+						r = compile_rule_line(cx->pchains[f][k],
+								      first[f][k], m, st);
+					}
+				}
+			}
+		}
+	}
+	free(rsets.sets);
+	return r;
+}
+
+/* A category's default line: counted, logged when the defaults say so. */
+static int compile_default(struct compile_ctx *cx, struct ir_chain *c, enum policy_category cat,
+			   const struct ir_set *only_to)
+{
+	enum ir_verdict_kind v =
+	    cx->p->defaults[cat] == POLICY_DENY ? IR_VERDICT_DROP : IR_VERDICT_ACCEPT;
+	struct ir_stmt st[3];
+	size_t n = 0;
+	char name[32];
+	int r;
+
+	if (only_to)
+		st[n++] = compile_lookup(c == cx->pchains[COMPILE_V4][COMPILE_FROM_CONTAINER]
+					     ? IR_KEY_IP_DADDR
+					     : IR_KEY_IP6_DADDR,
+					 only_to);
+	st[n++] = compile_counter(cx->default_counters[cat]);
+	if (policy_default_logs(cx->p, cat)) {
+		if (!cx->log_default[cat]) {
+			snprintf(name, sizeof(name), "log_d_%s", policy_category_short(cat));
+			r = compile_log_chain(cx, name, cx->default_counters[cat], v,
+					      &cx->log_default[cat]);
+			if (r < 0)
+				return r;
+		}
+		st[n++] = compile_verdict(IR_VERDICT_GOTO, cx->log_default[cat]);
+	} else {
+		st[n++] = compile_verdict(v, NULL);
+	}
+	return compile_line(c, n, st);
+}
+
+int compile_policy_chains(struct compile_ctx *cx)
+{
+	int r = 0;
+
+	/* Deny lines first, then allow lines: a drop ends evaluation, so any matching deny wins
+	 * whatever the order of rules and files. */
+	for (int pass = 0; pass < 2; pass++) {
+		enum policy_action want = pass == 0 ? POLICY_DENY : POLICY_ALLOW;
+
+		for (size_t i = 0; r == 0 && i < cx->p->nrules; i++)
+			if (cx->p->rules[i].action == want)
+				r = compile_rule(cx, i);
+	}
+	for (int f = 0; r == 0 && f < COMPILE_FAM_COUNT; f++) {
+		struct ir_chain **pc = cx->pchains[f];
+
+		r = compile_default(cx, pc[COMPILE_FROM_CONTAINER], POLICY_C2C, cx->containers[f]);
+		if (r == 0)
+			r = compile_default(cx, pc[COMPILE_FROM_CONTAINER], POLICY_C2W, NULL);
+		if (r == 0)
+			r = compile_default(cx, pc[COMPILE_TO_CONTAINER], POLICY_W2C, NULL);
+		if (r == 0)
+			r = compile_default(cx, pc[COMPILE_TO_HOST], POLICY_C2H, NULL);
+	}
+	return r;
+}
