@@ -20,9 +20,10 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 1
 fi
 bash scripts/deps.sh
-[ -f build/build.ninja ] || meson setup build >/dev/null
-ninja -C build netseg >/dev/null
-bin=$root/build/netseg
+build=${NETSEG_BUILD_DIR:-build}
+[ -f "$build/build.ninja" ] || meson setup "$build" >/dev/null
+ninja -C "$build" netseg >/dev/null
+bin=$root/$build/netseg
 
 p=nsd$$
 H=$p-host W=$p-world
@@ -33,42 +34,42 @@ cleanup() {
 }
 trap cleanup EXIT
 
-in() { ip netns exec "$@"; }
+nsx() { ip netns exec "$@"; }
 ip netns add $H
 ip netns add $W
-in $H sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
-in $H ip link set lo up
-in $H ip link add br0 type bridge
-in $H ip addr add 10.88.0.1/24 dev br0
-in $H ip addr add fd88::1/64 dev br0 nodad
-in $H ip link set br0 up
+nsx $H sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+nsx $H ip link set lo up
+nsx $H ip link add br0 type bridge
+nsx $H ip addr add 10.88.0.1/24 dev br0
+nsx $H ip addr add fd88::1/64 dev br0 nodad
+nsx $H ip link set br0 up
 n=2
 for c in web api db; do
 	ip netns add $p-$c
-	in $H ip link add vd$c type veth peer name eth0 netns $p-$c
-	in $H ip link set vd$c master br0 up
-	in $p-$c ip link set lo up
-	in $p-$c ip addr add 10.88.0.$n/24 dev eth0
-	in $p-$c ip addr add fd88::$n/64 dev eth0 nodad
-	in $p-$c ip link set eth0 up
-	in $p-$c ip route add default via 10.88.0.1
-	in $p-$c ip -6 route add default via fd88::1
+	nsx $H ip link add vd$c type veth peer name eth0 netns $p-$c
+	nsx $H ip link set vd$c master br0 up
+	nsx $p-$c ip link set lo up
+	nsx $p-$c ip addr add 10.88.0.$n/24 dev eth0
+	nsx $p-$c ip addr add fd88::$n/64 dev eth0 nodad
+	nsx $p-$c ip link set eth0 up
+	nsx $p-$c ip route add default via 10.88.0.1
+	nsx $p-$c ip -6 route add default via fd88::1
 	n=$((n + 1))
 done
-in $H ip link add vworld type veth peer name eth0 netns $W
-in $H ip addr add 10.77.0.1/24 dev vworld
-in $H ip addr add fd77::1/64 dev vworld nodad
-in $H ip link set vworld up
-in $W ip link set lo up
-in $W ip addr add 10.77.0.2/24 dev eth0
-in $W ip addr add 10.77.0.254/24 dev eth0
-in $W ip addr add fd77::2/64 dev eth0 nodad
-in $W ip link set eth0 up
-in $W ip route add 10.88.0.0/24 via 10.77.0.1
-in $W ip -6 route add fd88::/64 via fd77::1
+nsx $H ip link add vworld type veth peer name eth0 netns $W
+nsx $H ip addr add 10.77.0.1/24 dev vworld
+nsx $H ip addr add fd77::1/64 dev vworld nodad
+nsx $H ip link set vworld up
+nsx $W ip link set lo up
+nsx $W ip addr add 10.77.0.2/24 dev eth0
+nsx $W ip addr add 10.77.0.254/24 dev eth0
+nsx $W ip addr add fd77::2/64 dev eth0 nodad
+nsx $W ip link set eth0 up
+nsx $W ip route add 10.88.0.0/24 via 10.77.0.1
+nsx $W ip -6 route add fd88::/64 via fd77::1
 
 listen() { # netns port
-	in "$1" socat -T1 TCP6-LISTEN:"$2",fork,reuseaddr,ipv6only=0 SYSTEM:'echo ok' 2>/dev/null &
+	nsx "$1" socat -T1 TCP6-LISTEN:"$2",fork,reuseaddr,ipv6only=0 SYSTEM:'echo ok' 2>/dev/null &
 	pids+=($!)
 }
 for c in web api db; do for port in 80 8080 5432; do listen $p-$c $port; done; done
@@ -77,7 +78,7 @@ listen $H 22
 sleep 0.5
 
 probe() { # from-netns address port -> "open" or "blocked"
-	if in "$1" timeout 1 bash -c "exec 3<>/dev/tcp/$2/$3 && read -t 1 -r l <&3 && [ \"\$l\" = ok ]" 2>/dev/null; then
+	if nsx "$1" timeout 1 bash -c "exec 3<>/dev/tcp/$2/$3 && read -t 1 -r l <&3 && [ \"\$l\" = ok ]" 2>/dev/null; then
 		echo open
 	else
 		echo blocked
@@ -120,15 +121,15 @@ echo "$probes_before" | table
 echo
 echo "Applying examples/demo/policy.yaml:"
 sed -n '/^defaults/,$p' examples/demo/policy.yaml | sed 's/^/    /'
-in $H "$bin" apply -p examples/demo/policy.yaml -e examples/demo/endpoints.yaml
+nsx $H "$bin" apply -p examples/demo/policy.yaml -e examples/demo/endpoints.yaml
 echo
 echo "With netseg (! marks a result that differs from the policy):"
 result=$(echo "$probes_after" | table)
 echo "$result"
 echo
-echo "Installed tables: $(in $H nft list tables | tr '\n' ' ')"
+echo "Installed tables: $(nsx $H nft list tables | tr '\n' ' ')"
 echo "Removing them with 'netseg flush':"
-in $H "$bin" flush
+nsx $H "$bin" flush
 if echo "$result" | grep -q '^!'; then
 	echo "demo: some results differ from the policy" >&2
 	exit 1
