@@ -26,4 +26,17 @@ struct compile_input {
 /* Returns 0 and *ret, or -ENOMEM. The policy is already valid, so nothing else can fail. */
 int compile_ruleset(const struct compile_input *in, struct ir_ruleset **ret);
 
+/*
+ * The set elements one endpoint contributes to RS, a ruleset compile_ruleset() built from the
+ * same policy: its port, (port, address) pairs, addresses in containers4/6 and in every group
+ * or inline-match set it belongs to, and its bridge's dispatch elements (shared with the other
+ * endpoints on that bridge: the caller counts references). Calls FN once per element; FN's
+ * negative return stops the walk and is returned. This is the agent's incremental path: a
+ * container starting or stopping is exactly these elements, whatever else is installed.
+ */
+typedef int (*compile_elem_fn)(const struct ir_table *t, const struct ir_set *s,
+			       const struct ir_elem *e, void *userdata);
+int compile_endpoint_elems(const struct policy *p, const struct ir_ruleset *rs,
+			   const struct endpoint *ep, compile_elem_fn fn, void *userdata);
+
 #endif

@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * One endpoint's elements, for the agent's incremental updates. Sets are looked up by name in
+ * the compiled ruleset rather than re-derived, so an element can only land in a set the full
+ * compile created; tests/unit/test_compile_endpoint.c holds this file to the full compile
+ * (baseline + every endpoint's elements == compile with all endpoints).
+ */
+#include "compile.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+struct walk {
+	const struct ir_ruleset *rs;
+	compile_elem_fn fn;
+	void *userdata;
+};
+
+static int walk_emit(struct walk *w, enum ir_family family, const char *set,
+		     const struct ir_elem *e)
+{
+	const struct ir_table *t = ir_table_find(w->rs, family, COMPILE_TABLE_NAME);
+	const struct ir_set *s = t ? ir_set_find(t, set) : NULL;
+
+	return s ? w->fn(t, s, e, w->userdata) : 0;
+}
+
+static int walk_ifname(struct walk *w, enum ir_family family, const char *set, const char *name,
+		       enum ir_verdict_kind kind, const char *chain)
+{
+	const struct ir_table *t = ir_table_find(w->rs, family, COMPILE_TABLE_NAME);
+	const struct ir_chain *c = chain && t ? ir_chain_find(t, chain) : NULL;
+	struct ir_elem e = {0};
+
+	if (chain && !c)
+		return 0;
+	e.key[0] = ir_value_ifname(name);
+	if (c)
+		e.verdict = (struct ir_verdict){.kind = kind, .chain = c->name};
+	return walk_emit(w, family, set, &e);
+}
+
+static int walk_addr(struct walk *w, const char *set_prefix, const struct endpoint_addr *a)
+{
+	struct ir_elem e = {0};
+	char name[POLICY_NAME_MAX * 2 + 32];
+
+	snprintf(name, sizeof(name), "%s%c", set_prefix, a->family == AF_INET6 ? '6' : '4');
+	e.key[0] = ir_value_addr(a->family, a->addr, a->family == AF_INET6 ? 128 : 32);
+	return walk_emit(w, IR_FAMILY_INET, name, &e);
+}
+
+static int walk_port_addr(struct walk *w, enum ir_family family, const struct endpoint *ep,
+			  const struct endpoint_addr *a)
+{
+	struct ir_elem e = {0};
+
+	e.key[0] = ir_value_ifname(ep->interface);
+	e.key[1] = ir_value_addr(a->family, a->addr, a->family == AF_INET6 ? 128 : 32);
+	return walk_emit(w, family, a->family == AF_INET6 ? "port_addrs6" : "port_addrs4", &e);
+}
+
+/* The inline-match sets of every rule term EP matches (named as compile_rules.c does). */
+static int walk_inline_terms(struct walk *w, const struct policy *p, const struct endpoint *ep,
+			     const struct endpoint_addr *a)
+{
+	char prefix[POLICY_NAME_MAX * 2 + 32];
+	int r;
+
+	for (size_t ri = 0; ri < p->nrules; ri++) {
+		const struct policy_rule *rule = &p->rules[ri];
+		const struct policy_selector *sides[] = {&rule->from, &rule->to};
+
+		for (int side = 0; side < 2; side++)
+			for (size_t ti = 0; ti < sides[side]->n; ti++) {
+				const struct policy_term *term = &sides[side]->terms[ti];
+
+				if (term->kind != POLICY_TERM_MATCH ||
+				    !endpoint_matches(ep, &term->match))
+					continue;
+				snprintf(prefix, sizeof(prefix), "m_%s_%s_%zu", rule->name,
+					 side ? "to" : "from", ti);
+				if ((r = walk_addr(w, prefix, a)) < 0)
+					return r;
+			}
+	}
+	return 0;
+}
+
+static int walk_bridge(struct walk *w, const char *bridge)
+{
+	int r;
+
+	if ((r = walk_ifname(w, IR_FAMILY_INET, "in_dispatch", bridge, IR_VERDICT_GOTO,
+			     "from_bridge")) < 0 ||
+	    (r = walk_ifname(w, IR_FAMILY_INET, "out_dispatch", bridge, IR_VERDICT_JUMP,
+			     "to_bridge")) < 0)
+		return r;
+	return walk_ifname(w, IR_FAMILY_ARP, "bridges", bridge, IR_VERDICT_ACCEPT, NULL);
+}
+
+int compile_endpoint_elems(const struct policy *p, const struct ir_ruleset *rs,
+			   const struct endpoint *ep, compile_elem_fn fn, void *userdata)
+{
+	struct walk w = {.rs = rs, .fn = fn, .userdata = userdata};
+	char prefix[POLICY_NAME_MAX + 8];
+	int r;
+
+	if ((r = walk_ifname(&w, IR_FAMILY_BRIDGE, "ports", ep->interface, IR_VERDICT_ACCEPT,
+			     NULL)) < 0 ||
+	    (r = walk_ifname(&w, IR_FAMILY_INET, "in_dispatch", ep->interface, IR_VERDICT_GOTO,
+			     "from_port")) < 0)
+		return r;
+	if (ep->bridge && (r = walk_bridge(&w, ep->bridge)) < 0)
+		return r;
+	for (size_t i = 0; i < ep->naddrs; i++) {
+		const struct endpoint_addr *a = &ep->addrs[i];
+
+		if ((r = walk_port_addr(&w, IR_FAMILY_BRIDGE, ep, a)) < 0 ||
+		    (r = walk_port_addr(&w, IR_FAMILY_INET, ep, a)) < 0 ||
+		    (r = walk_addr(&w, "containers", a)) < 0)
+			return r;
+		for (size_t g = 0; g < p->ngroups; g++) {
+			if (!endpoint_matches(ep, &p->groups[g].match))
+				continue;
+			snprintf(prefix, sizeof(prefix), "g_%s", p->groups[g].name);
+			if ((r = walk_addr(&w, prefix, a)) < 0)
+				return r;
+		}
+		if ((r = walk_inline_terms(&w, p, ep, a)) < 0)
+			return r;
+	}
+	return 0;
+}
