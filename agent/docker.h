@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef NETSEG_DOCKER_H
+#define NETSEG_DOCKER_H
+
+/*
+ * Docker as a source of endpoints: a client of the Engine API over its unix socket (HTTP/1.1,
+ * JSON). Requests are synchronous and short (each on its own connection, bounded by
+ * DOCKER_TIMEOUT_MS); the event stream is a non-blocking fd for the caller's epoll loop.
+ * Nothing here logs: failures return -errno and leave a one-line reason in
+ * docker_client_last_error().
+ *
+ * Paths are unversioned, so the daemon answers in its own API version: Debian's docker.io
+ * 20.10 (API 1.41) and later engines (whose minimum API version keeps rising) alike. Only
+ * fields stable since API 1.22 are read.
+ */
+
+#include <stdint.h>
+
+#include "endpoints.h"
+
+#define DOCKER_DEFAULT_SOCKET  "/var/run/docker.sock"
+#define DOCKER_TIMEOUT_MS      5000
+#define DOCKER_MAX_RESPONSE    (64u * 1024 * 1024)
+#define DOCKER_MAX_EVENT       (1024u * 1024) /* one event line on the stream */
+#define DOCKER_MAX_CONTAINERS  4096	      /* per docker_list_endpoints() */
+#define DOCKER_MAX_ATTACHMENTS 64	      /* networks per container */
+#define DOCKER_MAX_LABELS      1024	      /* per container */
+
+struct docker_client;
+
+/* SOCKET_PATH NULL means DOCKER_DEFAULT_SOCKET. Does not connect yet. NULL on OOM or when
+ * our own network namespace cannot be opened (errno says why). */
+struct docker_client *docker_client_new(const char *socket_path);
+/* Closes the event stream too. Accepts NULL. */
+void docker_client_free(struct docker_client *c);
+/* Why the last failing call failed: "GET /containers/x/json: 404 No such container: x",
+ * "connect /var/run/docker.sock: Connection refused", ... Empty when there is nothing to say. */
+const char *docker_client_last_error(const struct docker_client *c);
+
+/*
+ * Appends one endpoint per network attachment with a host-side veth of every running
+ * container (at most DOCKER_MAX_CONTAINERS): name = container name, id, image (as the user
+ * gave it, Config.Image), labels (sorted by key), networks (every network of the container,
+ * sorted), addrs (the attachment's IPv4 and global IPv6 address), interface = the host-side
+ * veth, bridge = the network's bridge (bridge driver; NULL for other drivers). Containers
+ * with --network host/none, and containers that stop while we look, contribute nothing.
+ * Endpoints are sorted by name, then interface. On failure RET is unchanged.
+ */
+int docker_list_endpoints(struct docker_client *c, struct endpoint_set *ret);
+/* The same for one container (ID or name). -ENOENT if Docker does not know it; 0 and nothing
+ * appended if it is not running. */
+int docker_inspect_endpoints(struct docker_client *c, const char *container,
+			     struct endpoint_set *ret);
+
+enum docker_event_kind {
+	DOCKER_EVENT_START,
+	DOCKER_EVENT_DIE,
+	DOCKER_EVENT_DESTROY,
+	DOCKER_EVENT_RENAME,
+	DOCKER_EVENT_NETWORK_CONNECT,
+	DOCKER_EVENT_NETWORK_DISCONNECT,
+};
+
+/* Strings are borrowed for the duration of the callback. */
+struct docker_event {
+	enum docker_event_kind kind;
+	const char *container_id; /* never NULL */
+	const char *network_id;	  /* connect/disconnect: the network; else NULL */
+	const char *name;	  /* container events: the container's (new) name; connect/
+				     disconnect: the network's name; may be NULL */
+	int64_t time_nano;	  /* Docker's timestamp, 0 if missing */
+};
+
+typedef void (*docker_event_cb)(const struct docker_event *ev, void *userdata);
+
+/*
+ * Opens the event stream (container start/die/destroy/rename, network connect/disconnect)
+ * and writes its non-blocking fd to ret_fd; the fd stays owned by the client. Any previous
+ * stream is closed first. Events are requested from the moment of this call, so a snapshot
+ * taken after it (docker_list_endpoints) misses nothing: open first, then list.
+ */
+int docker_events_open(struct docker_client *c, int *ret_fd);
+/*
+ * Reads what the stream has and calls CB for each complete event, in order. Returns -EAGAIN
+ * once drained (wait for the fd again); -ECONNRESET when the daemon ended the stream (it
+ * stopped or restarted: docker_events_close(), wait, docker_events_open(), list again);
+ * -ENOTCONN without a stream; -EIO (status) / -EBADMSG / -EMSGSIZE (framing, an event
+ * over DOCKER_MAX_EVENT) after which the stream is unusable too. Events that are not JSON
+ * objects or lack a container id are skipped. CB must not open or close the stream; it may
+ * call the synchronous requests.
+ */
+int docker_events_read(struct docker_client *c, docker_event_cb cb, void *userdata);
+/* Closes the stream (remove its fd from epoll first). No-op without one. */
+void docker_events_close(struct docker_client *c);
+
+#endif
