@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "cli.h"
 
+#include "agent.h"
+
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -8,20 +10,22 @@
 #include <sys/stat.h>
 
 static const char usage_text[] =
-	"usage: netseg COMMAND [OPTIONS]\n"
-	"\n"
-	"  check   [-p PATH]                          validate a policy\n"
-	"  compile [-p PATH] [-e FILE] [--bridge NAME] print the nftables ruleset apply installs\n"
-	"  apply   [-p PATH] [-e FILE] [--bridge NAME] install it in one atomic transaction\n"
-	"  flush                                      remove everything netseg installed\n"
-	"\n"
-	"  -p, --policy PATH     policy file or directory (default " CLI_DEFAULT_POLICY_DIR
-	"/,\n"
-	"                        else " CLI_DEFAULT_POLICY_FILE ")\n"
-	"  -e, --endpoints FILE  endpoint file declaring the containers to manage\n"
-	"  -b, --bridge NAME     manage this bridge even before a container is on it\n"
-	"\n"
-	"Exit status: 0 success, 1 failure (explained), 2 usage error.\n";
+    "usage: netseg COMMAND [OPTIONS]\n"
+    "\n"
+    "  check   [-p PATH]                          validate a policy\n"
+    "  compile [-p PATH] [-e FILE] [--bridge NAME] print the nftables ruleset apply installs\n"
+    "  apply   [-p PATH] [-e FILE] [--bridge NAME] install it in one atomic transaction\n"
+    "  flush                                      remove everything netseg installed\n"
+    "  agent   [-p PATH] [--docker SOCK] [--endpoints-dir DIR] [--bridge NAME]\n"
+    "                                             the daemon: follow Docker, endpoint files\n"
+    "                                             and the policy, incrementally\n"
+    "\n"
+    "  -p, --policy PATH     policy file or directory (default " CLI_DEFAULT_POLICY_DIR "/,\n"
+    "                        else " CLI_DEFAULT_POLICY_FILE ")\n"
+    "  -e, --endpoints FILE  endpoint file declaring the containers to manage\n"
+    "  -b, --bridge NAME     manage this bridge even before a container is on it\n"
+    "\n"
+    "Exit status: 0 success, 1 failure (explained), 2 usage error.\n";
 
 void cli_error(const char *cmd, const char *fmt, ...)
 {
@@ -49,11 +53,11 @@ int cli_parse_opts(const char *cmd, int argc, char **argv, const char *allowed,
 		   struct cli_opts *ret)
 {
 	static const struct option longopts[] = {
-		{"policy", required_argument, NULL, 'p'},
-		{"endpoints", required_argument, NULL, 'e'},
-		{"bridge", required_argument, NULL, 'b'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
+	    {"policy", required_argument, NULL, 'p'},
+	    {"endpoints", required_argument, NULL, 'e'},
+	    {"bridge", required_argument, NULL, 'b'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	struct cli_opts o = {0};
 	int c;
@@ -86,7 +90,8 @@ int cli_parse_opts(const char *cmd, int argc, char **argv, const char *allowed,
 			cli_error(cmd, "too many --bridge options (at most %d)", CLI_MAX_BRIDGES);
 			return CLI_USAGE;
 		} else if (strlen(optarg) == 0 || strlen(optarg) > 15) {
-			cli_error(cmd, "'%s' is not an interface name (1 to 15 characters)", optarg);
+			cli_error(cmd, "'%s' is not an interface name (1 to 15 characters)",
+				  optarg);
 			return CLI_USAGE;
 		} else
 			o.bridges[o.nbridges++] = optarg;
@@ -103,10 +108,8 @@ static const struct {
 	const char *name;
 	int (*run)(int argc, char **argv);
 } commands[] = {
-	{"check", cmd_check},
-	{"compile", cmd_compile},
-	{"apply", cmd_apply},
-	{"flush", cmd_flush},
+    {"check", cmd_check}, {"compile", cmd_compile}, {"apply", cmd_apply},
+    {"flush", cmd_flush}, {"agent", cmd_agent},
 };
 
 int cli_main(int argc, char **argv)

@@ -16,9 +16,9 @@
 
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 
-#define CLI_DEFAULT_POLICY_DIR  "/etc/netseg/policy.d"
+#define CLI_DEFAULT_POLICY_DIR	"/etc/netseg/policy.d"
 #define CLI_DEFAULT_POLICY_FILE "/etc/netseg/policy.yaml"
-#define CLI_MAX_BRIDGES         256
+#define CLI_MAX_BRIDGES		256
 
 /* Options shared by check, compile and apply. */
 struct cli_opts {

@@ -94,10 +94,10 @@ int cli_build_ruleset(const char *cmd, const struct cli_opts *o, struct cli_buil
 		goto out;
 
 	struct compile_input in = {
-		.policy = policy,
-		.endpoints = eps,
-		.bridges = bridges->names,
-		.nbridges = bridges->n,
+	    .policy = policy,
+	    .endpoints = eps,
+	    .bridges = bridges->names,
+	    .nbridges = bridges->n,
 	};
 	r = compile_ruleset(&in, &rs);
 	if (r < 0) {
@@ -105,10 +105,10 @@ int cli_build_ruleset(const char *cmd, const struct cli_opts *o, struct cli_buil
 		goto out;
 	}
 	*ret = (struct cli_build){
-		.ruleset = rs,
-		.nrules = policy->nrules,
-		.nendpoints = eps ? eps->n : 0,
-		.nbridges = bridges->n,
+	    .ruleset = rs,
+	    .nrules = policy->nrules,
+	    .nendpoints = eps ? eps->n : 0,
+	    .nbridges = bridges->n,
 	};
 	for (size_t i = 0; eps && i < eps->n; i++)
 		if (eps->items[i].bridge && !bridge_list_has(bridges, eps->items[i].bridge) &&

@@ -58,8 +58,9 @@ static int ensure_brnf(void)
 		return r;
 	}
 	if (r < 0) {
-		cli_error("apply", "cannot enable net.bridge.bridge-nf-call-iptables/ip6tables: "
-				   "%s; nothing applied",
+		cli_error("apply",
+			  "cannot enable net.bridge.bridge-nf-call-iptables/ip6tables: "
+			  "%s; nothing applied",
 			  strerror(-r));
 		return r;
 	}

@@ -11,8 +11,7 @@
 /* `netseg flush`: delete netseg's own tables, and nothing else, in one transaction. */
 int cmd_flush(int argc, char **argv)
 {
-	static const enum ir_family families[] = {IR_FAMILY_BRIDGE, IR_FAMILY_INET,
-						  IR_FAMILY_ARP};
+	static const enum ir_family families[] = {IR_FAMILY_BRIDGE, IR_FAMILY_INET, IR_FAMILY_ARP};
 	struct nft_batch_error err = {0};
 	struct ir_ruleset *rs;
 	struct cli_opts o;

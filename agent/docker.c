@@ -421,8 +421,7 @@ static int nets_load_all(struct docker_client *c, struct dk_nets *ns)
 	r = dk_get(c, "/networks", &arr);
 	if (r < 0)
 		return r;
-	json_array_foreach(arr, i, net)
-	{
+	json_array_foreach (arr, i, net) {
 		r = net_add(ns, net);
 		if (r < 0)
 			break;
@@ -549,8 +548,7 @@ static int ep_fill_common(struct endpoint *e, const struct ctr *ct)
 		e->labels = calloc(ct->nlabels, sizeof(*e->labels));
 		if (!e->labels)
 			return -ENOMEM;
-		json_object_foreach((json_t *)ct->labels, key, v)
-		{
+		json_object_foreach ((json_t *)ct->labels, key, v) {
 			if (!json_is_string(v))
 				continue;
 			e->labels[e->nlabels].key = strdup(key);
@@ -565,8 +563,7 @@ static int ep_fill_common(struct endpoint *e, const struct ctr *ct)
 		e->networks = calloc(ct->nnets, sizeof(*e->networks));
 		if (!e->networks)
 			return -ENOMEM;
-		json_object_foreach((json_t *)ct->nets, key, v)
-		{
+		json_object_foreach ((json_t *)ct->nets, key, v) {
 			e->networks[e->nnetworks] = strdup(key);
 			if (!e->networks[e->nnetworks++])
 				return -ENOMEM;
@@ -617,8 +614,7 @@ static int container_endpoints(struct docker_client *c, const json_t *ins, struc
 	ct.sandbox_key = jstr(settings, "SandboxKey");
 	ct.labels = json_object_get(config, "Labels");
 	if (json_is_object(ct.labels)) {
-		json_object_foreach((json_t *)ct.labels, key, v)
-		{
+		json_object_foreach ((json_t *)ct.labels, key, v) {
 			if (json_is_string(v))
 				ct.nlabels++;
 		}
@@ -638,8 +634,7 @@ static int container_endpoints(struct docker_client *c, const json_t *ins, struc
 	if (!ct.nnets)
 		return 0;
 
-	json_object_foreach((json_t *)ct.nets, key, att)
-	{
+	json_object_foreach ((json_t *)ct.nets, key, att) {
 		struct endpoint_addr a4, a6;
 		bool has4 = parse_addr(jstr(att, "IPAddress"), AF_INET, &a4);
 		bool has6 = parse_addr(jstr(att, "GlobalIPv6Address"), AF_INET6, &a6);
@@ -787,8 +782,7 @@ int docker_list_endpoints(struct docker_client *c, struct endpoint_set *ret)
 	r = nets_load_all(c, &ns);
 	if (r < 0)
 		goto out;
-	json_array_foreach(list, i, item)
-	{
+	json_array_foreach (list, i, item) {
 		const char *id = jstr(item, "Id");
 
 		if (!id)

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef NETSEG_AGENT_H
+#define NETSEG_AGENT_H
+
+/*
+ * `netseg agent`: one epoll loop over signals, the policy path (inotify), endpoint files
+ * (inotify), Docker's event stream, rtnetlink and nftables notifications. Every handler
+ * changes the inventory or asks for a re-apply; after each wakeup the pending element
+ * changes go to the kernel in one transaction, so a burst of events becomes one commit.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cli.h"
+#include "inventory.h"
+#include "reconcile.h"
+
+struct rtnl_watch;
+
+/* What the sources share. */
+struct agent_ctx {
+	struct inventory *inv;
+	struct reconcile *rc;
+	struct rtnl_watch *rtnl; /* may be NULL before it is open */
+	bool need_reapply;	 /* replace our tables with the current desired state */
+};
+
+/* Fills in endpoints' bridges from the kernel where their source did not say. */
+void agent_resolve_bridges(struct agent_ctx *ctx, struct endpoint_set *eps);
+
+/* --- endpoint files (src_files.c) --- */
+struct src_files;
+int src_files_open(const char *dir, struct src_files **ret);
+void src_files_free(struct src_files *s);
+int src_files_fd(const struct src_files *s);
+/* Re-reads the directory: changed files replace their endpoints, bad ones keep the old. */
+int src_files_scan(struct src_files *s, struct agent_ctx *ctx);
+/* Drains inotify; rescans when something changed. */
+int src_files_read(struct src_files *s, struct agent_ctx *ctx);
+
+/* --- Docker (src_docker.c) --- */
+struct src_docker;
+int src_docker_open(const char *socket_path, struct src_docker **ret);
+void src_docker_free(struct src_docker *s);
+int src_docker_events_fd(const struct src_docker *s); /* -1 while disconnected */
+int src_docker_timer_fd(const struct src_docker *s);  /* reconnect backoff */
+/* Connects (events first, then a full list), or schedules the next try. */
+int src_docker_connect(struct src_docker *s, struct agent_ctx *ctx);
+int src_docker_read(struct src_docker *s, struct agent_ctx *ctx);
+/* The fd set changed (connected / disconnected) since the last call. */
+bool src_docker_fd_changed(struct src_docker *s);
+
+int cmd_agent(int argc, char **argv);
+
+#endif

@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "reconcile.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "compile.h"
+#include "elemtab.h"
+
+struct reconcile {
+	struct policy *policy;
+	char **bridges;
+	size_t nbridges;
+	struct ir_ruleset *base; /* compiled without endpoints: the sets endpoints fill */
+	struct elemtab *tab;
+	struct reconcile_stats stats;
+};
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+int reconcile_new(const char *const *bridges, size_t nbridges, struct reconcile **ret)
+{
+	struct reconcile *rc = calloc(1, sizeof(*rc));
+
+	if (!rc)
+		return -ENOMEM;
+	rc->tab = elemtab_new();
+	rc->bridges = calloc(nbridges + 1, sizeof(*rc->bridges));
+	if (!rc->tab || !rc->bridges)
+		goto oom;
+	for (; rc->nbridges < nbridges; rc->nbridges++)
+		if (!(rc->bridges[rc->nbridges] = strdup(bridges[rc->nbridges])))
+			goto oom;
+	*ret = rc;
+	return 0;
+oom:
+	reconcile_free(rc);
+	return -ENOMEM;
+}
+
+void reconcile_free(struct reconcile *rc)
+{
+	if (!rc)
+		return;
+	for (size_t i = 0; i < rc->nbridges; i++)
+		free(rc->bridges[i]);
+	free(rc->bridges);
+	ir_ruleset_free(rc->base);
+	elemtab_free(rc->tab);
+	policy_free(rc->policy);
+	free(rc);
+}
+
+const struct policy *reconcile_policy(const struct reconcile *rc)
+{
+	return rc->policy;
+}
+
+const struct reconcile_stats *reconcile_stats(const struct reconcile *rc)
+{
+	return &rc->stats;
+}
+
+static int count_elem(const struct ir_table *t, const struct ir_set *s, const struct ir_elem *e,
+		      void *userdata)
+{
+	return elemtab_ref(userdata, t->family, s->name, e, +1);
+}
+
+/* Rebuilds the reference counts for BASE + EPS: the baseline's own elements in the sets
+ * endpoints fill (configured bridges) count once, so no endpoint leaving removes them. */
+static int count_all(struct elemtab *tab, const struct policy *p, const struct ir_ruleset *base,
+		     const struct endpoint_set *eps)
+{
+	int r;
+
+	elemtab_clear(tab);
+	for (size_t ti = 0; ti < base->n; ti++) {
+		const struct ir_table *t = base->tables[ti];
+
+		for (size_t si = 0; si < t->nsets; si++) {
+			const struct ir_set *s = t->sets[si];
+
+			if (s->interval || s->constant)
+				continue; /* endpoints never touch these */
+			for (size_t k = 0; k < s->n; k++)
+				if ((r = count_elem(t, s, &s->elems[k], tab)) < 0)
+					return r;
+		}
+	}
+	for (size_t i = 0; eps && i < eps->n; i++)
+		if ((r = compile_endpoint_elems(p, base, &eps->items[i], count_elem, tab)) < 0)
+			return r;
+	return 0;
+}
+
+static int install(struct reconcile *rc, struct policy *p, const struct endpoint_set *eps,
+		   struct nft_batch_error *ret_err)
+{
+	struct compile_input in = {.policy = p,
+				   .endpoints = eps,
+				   .bridges = (const char *const *)rc->bridges,
+				   .nbridges = rc->nbridges};
+	struct ir_ruleset *full = NULL, *base = NULL;
+	double start = now_ms();
+	int r;
+
+	r = compile_ruleset(&in, &full);
+	if (r == 0) {
+		in.endpoints = NULL;
+		r = compile_ruleset(&in, &base);
+	}
+	if (r == 0)
+		r = nft_batch_apply(full, ret_err);
+	if (r == 0)
+		r = count_all(rc->tab, p, base, eps);
+	ir_ruleset_free(full);
+	if (r < 0) {
+		ir_ruleset_free(base);
+		rc->stats.failures++;
+		return r;
+	}
+	elemtab_mark_installed(rc->tab);
+	ir_ruleset_free(rc->base);
+	rc->base = base;
+	rc->stats.full_applies++;
+	rc->stats.last_ms = now_ms() - start;
+	return 0;
+}
+
+int reconcile_full(struct reconcile *rc, struct policy *policy, const struct endpoint_set *eps,
+		   struct nft_batch_error *ret_err)
+{
+	int r = install(rc, policy, eps, ret_err);
+
+	if (r < 0)
+		return r;
+	if (rc->policy != policy)
+		policy_free(rc->policy);
+	rc->policy = policy;
+	return 0;
+}
+
+int reconcile_reapply(struct reconcile *rc, const struct endpoint_set *eps,
+		      struct nft_batch_error *ret_err)
+{
+	if (!rc->policy)
+		return -EINVAL;
+	return install(rc, rc->policy, eps, ret_err);
+}
+
+static int ref_elem(const struct ir_table *t, const struct ir_set *s, const struct ir_elem *e,
+		    void *userdata)
+{
+	struct elemtab *tab = ((void **)userdata)[0];
+	int delta = *(int *)((void **)userdata)[1];
+
+	return elemtab_ref(tab, t->family, s->name, e, delta);
+}
+
+int reconcile_endpoint(struct reconcile *rc, const struct endpoint *ep, int delta)
+{
+	void *args[] = {rc->tab, &delta};
+
+	/* Before the first install there is nothing to update: reconcile_full counts every
+	 * endpoint of the inventory. */
+	if (!rc->policy || !rc->base)
+		return 0;
+	return compile_endpoint_elems(rc->policy, rc->base, ep, ref_elem, args);
+}
+
+struct changes {
+	const struct ir_ruleset *base;
+	struct nft_elem_delta *deltas;
+	struct ir_elem *elems;
+	size_t n, cap;
+};
+
+static int collect(enum ir_family family, const char *set, const struct ir_elem *e, bool add,
+		   void *userdata)
+{
+	struct changes *c = userdata;
+	const struct ir_table *t = ir_table_find(c->base, family, COMPILE_TABLE_NAME);
+	const struct ir_set *s = t ? ir_set_find(t, set) : NULL;
+
+	if (!s)
+		return -ENOENT; /* cannot happen: elements come from the same base */
+	if (c->n == c->cap)
+		return -ENOBUFS;
+	c->elems[c->n] = *e;
+	c->deltas[c->n] = (struct nft_elem_delta){
+	    .family = family,
+	    .table = COMPILE_TABLE_NAME,
+	    .set = s,
+	    .elems = &c->elems[c->n],
+	    .n = 1,
+	    .del = !add,
+	};
+	c->n++;
+	return 0;
+}
+
+int reconcile_commit(struct reconcile *rc, struct nft_batch_error *ret_err)
+{
+	size_t pending = elemtab_pending(rc->tab);
+	struct changes c = {.base = rc->base, .cap = pending};
+	double start = now_ms();
+	int r;
+
+	if (pending == 0)
+		return 0;
+	c.deltas = calloc(pending, sizeof(*c.deltas));
+	c.elems = calloc(pending, sizeof(*c.elems));
+	r = c.deltas && c.elems ? elemtab_changes(rc->tab, collect, &c) : -ENOMEM;
+	if (r == 0 && c.n > 0)
+		r = nft_batch_elements(c.deltas, c.n, ret_err);
+	if (r == 0) {
+		for (size_t i = 0; i < c.n; i++) {
+			if (c.deltas[i].del)
+				rc->stats.elements_deleted++;
+			else
+				rc->stats.elements_added++;
+		}
+		elemtab_commit(rc->tab);
+		rc->stats.element_commits += c.n > 0;
+		rc->stats.last_ms = now_ms() - start;
+	} else {
+		rc->stats.failures++;
+	}
+	free(c.deltas);
+	free(c.elems);
+	return r;
+}

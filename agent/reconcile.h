@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef NETSEG_RECONCILE_H
+#define NETSEG_RECONCILE_H
+
+/*
+ * Desired state (policy + endpoints) to kernel state. A policy change, the agent's start and
+ * a tamper repair replace netseg's tables in one transaction (reconcile_full). An endpoint
+ * coming or going only changes set elements (reconcile_endpoint + reconcile_commit): one
+ * transaction whose size depends on that endpoint alone.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "endpoints.h"
+#include "ir.h"
+#include "nft_batch.h"
+#include "policy.h"
+
+struct reconcile;
+
+struct reconcile_stats {
+	uint64_t full_applies, element_commits, elements_added, elements_deleted, failures;
+	double last_ms; /* duration of the last commit or full apply */
+};
+
+/* BRIDGES: managed even without containers (--bridge); copied. */
+int reconcile_new(const char *const *bridges, size_t nbridges, struct reconcile **ret);
+void reconcile_free(struct reconcile *rc);
+
+/* Installs POLICY (ownership passes to RC on success) for ENDPOINTS, replacing our tables. */
+int reconcile_full(struct reconcile *rc, struct policy *policy, const struct endpoint_set *eps,
+		   struct nft_batch_error *ret_err);
+/* Reinstalls the current policy for ENDPOINTS (tamper repair, resync). */
+int reconcile_reapply(struct reconcile *rc, const struct endpoint_set *eps,
+		      struct nft_batch_error *ret_err);
+/* Adds (DELTA +1) or removes (-1) EP's elements from the pending change. */
+int reconcile_endpoint(struct reconcile *rc, const struct endpoint *ep, int delta);
+/* Sends the pending element changes, if any, in one transaction. */
+int reconcile_commit(struct reconcile *rc, struct nft_batch_error *ret_err);
+
+const struct policy *reconcile_policy(const struct reconcile *rc);
+const struct reconcile_stats *reconcile_stats(const struct reconcile *rc);
+
+#endif

@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Docker as an inventory source: owner "docker:<container id>" holds that container's
+ * endpoints (one per network attachment). The event stream drives updates; when it ends
+ * (daemon restart, socket gone) we reconnect with backoff and resync from a full list.
+ * Nothing is flushed meanwhile: what is installed keeps being enforced, and containers that
+ * start while we are blind stay isolated by the fail-closed rules until we see them.
+ */
+#include "agent.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "docker.h"
+#include "log.h"
+
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 5000
+
+struct src_docker {
+	struct docker_client *client;
+	int events_fd; /* -1 while disconnected */
+	int timer_fd;
+	unsigned backoff_ms;
+	bool fd_changed;
+	bool ever_connected;
+	struct agent_ctx *ctx; /* during a read */
+};
+
+int src_docker_open(const char *socket_path, struct src_docker **ret)
+{
+	struct src_docker *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return -ENOMEM;
+	s->events_fd = -1;
+	s->backoff_ms = BACKOFF_MIN_MS;
+	s->client = docker_client_new(socket_path);
+	s->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (!s->client || s->timer_fd < 0) {
+		int r = s->client ? -errno : -ENOMEM;
+
+		src_docker_free(s);
+		return r;
+	}
+	*ret = s;
+	return 0;
+}
+
+void src_docker_free(struct src_docker *s)
+{
+	if (!s)
+		return;
+	if (s->timer_fd >= 0)
+		close(s->timer_fd);
+	docker_client_free(s->client); /* closes the events fd */
+	free(s);
+}
+
+int src_docker_events_fd(const struct src_docker *s)
+{
+	return s->events_fd;
+}
+
+int src_docker_timer_fd(const struct src_docker *s)
+{
+	return s->timer_fd;
+}
+
+bool src_docker_fd_changed(struct src_docker *s)
+{
+	bool c = s->fd_changed;
+
+	s->fd_changed = false;
+	return c;
+}
+
+static void schedule_retry(struct src_docker *s)
+{
+	struct itimerspec its = {
+	    .it_value = {.tv_sec = s->backoff_ms / 1000,
+			 .tv_nsec = (long)(s->backoff_ms % 1000) * 1000000},
+	};
+
+	timerfd_settime(s->timer_fd, 0, &its, NULL);
+	s->backoff_ms = s->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : s->backoff_ms * 2;
+}
+
+static void disconnect(struct src_docker *s, const char *why)
+{
+	docker_events_close(s->client);
+	s->events_fd = -1;
+	s->fd_changed = true;
+	log_warn("docker: %s; enforcement continues, reconnecting", why);
+	schedule_retry(s);
+}
+
+static int owner_of(const char *id, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "docker:%s", id);
+
+	return n > 0 && (size_t)n < len ? 0 : -ENAMETOOLONG;
+}
+
+/* Replaces every docker owner with the daemon's current list. */
+static int resync(struct src_docker *s, struct agent_ctx *ctx)
+{
+	struct endpoint_set *all = endpoint_set_new();
+	const char **owners;
+	size_t nowners;
+	int r;
+
+	if (!all)
+		return -ENOMEM;
+	r = docker_list_endpoints(s->client, all);
+	if (r < 0) {
+		endpoint_set_free(all);
+		return r;
+	}
+	/* Group the attachments by container id into per-owner sets. */
+	bool *taken = calloc(all->n + 1, sizeof(*taken));
+	char **keep = calloc(all->n + 1, sizeof(*keep));
+	size_t nkeep = 0;
+
+	for (size_t i = 0; r == 0 && taken && keep && i < all->n; i++) {
+		struct endpoint_set *one;
+		char owner[128];
+
+		if (taken[i])
+			continue;
+		one = endpoint_set_new();
+		if (!one || owner_of(all->items[i].id, owner, sizeof(owner)) < 0) {
+			endpoint_set_free(one);
+			r = -ENOMEM;
+			break;
+		}
+		for (size_t j = i; j < all->n; j++) {
+			if (taken[j] || strcmp(all->items[j].id, all->items[i].id))
+				continue;
+			if (one->n == one->cap) {
+				size_t cap = one->cap ? one->cap * 2 : 4;
+				struct endpoint *g = realloc(one->items, cap * sizeof(*g));
+
+				if (!g) {
+					r = -ENOMEM;
+					break;
+				}
+				one->items = g;
+				one->cap = cap;
+			}
+			one->items[one->n++] = all->items[j]; /* moved: all no longer owns it */
+			memset(&all->items[j], 0, sizeof(all->items[j]));
+			taken[j] = true;
+		}
+		keep[nkeep++] = strdup(owner);
+		agent_resolve_bridges(ctx, one);
+		if (r == 0 && inventory_set(ctx->inv, owner, one, ctx->rc) < 0)
+			r = -ENOMEM;
+		else if (r < 0)
+			endpoint_set_free(one);
+	}
+	/* Containers that disappeared while we were not listening. */
+	nowners = inventory_owners(ctx->inv, "docker:", &owners);
+	char **gone = calloc(nowners + 1, sizeof(*gone));
+	size_t ngone = 0;
+
+	for (size_t k = 0; gone && k < nowners; k++) {
+		bool kept = false;
+
+		for (size_t m = 0; m < nkeep && !kept; m++)
+			kept = keep[m] && !strcmp(keep[m], owners[k]);
+		if (!kept)
+			gone[ngone++] = strdup(owners[k]);
+	}
+	for (size_t k = 0; k < ngone; k++) {
+		if (gone[k])
+			(void)inventory_set(ctx->inv, gone[k], NULL, ctx->rc);
+		free(gone[k]);
+	}
+	for (size_t m = 0; m < nkeep; m++)
+		free(keep[m]);
+	free(gone);
+	free(keep);
+	free(taken);
+	endpoint_set_free(all);
+	return r;
+}
+
+int src_docker_connect(struct src_docker *s, struct agent_ctx *ctx)
+{
+	uint64_t expirations;
+	int fd, r;
+
+	(void)!read(s->timer_fd, &expirations, sizeof(expirations));
+	if (s->events_fd >= 0)
+		return 0;
+	/* Stream first, list second: an event between the two is then seen, not lost. */
+	r = docker_events_open(s->client, &fd);
+	if (r == 0)
+		r = resync(s, ctx);
+	if (r < 0) {
+		const char *why = docker_client_last_error(s->client);
+
+		docker_events_close(s->client);
+		if (!s->ever_connected || s->backoff_ms >= BACKOFF_MAX_MS)
+			log_warn("docker: cannot connect: %s; retrying",
+				 why && *why ? why : strerror(-r));
+		schedule_retry(s);
+		return 0;
+	}
+	s->events_fd = fd;
+	s->fd_changed = true;
+	s->backoff_ms = BACKOFF_MIN_MS;
+	log_info("docker: connected, %zu endpoints managed", inventory_count(ctx->inv));
+	s->ever_connected = true;
+	return 0;
+}
+
+static void on_event(const struct docker_event *ev, void *userdata)
+{
+	struct src_docker *s = userdata;
+	struct agent_ctx *ctx = s->ctx;
+	struct endpoint_set *eps = NULL;
+	char owner[128];
+	int r;
+
+	if (owner_of(ev->container_id, owner, sizeof(owner)) < 0)
+		return;
+	if (ev->kind != DOCKER_EVENT_DIE && ev->kind != DOCKER_EVENT_DESTROY) {
+		eps = endpoint_set_new();
+		if (!eps)
+			return;
+		r = docker_inspect_endpoints(s->client, ev->container_id, eps);
+		if (r == -ENOENT) {
+			endpoint_set_free(eps);
+			eps = NULL;
+		} else if (r < 0) {
+			log_warn("docker: cannot inspect container %.12s: %s, ignoring",
+				 ev->container_id, docker_client_last_error(s->client));
+			endpoint_set_free(eps);
+			return;
+		}
+		agent_resolve_bridges(ctx, eps);
+	}
+	r = inventory_set(ctx->inv, owner, eps, ctx->rc);
+	if (r > 0)
+		log_info("docker: container %.12s%s%s: %s", ev->container_id, ev->name ? " " : "",
+			 ev->name ? ev->name : "", eps && eps->n ? "managed" : "released");
+	else if (r < 0)
+		log_warn("docker: container %.12s: %s, ignoring", ev->container_id, strerror(-r));
+}
+
+int src_docker_read(struct src_docker *s, struct agent_ctx *ctx)
+{
+	int r;
+
+	s->ctx = ctx;
+	r = docker_events_read(s->client, on_event, s);
+	s->ctx = NULL;
+	if (r == -EAGAIN || r == 0)
+		return 0;
+	disconnect(s, r == -ECONNRESET ? "event stream ended (daemon restart?)" : strerror(-r));
+	return 0;
+}
