@@ -234,7 +234,7 @@ static void arm_reload(struct agent *a)
 static int watch_policy(struct agent *a)
 {
 	const char *path = cli_policy_path(&a->o.cli);
-	char dir[PATH_MAX], base[PATH_MAX];
+	char dir[PATH_MAX];
 	struct stat st;
 
 	a->policy_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
@@ -244,14 +244,21 @@ static int watch_policy(struct agent *a)
 		snprintf(dir, sizeof(dir), "%s", path);
 		a->policy_watch_name[0] = '\0';
 	} else {
-		snprintf(dir, sizeof(dir), "%s", path);
-		snprintf(base, sizeof(base), "%s", path);
-		snprintf(a->policy_watch_name, sizeof(a->policy_watch_name), "%s", basename(base));
-		snprintf(dir, sizeof(dir), "%s", dirname(dir));
+		char tmp[PATH_MAX];
+
+		/* dirname() and basename() may modify their argument: give each its own copy. */
+		snprintf(tmp, sizeof(tmp), "%s", path);
+		snprintf(dir, sizeof(dir), "%s", dirname(tmp));
+		snprintf(tmp, sizeof(tmp), "%s", path);
+		snprintf(a->policy_watch_name, sizeof(a->policy_watch_name), "%s", basename(tmp));
 	}
 	if (inotify_add_watch(a->policy_fd, dir,
-			      IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE) < 0)
-		return -errno;
+			      IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE) < 0) {
+		int r = -errno;
+
+		cli_error("agent", "cannot watch %s for policy changes: %s", dir, strerror(-r));
+		return r;
+	}
 	return epoll_add(a, a->policy_fd, T_POLICY);
 }
 
@@ -397,6 +404,7 @@ static int setup(struct agent *a)
 	}
 	if ((r = reconcile_new(a->o.cli.bridges, a->o.cli.nbridges, &a->ctx.rc)) < 0 ||
 	    !(a->ctx.inv = inventory_new())) {
+		cli_error("agent", "out of memory");
 		policy_free(policy);
 		return r < 0 ? r : -ENOMEM;
 	}
@@ -410,9 +418,15 @@ static int setup(struct agent *a)
 	a->reload_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (a->epfd < 0 || a->sigfd < 0 || a->reload_fd < 0 ||
 	    (r = epoll_add(a, a->sigfd, T_SIGNAL)) < 0 ||
-	    (r = epoll_add(a, a->reload_fd, T_RELOAD)) < 0 || (r = watch_policy(a)) < 0) {
+	    (r = epoll_add(a, a->reload_fd, T_RELOAD)) < 0) {
+		r = r < 0 ? r : -errno;
+		cli_error("agent", "cannot set up the event loop: %s", strerror(-r));
 		policy_free(policy);
-		return r < 0 ? r : -errno;
+		return r;
+	}
+	if ((r = watch_policy(a)) < 0) {
+		policy_free(policy);
+		return r;
 	}
 	if ((r = rtnl_watch_open(&cb, &a->ctx.rtnl)) < 0 ||
 	    (r = epoll_add(a, rtnl_watch_fd(a->ctx.rtnl), T_RTNL)) < 0) {
@@ -433,6 +447,8 @@ static int setup(struct agent *a)
 	if (a->o.docker_socket && (a->o.docker_explicit || stat(a->o.docker_socket, &st) == 0)) {
 		if ((r = src_docker_open(a->o.docker_socket, &a->docker)) < 0 ||
 		    (r = epoll_add(a, src_docker_timer_fd(a->docker), T_DOCKER_TIMER)) < 0) {
+			cli_error("agent", "cannot use docker socket %s: %s", a->o.docker_socket,
+				  strerror(-r));
 			policy_free(policy);
 			return r;
 		}
@@ -447,6 +463,7 @@ static int setup(struct agent *a)
 	/* The first install replaces whatever an earlier agent left in one transaction: no
 	 * moment without rules, and nothing flushed. */
 	if ((r = full_apply(a, policy, "started")) < 0) {
+		cli_error("agent", "could not install the policy (see above); not starting");
 		policy_free(policy);
 		return r;
 	}

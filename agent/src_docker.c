@@ -139,7 +139,8 @@ static int resync(struct src_docker *s, struct agent_ctx *ctx)
 			break;
 		}
 		for (size_t j = i; j < all->n; j++) {
-			if (taken[j] || strcmp(all->items[j].id, all->items[i].id))
+			/* Item i itself moves first, so compare with the moved copy. */
+			if (taken[j] || (one->n && strcmp(all->items[j].id, one->items[0].id)))
 				continue;
 			if (one->n == one->cap) {
 				size_t cap = one->cap ? one->cap * 2 : 4;
@@ -158,9 +159,9 @@ static int resync(struct src_docker *s, struct agent_ctx *ctx)
 		}
 		keep[nkeep++] = strdup(owner);
 		agent_resolve_bridges(ctx, one);
-		if (r == 0 && inventory_set(ctx->inv, owner, one, ctx->rc) < 0)
-			r = -ENOMEM;
-		else if (r < 0)
+		if (r == 0)
+			r = inventory_set(ctx->inv, owner, one, ctx->rc) < 0 ? -ENOMEM : 0;
+		else
 			endpoint_set_free(one);
 	}
 	/* Containers that disappeared while we were not listening. */

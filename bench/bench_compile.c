@@ -272,19 +272,39 @@ static void bench_one(size_t r, size_t e, int runs, struct bench_result *res)
 	endpoint_set_free(eps);
 }
 
+static int bench_write_inputs(const char *dir, size_t r, size_t e)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/policy.yaml", dir);
+	if (!(f = fopen(path, "w")))
+		return 1;
+	bench_gen_policy(f, r, e);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/endpoints.yaml", dir);
+	if (!(f = fopen(path, "w")))
+		return 1;
+	bench_gen_endpoints(f, e);
+	fclose(f);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const size_t defaults[][2] = {{10, 100},	  {10, 1000},	{10, 10000},
 					     {100, 100},  {100, 1000},	{100, 10000},
 					     {1000, 100}, {1000, 1000}, {1000, 10000}};
 	size_t sizes[64][2], nsizes = 0;
-	const char *out_path = NULL;
+	const char *out_path = NULL, *write_dir = NULL;
 	int runs = 5, opt;
 	FILE *json = NULL;
 
-	while ((opt = getopt(argc, argv, "o:r:")) != -1) {
+	while ((opt = getopt(argc, argv, "o:r:w:")) != -1) {
 		if (opt == 'o')
 			out_path = optarg;
+		else if (opt == 'w')
+			write_dir = optarg;
 		else if (opt == 'r')
 			runs = atoi(optarg);
 		else
@@ -300,6 +320,9 @@ int main(int argc, char **argv)
 		memcpy(sizes, defaults, sizeof(defaults));
 		nsizes = sizeof(defaults) / sizeof(defaults[0]);
 	}
+	/* -w DIR: write the first size's generated inputs, for benchmarks of the whole CLI. */
+	if (write_dir)
+		return bench_write_inputs(write_dir, sizes[0][0], sizes[0][1]);
 	if (out_path && !(json = fopen(out_path, "w"))) {
 		fprintf(stderr, "bench_compile: %s: %s\n", out_path, strerror(errno));
 		return 1;

@@ -22,6 +22,7 @@
 
 #include <libmnl/libmnl.h>
 #include <libnftnl/batch.h>
+#include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
 
@@ -198,21 +199,106 @@ out:
 	return r;
 }
 
+/* Top-level attribute of message NLH that holds byte OFFSET (NLMSGERR_ATTR_OFFS), or NULL. */
+static const struct nlattr *batch_attr_at(const struct nlmsghdr *nlh, uint32_t offset)
+{
+	const struct nlattr *attr;
+
+	if (offset < mnl_nlmsg_size(sizeof(struct nfgenmsg)) || offset >= nlh->nlmsg_len)
+		return NULL;
+	mnl_attr_for_each(attr, nlh, sizeof(struct nfgenmsg))
+	{
+		uint32_t start = (uint32_t)((const char *)attr - (const char *)nlh);
+
+		if (offset >= start && offset < start + attr->nla_len)
+			return attr;
+	}
+	return NULL;
+}
+
+/* Whether the element list ELEMS (of a message we built) holds an element with data. */
+static bool batch_elem_has_data(const struct nlattr *elems)
+{
+	const struct nlattr *el, *a;
+
+	mnl_attr_for_each_nested(el, elems)
+	{
+		mnl_attr_for_each_nested(a, el)
+		{
+			if (mnl_attr_get_type(a) == NFTA_SET_ELEM_DATA)
+				return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * An element change fails for one of a few reasons the errno alone does not tell apart (ENOENT:
+ * no table, no set, no such element, or no such chain for a verdict); the attribute the kernel
+ * points at does. NULL when the failing message is not an element message or we cannot tell.
+ */
+static const char *batch_elem_hint(struct nft_encode *e, const struct batch_reply *rep)
+{
+	const struct nlmsghdr *nlh = nft_encode_msg(e, rep->err_seq);
+	const struct nlattr *attr;
+	uint16_t type;
+	bool del;
+
+	if (!nlh)
+		return NULL;
+	type = NFNL_MSG_TYPE(nlh->nlmsg_type);
+	if (type != NFT_MSG_NEWSETELEM && type != NFT_MSG_DELSETELEM)
+		return NULL;
+	del = type == NFT_MSG_DELSETELEM;
+	attr = rep->offset ? batch_attr_at(nlh, rep->offset) : NULL;
+	if (!attr)
+		return rep->err == -ENOENT && del ? "no such table, set or element" : NULL;
+	switch (mnl_attr_get_type(attr)) {
+	case NFTA_SET_ELEM_LIST_TABLE:
+		return rep->err == -ENOENT ? "no such table" : NULL;
+	case NFTA_SET_ELEM_LIST_SET:
+		return rep->err == -ENOENT ? "no such set in the table" : NULL;
+	case NFTA_SET_ELEM_LIST_ELEMENTS:
+		if (rep->err == -ENOENT && del)
+			return "the element is not in the set";
+		if (rep->err == -ENOENT && batch_elem_has_data(attr))
+			return "the chain its verdict names does not exist";
+		/* Without NLM_F_EXCL the kernel accepts a duplicate only with the same data. */
+		if ((rep->err == -EEXIST || rep->err == -EBUSY) && !del &&
+		    batch_elem_has_data(attr))
+			return "the element is in the map with another verdict: delete it first";
+		if (rep->err == -EINVAL)
+			return "the set refuses the element (wrong key or data)";
+		return NULL;
+	default:
+		return NULL;
+	}
+}
+
 static int batch_report(struct nft_encode *e, const struct batch_reply *rep,
 			struct nft_batch_error *ret_err)
 {
 	const char *what = nft_encode_describe(e, rep->err_seq);
+	const char *hint = batch_elem_hint(e, rep);
 	char where[160] = "", extra[512] = "";
 	int err = rep->err;
 
-	if (rep->offset)
-		nft_encode_describe_offset(e, rep->err_seq, rep->offset, where, sizeof(where));
+	/* An element message holds one element, already named: say why instead of where. */
+	if (hint)
+		snprintf(where, sizeof(where), "%s", hint);
+	else if (rep->offset)
+		snprintf(where, sizeof(where), "at ");
+	if (!hint && rep->offset)
+		nft_encode_describe_offset(e, rep->err_seq, rep->offset, where + 3,
+					   sizeof(where) - 3);
+	if (!hint && !where[3])
+		where[0] = '\0';
 	if (rep->extack[0] && where[0])
-		snprintf(extra, sizeof(extra), " (kernel: %s; at %s)", rep->extack, where);
+		snprintf(extra, sizeof(extra), " (kernel: %s; %s)", rep->extack, where);
 	else if (rep->extack[0])
 		snprintf(extra, sizeof(extra), " (kernel: %s)", rep->extack);
 	else if (where[0])
-		snprintf(extra, sizeof(extra), " (at %s)", where);
+		snprintf(extra, sizeof(extra), " (%s)", where);
 	/* nfnetlink checks the capability once, on the batch: "commit" would mislead. */
 	if (err == -EPERM)
 		return batch_fail(ret_err, err,
@@ -308,6 +394,62 @@ int nft_batch_flush(const struct ir_ruleset *tables_only, struct nft_batch_error
 			batch_fail(ret_err, r, "cannot encode the deletion of table %s %s: %s",
 				   nft_encode_family_name(t->family), t->name ? t->name : "?",
 				   strerror(-r));
+			goto out;
+		}
+	}
+	r = batch_run(e, ret_err);
+out:
+	nft_encode_free(e);
+	return r;
+}
+
+/* Names the set a delta could not be encoded for, or the element when one was described. */
+static int batch_delta_fail(struct nft_encode *e, size_t before, const struct nft_elem_delta *d,
+			    int r, struct nft_batch_error *ret_err)
+{
+	const char *fam = nft_encode_family_name(d->family);
+	const char *kind = d->set && d->set->is_vmap ? "map" : "set";
+	const char *name = d->set && d->set->name ? d->set->name : "?";
+	const char *table = d->table ? d->table : "?";
+
+	if (r == -EOPNOTSUPP)
+		return batch_fail(
+		    ret_err, r, "cannot change %s %s in table %s %s element by element: %s", kind,
+		    name, fam, table,
+		    d->set && d->set->interval ? "it is an interval set" : "it is a constant set");
+	if (r == -E2BIG)
+		return batch_fail(ret_err, r,
+				  "cannot change %s %s in table %s %s: %zu elements in one delta, "
+				  "at most %d",
+				  kind, name, fam, table, d->n, NFT_ENCODE_DELTA_MAX);
+	if (nft_encode_nmsgs(e) > before)
+		return batch_fail(ret_err, r, "cannot %s: %s%s",
+				  nft_encode_describe(e, nft_encode_last_seq(e)), strerror(-r),
+				  r == -EINVAL
+				      ? " (a key does not fit the set's type, or a verdict "
+					"names no chain)"
+				      : "");
+	return batch_fail(ret_err, r, "cannot change %s %s in table %s %s: %s%s", kind, name, fam,
+			  table, strerror(-r),
+			  r == -EINVAL ? " (its definition is incomplete or invalid)" : "");
+}
+
+int nft_batch_elements(const struct nft_elem_delta *d, size_t n, struct nft_batch_error *ret_err)
+{
+	struct nft_encode *e;
+	int r = 0;
+
+	e = nft_encode_new(batch_seq());
+	if (!e)
+		return batch_fail(ret_err, -ENOMEM, "cannot build the nftables batch: %s",
+				  strerror(ENOMEM));
+	for (size_t i = 0; i < n; i++) {
+		size_t before = nft_encode_nmsgs(e);
+
+		r = nft_encode_elems(e, d[i].family, d[i].table, d[i].set, d[i].elems, d[i].n,
+				     d[i].del);
+		if (r < 0) {
+			batch_delta_fail(e, before, &d[i], r, ret_err);
 			goto out;
 		}
 	}

@@ -34,6 +34,7 @@
 #include <linux/netfilter/nfnetlink.h>
 
 /* nft's datatype ids (src/datatype.h), as the kernel stores them in NFTA_SET_KEY_TYPE. */
+#define NFT_TYPE_INTEGER       4 /* raw payloads, e.g. the ND target @th,64,128 */
 #define NFT_TYPE_IPADDR	       7
 #define NFT_TYPE_IP6ADDR       8
 #define NFT_TYPE_INET_PROTOCOL 12
@@ -47,8 +48,19 @@
 #define NFT_BYTEORDER_HOST    1
 #define NFT_BYTEORDER_BIG     2
 
-/* nft 1.0.x's EXPR_CONCAT, written into the typeof user data of concatenated keys. */
-#define NFT_UDATA_EXPR_CONCAT 13
+/* nft 1.0.x's EXPR_CONCAT, written into the typeof user data of concatenated keys, and the
+ * expression kinds of "typeof" components (EXPR_PAYLOAD, EXPR_META), with the user data
+ * attributes nft writes for them (src/payload.c, src/meta.c build_udata). */
+#define NFT_UDATA_EXPR_CONCAT  13
+#define NFT_UDATA_EXPR_PAYLOAD 7
+#define NFT_UDATA_EXPR_META    9
+#define NFT_UDATA_META_KEY     0
+#define NFT_UDATA_PAYLOAD_DESC 0
+#define NFT_UDATA_PAYLOAD_TYPE 1
+#define NFT_UDATA_PAYLOAD_BASE 2
+#define NFT_UDATA_PAYLOAD_OFF  3
+#define NFT_UDATA_PAYLOAD_LEN  4
+#define NFT_PROTO_BASE_TH      3 /* nft's PROTO_BASE_TRANSPORT_HDR */
 
 /*
  * A page holds many messages; the overrun must fit the largest single message, an element
@@ -334,6 +346,8 @@ static int enc_type_id(enum ir_type t)
 		return NFT_TYPE_INET_SERVICE;
 	case IR_TYPE_ICMPV6_TYPE:
 		return NFT_TYPE_ICMP6_TYPE;
+	case IR_TYPE_ND_TARGET:
+		return NFT_TYPE_INTEGER;
 	}
 	return -EINVAL;
 }
@@ -346,6 +360,7 @@ static int enc_type_len(enum ir_type t)
 	case IR_TYPE_IPV4:
 		return 4;
 	case IR_TYPE_IPV6:
+	case IR_TYPE_ND_TARGET:
 		return 16;
 	case IR_TYPE_INET_PROTO:
 	case IR_TYPE_ICMPV6_TYPE:
@@ -374,6 +389,15 @@ static uint32_t round_up4(uint32_t n)
 	return (n + REG32_SIZE - 1) / REG32_SIZE * REG32_SIZE;
 }
 
+/* Whether nft declares the set by "typeof": a component type it has no name for. */
+static bool enc_set_has_typeof(const struct ir_set *s)
+{
+	for (size_t i = 0; i < s->ntypes; i++)
+		if (s->types[i] == IR_TYPE_ND_TARGET)
+			return true;
+	return false;
+}
+
 static int enc_set_validate(const struct ir_set *s)
 {
 	if (s->ntypes < 1 || s->ntypes > IR_CONCAT_MAX)
@@ -384,7 +408,41 @@ static int enc_set_validate(const struct ir_set *s)
 	/* nft cannot express interval maps or concatenated verdict maps in this layout. */
 	if (s->is_vmap && (s->interval || s->ntypes != 1))
 		return -EINVAL;
+	/* A typeof key (enc_typeof_parts): only iifname . @th,64,128 is written out. */
+	if (enc_set_has_typeof(s) &&
+	    (s->is_vmap || s->interval || s->ntypes != 2 || s->types[0] != IR_TYPE_IFNAME ||
+	     s->types[1] != IR_TYPE_ND_TARGET))
+		return -EOPNOTSUPP;
 	return 0;
+}
+
+/* The components of a "typeof iifname . @th,64,128" key, as nft records them. */
+static bool enc_typeof_parts(struct nftnl_udata_buf *ud)
+{
+	struct nftnl_udata *part, *data;
+
+	part = nftnl_udata_nest_start(ud, 0);
+	if (!part || !nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_TYPEOF_EXPR, NFT_UDATA_EXPR_META))
+		return false;
+	data = nftnl_udata_nest_start(ud, NFTNL_UDATA_SET_TYPEOF_DATA);
+	if (!data || !nftnl_udata_put_u32(ud, NFT_UDATA_META_KEY, NFT_META_IIFNAME))
+		return false;
+	nftnl_udata_nest_end(ud, data);
+	nftnl_udata_nest_end(ud, part);
+	part = nftnl_udata_nest_start(ud, 1);
+	if (!part || !nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_TYPEOF_EXPR, NFT_UDATA_EXPR_PAYLOAD))
+		return false;
+	data = nftnl_udata_nest_start(ud, NFTNL_UDATA_SET_TYPEOF_DATA);
+	/* desc 0, template 0: a raw payload, located by base, offset and length (bits) */
+	if (!data || !nftnl_udata_put_u32(ud, NFT_UDATA_PAYLOAD_DESC, 0) ||
+	    !nftnl_udata_put_u32(ud, NFT_UDATA_PAYLOAD_TYPE, 0) ||
+	    !nftnl_udata_put_u32(ud, NFT_UDATA_PAYLOAD_BASE, NFT_PROTO_BASE_TH) ||
+	    !nftnl_udata_put_u32(ud, NFT_UDATA_PAYLOAD_OFF, 64) ||
+	    !nftnl_udata_put_u32(ud, NFT_UDATA_PAYLOAD_LEN, 128))
+		return false;
+	nftnl_udata_nest_end(ud, data);
+	nftnl_udata_nest_end(ud, part);
+	return true;
 }
 
 static int enc_set_userdata(const struct ir_set *s, struct nftnl_set *ns)
@@ -412,7 +470,7 @@ static int enc_set_userdata(const struct ir_set *s, struct nftnl_set *ns)
 		    !nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_TYPEOF_EXPR, NFT_UDATA_EXPR_CONCAT))
 			goto out;
 		n2 = nftnl_udata_nest_start(ud, NFTNL_UDATA_SET_TYPEOF_DATA);
-		if (!n2)
+		if (!n2 || (enc_set_has_typeof(s) && !enc_typeof_parts(ud)))
 			goto out;
 		nftnl_udata_nest_end(ud, n2);
 		nftnl_udata_nest_end(ud, n1);
@@ -694,37 +752,45 @@ out:
 	return r;
 }
 
-/* Plain, concatenated, concatenated-interval and map elements: one kernel element each. */
-static int enc_plain_elems(const struct ir_set *s, struct enc_elems *out)
+/* A plain, concatenated, concatenated-interval or map element of S: one kernel element. */
+static int enc_plain_elem(const struct ir_set *s, const struct ir_elem *ie, struct enc_elem *el)
 {
 	bool concat = s->ntypes > 1;
+	uint32_t off = 0;
+	int r;
 
+	for (size_t c = 0; c < s->ntypes; c++) {
+		uint32_t len = (uint32_t)enc_type_len(s->types[c]);
+		uint32_t slot = concat ? round_up4(len) : len;
+
+		if (s->interval) {
+			r = enc_elem_range(ie, c, len, el->key + off, el->key_end + off);
+		} else {
+			r = enc_value_bytes(&ie->key[c], len, el->key + off);
+		}
+		if (r < 0)
+			return r;
+		off += slot;
+	}
+	el->key_len = off;
+	if (s->interval)
+		el->key_end_len = off;
+	if (s->is_vmap)
+		el->verdict = &ie->verdict;
+	return 0;
+}
+
+static int enc_plain_elems(const struct ir_set *s, struct enc_elems *out)
+{
 	for (size_t i = 0; i < s->n; i++) {
-		const struct ir_elem *ie = &s->elems[i];
 		struct enc_elem *el = enc_elems_push(out);
-		uint32_t off = 0;
 		int r;
 
 		if (!el)
 			return -ENOMEM;
-		for (size_t c = 0; c < s->ntypes; c++) {
-			uint32_t len = (uint32_t)enc_type_len(s->types[c]);
-			uint32_t slot = concat ? round_up4(len) : len;
-
-			if (s->interval) {
-				r = enc_elem_range(ie, c, len, el->key + off, el->key_end + off);
-			} else {
-				r = enc_value_bytes(&ie->key[c], len, el->key + off);
-			}
-			if (r < 0)
-				return r;
-			off += slot;
-		}
-		el->key_len = off;
-		if (s->interval)
-			el->key_end_len = off;
-		if (s->is_vmap)
-			el->verdict = &ie->verdict;
+		r = enc_plain_elem(s, &s->elems[i], el);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }
@@ -858,6 +924,198 @@ static int enc_elems(struct nft_encode *e, const struct ir_table *t, const struc
 out:
 	free(l.v);
 	return r;
+}
+
+/* ------------------------------------------------------------------ element deltas */
+
+/* Appends to BUF at *O, never past LEN, keeping *O meaningful for the next call. */
+__attribute__((format(printf, 4, 5))) static void enc_bprintf(char *buf, size_t len, size_t *o,
+							      const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (*o >= len)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *o, len - *o, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		*o = *o + (size_t)n < len ? *o + (size_t)n : len;
+}
+
+/* One key component as nft prints it; interface names come from outside, so escape them. */
+static void enc_value_format(enum ir_type t, const struct ir_value *v, char *buf, size_t len,
+			     size_t *o)
+{
+	char addr[INET6_ADDRSTRLEN];
+
+	switch (t) {
+	case IR_TYPE_IFNAME:
+		enc_bprintf(buf, len, o, "\"");
+		for (size_t i = 0; i < v->len && v->data[i]; i++) {
+			uint8_t c = v->data[i];
+
+			if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')
+				enc_bprintf(buf, len, o, "%c", c);
+			else
+				enc_bprintf(buf, len, o, "\\x%02x", c);
+		}
+		enc_bprintf(buf, len, o, "\"");
+		return;
+	case IR_TYPE_IPV4:
+	case IR_TYPE_IPV6:
+		/* By the value's length: an address of the wrong family is shown as it is. */
+		if ((v->len == 4 || v->len == 16) &&
+		    inet_ntop(v->len == 4 ? AF_INET : AF_INET6, v->data, addr, sizeof(addr))) {
+			enc_bprintf(buf, len, o, "%s", addr);
+			if (v->prefix < v->len * 8)
+				enc_bprintf(buf, len, o, "/%u", (unsigned)v->prefix);
+			return;
+		}
+		break;
+	case IR_TYPE_INET_SERVICE:
+		if (v->len != 2)
+			break;
+		enc_bprintf(buf, len, o, "%u", (unsigned)(v->data[0] << 8 | v->data[1]));
+		return;
+	case IR_TYPE_INET_PROTO:
+	case IR_TYPE_ICMPV6_TYPE:
+		if (v->len != 1)
+			break;
+		enc_bprintf(buf, len, o, "%u", (unsigned)v->data[0]);
+		return;
+	default:
+		/* Types without a friendlier form (or added later) print as raw bytes. */
+		break;
+	}
+	enc_bprintf(buf, len, o, "0x");
+	for (size_t i = 0; i < v->len && i < sizeof(v->data); i++)
+		enc_bprintf(buf, len, o, "%02x", v->data[i]);
+}
+
+/* `"veth1" . 10.0.0.2`, `"br0" : goto from_bridge`: what nft would print for the element. */
+static void enc_elem_format(const struct ir_set *s, const struct ir_elem *ie, bool data, char *buf,
+			    size_t len)
+{
+	static const char *const kinds[] = {
+	    [IR_VERDICT_ACCEPT] = "accept", [IR_VERDICT_DROP] = "drop",
+	    [IR_VERDICT_RETURN] = "return", [IR_VERDICT_JUMP] = "jump",
+	    [IR_VERDICT_GOTO] = "goto",
+	};
+	const struct ir_verdict *v = &ie->verdict;
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (size_t c = 0; c < s->ntypes; c++) {
+		if (c)
+			enc_bprintf(buf, len, &o, " . ");
+		enc_value_format(s->types[c], &ie->key[c], buf, len, &o);
+	}
+	if (!data || !s->is_vmap)
+		return;
+	if ((size_t)v->kind < sizeof(kinds) / sizeof(kinds[0]) && kinds[v->kind])
+		enc_bprintf(buf, len, &o, " : %s", kinds[v->kind]);
+	else
+		enc_bprintf(buf, len, &o, " : ?");
+	if ((v->kind == IR_VERDICT_JUMP || v->kind == IR_VERDICT_GOTO) && v->chain)
+		enc_bprintf(buf, len, &o, " %s", v->chain);
+}
+
+/*
+ * Keys of a delta come from the agent's inventory, not from the compiler's normalisation:
+ * insist on the exact byte length of each component, so a value of the wrong family is an
+ * error instead of a zero-padded element that never matches.
+ */
+static int enc_delta_elem_validate(const struct ir_set *s, const struct ir_elem *ie, bool del)
+{
+	int32_t code;
+
+	for (size_t c = 0; c < s->ntypes; c++) {
+		const struct ir_value *v = &ie->key[c];
+		int len = enc_type_len(s->types[c]);
+
+		if (s->types[c] == IR_TYPE_IFNAME) {
+			/* At most IFNAMSIZ - 1 characters: the kernel keeps the terminating NUL. */
+			if (v->len == 0 || v->len > IR_IFNAMSIZ || v->data[0] == '\0' ||
+			    strnlen((const char *)v->data, v->len) > IR_IFNAMSIZ - 1)
+				return -EINVAL;
+		} else if (v->len != len) {
+			return -EINVAL;
+		} else if ((s->types[c] == IR_TYPE_IPV4 || s->types[c] == IR_TYPE_IPV6) &&
+			   v->prefix != len * 8) {
+			return -EINVAL;
+		}
+	}
+	if (s->is_vmap && !del)
+		return enc_verdict_code(&ie->verdict, &code);
+	return 0;
+}
+
+int nft_encode_elems(struct nft_encode *e, enum ir_family family, const char *table,
+		     const struct ir_set *set, const struct ir_elem *elems, size_t n, bool del)
+{
+	const char *fam = nft_encode_family_name(family);
+	char text[256];
+	int r;
+
+	if (e->finished || !table || !set || !set->name || (n && !elems))
+		return -EINVAL;
+	if (n > NFT_ENCODE_DELTA_MAX)
+		return -E2BIG;
+	r = enc_set_validate(set);
+	if (r < 0)
+		return r;
+	/*
+	 * Interval elements are pairs of kernel elements whose neighbours depend on the whole set;
+	 * constant sets refuse changes in the kernel. Neither belongs in an incremental update.
+	 */
+	if (set->interval || set->constant)
+		return -EOPNOTSUPP;
+	for (size_t i = 0; i < n; i++) {
+		const struct ir_elem *ie = &elems[i];
+		struct enc_elem el = {0};
+		struct nftnl_set_elem *ne;
+		struct nlmsghdr *nlh;
+		struct nlattr *nest;
+
+		/*
+		 * One element per message: a delta is a handful of elements, and the kernel's error
+		 * then names exactly the element that caused it. Described first, so that our own
+		 * refusal of a malformed element can name it too.
+		 */
+		enc_elem_format(set, ie, !del, text, sizeof(text));
+		r = enc_describe(e, "%s element %s %s %s %s in table %s %s", del ? "delete" : "add",
+				 text, del ? "from" : "to", set->is_vmap ? "map" : "set", set->name,
+				 fam, table);
+		if (r < 0)
+			return r;
+		r = enc_delta_elem_validate(set, ie, del);
+		if (r < 0)
+			return r;
+		r = enc_plain_elem(set, ie, &el);
+		if (r < 0)
+			return r;
+		/* The kernel finds the element by its key alone; a deletion carries no data. */
+		if (del)
+			el.verdict = NULL;
+		ne = enc_elem_build(&el);
+		if (!ne)
+			return -ENOMEM;
+		/* No NLM_F_EXCL: adding an element that is already there is not an error. */
+		nlh = enc_begin_msg(e, del ? NFT_MSG_DELSETELEM : NFT_MSG_NEWSETELEM, family,
+				    del ? 0 : NLM_F_CREATE);
+		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, table);
+		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, set->name);
+		nest = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
+		nftnl_set_elem_nlmsg_build(nlh, ne, 1);
+		mnl_attr_nest_end(nlh, nest);
+		nftnl_set_elem_free(ne);
+		r = enc_end_msg(e);
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 /* --------------------------------------------------------------------------- rules */
@@ -1103,6 +1361,8 @@ static int enc_key_load(struct enc_rule *rc, enum ir_key k, uint32_t slot, uint3
 		return enc_payload(rc, NFT_PAYLOAD_TRANSPORT_HEADER, 2, len, reg);
 	case IR_KEY_ICMPV6_TYPE:
 		return enc_payload(rc, NFT_PAYLOAD_TRANSPORT_HEADER, 0, len, reg);
+	case IR_KEY_ND_TARGET:
+		return enc_payload(rc, NFT_PAYLOAD_TRANSPORT_HEADER, 8, len, reg);
 	}
 	return -EINVAL;
 }
@@ -1114,6 +1374,7 @@ static int enc_key_len(enum ir_key k)
 	case IR_KEY_OIFNAME:
 	case IR_KEY_IP6_SADDR:
 	case IR_KEY_IP6_DADDR:
+	case IR_KEY_ND_TARGET:
 		return 16;
 	case IR_KEY_MARK:
 	case IR_KEY_CT_STATE:
@@ -1255,7 +1516,19 @@ static int enc_match(struct enc_rule *rc, const struct ir_match *m)
 		/* Only addresses have prefixes (emit_nft prints "/N" for those alone). */
 		prefix =
 		    enc_key_is_addr(k) && m->value.prefix < len * 8 ? m->value.prefix : len * 8;
-		if (prefix == len * 8) {
+		if (k == IR_KEY_ND_TARGET && m->value.prefix > 0 && m->value.prefix < len * 8) {
+			/* A raw payload prefix (emit_nft: "@th,64,16 & 0xffc0 == 0xfe80"): nft
+			 * loads, masks and compares only the bytes the prefix touches. */
+			prefix = m->value.prefix;
+			len = (prefix + 7) / 8;
+			r = enc_key_load(rc, k, 0, len);
+			if (r == 0 && prefix % 8) {
+				memset(mask, 0, sizeof(mask));
+				for (uint32_t bit = 0; bit < prefix; bit++)
+					mask[bit / 8] |= (uint8_t)(0x80u >> (bit % 8));
+				r = enc_bitwise(rc, mask, zero, len);
+			}
+		} else if (prefix == len * 8) {
 			r = enc_key_load(rc, k, 0, len);
 		} else if (prefix % 8 == 0 && prefix > 0) {
 			/* nft loads only the prefix bytes when the prefix ends on a byte. */
@@ -1560,7 +1833,8 @@ void nft_encode_describe_offset(const struct nft_encode *e, uint32_t seq, uint32
 				snprintf(buf, len, "expression %d", idx);
 			return;
 		}
-		if (msg == NFT_MSG_NEWSETELEM && type == NFTA_SET_ELEM_LIST_ELEMENTS) {
+		if ((msg == NFT_MSG_NEWSETELEM || msg == NFT_MSG_DELSETELEM) &&
+		    type == NFTA_SET_ELEM_LIST_ELEMENTS) {
 			const struct nlattr *k;
 			size_t o = 0;
 

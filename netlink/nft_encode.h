@@ -12,6 +12,8 @@
  * g_web4 in table inet netseg"), so a kernel error can be reported against that object.
  */
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ir.h"
@@ -36,6 +38,24 @@ void nft_encode_free(struct nft_encode *e);
 int nft_encode_table_replace(struct nft_encode *e, const struct ir_table *t);
 /* Appends NEWTABLE + DELTABLE: deletes the table whether or not it exists. */
 int nft_encode_table_delete(struct nft_encode *e, enum ir_family family, const char *name);
+/* Element messages one nft_encode_elems() call may append (a delta is a handful). */
+#define NFT_ENCODE_DELTA_MAX 65536
+
+/*
+ * Appends N element changes to SET (its definition: name, key types, is_vmap; its own
+ * elements are not read) of table FAMILY TABLE, which must already exist in the kernel: one
+ * NEWSETELEM (DEL: DELSETELEM) message per element, described as "add element \"veth1\" .
+ * 10.0.0.2 to set port_addrs4 in table bridge netseg". The batch holds only these elements,
+ * whatever the set holds. Adding an element that exists is not an error (no NLM_F_EXCL) unless
+ * it is a map element with a different verdict (EBUSY): change a verdict with a delete and an
+ * add in the same batch. Deleting an element that does not exist fails with ENOENT.
+ * 0; -EOPNOTSUPP for interval or constant sets; -EINVAL for a key of the wrong length, an
+ * address with a prefix, an empty or over-long interface name, or a jump/goto without a chain;
+ * -E2BIG above NFT_ENCODE_DELTA_MAX; -ENOMEM. After an error, only describe and free.
+ */
+int nft_encode_elems(struct nft_encode *e, enum ir_family family, const char *table,
+		     const struct ir_set *set, const struct ir_elem *elems, size_t n, bool del);
+
 /*
  * Asks for an acknowledgement of the last message (so the receiver knows the kernel went
  * through the whole batch) and appends BATCH_END. Nothing may be appended afterwards.

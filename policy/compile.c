@@ -21,6 +21,7 @@
 #define COMPILE_PACKET_BROADCAST 1
 #define COMPILE_PACKET_MULTICAST 2
 #define COMPILE_IPPROTO_ICMPV6	 58
+#define COMPILE_ND_NEIGHBOR_ADV	 136
 
 /* The only ICMPv6 messages a port may send from :: or fe80::/10, and that reach the host or
  * another container whatever the policy: RS, NS, NA, MLDv1 report, MLDv2 report. Without them
@@ -194,9 +195,9 @@ static int compile_add_ifname(struct ir_set *s, const char *name, enum ir_verdic
 	return ir_elem_add(s, &e);
 }
 
-/* ports, port_addrs4/6 (bridge and inet tables alike) and containers4/6. */
+/* ports, port_addrs4/6 and port_targets6 (bridge and inet tables alike) and containers4/6. */
 static int compile_fill_ports(const struct endpoint_set *eps, struct ir_set *ports,
-			      struct ir_set *pa[COMPILE_FAM_COUNT],
+			      struct ir_set *pa[COMPILE_FAM_COUNT], struct ir_set *targets,
 			      struct ir_set *containers[COMPILE_FAM_COUNT])
 {
 	for (size_t i = 0; eps && i < eps->n; i++) {
@@ -211,6 +212,8 @@ static int compile_fill_ports(const struct endpoint_set *eps, struct ir_set *por
 			e.key[0] = ir_value_ifname(ep->interface);
 			e.key[1] = compile_addr(&ep->addrs[j]);
 			if (pa && ir_elem_add(pa[f], &e) < 0)
+				return -ENOMEM;
+			if (targets && f == COMPILE_V6 && ir_elem_add(targets, &e) < 0)
 				return -ENOMEM;
 			if (containers) {
 				struct ir_elem c = {0};
@@ -275,19 +278,64 @@ static int compile_nd_exceptions(struct ir_chain *c, const struct ir_set *nd,
 	return r < 0 ? r : compile_line(c, 3, unspec);
 }
 
+/*
+ * port_targets6 and na_target: a neighbour advertisement must announce an address of its own
+ * port, or a link-local one (those are not in the inventory). Anti-spoofing vouches for the
+ * packet's source only; the NA's target is what neighbour caches learn, so without this a
+ * container could take over another's IPv6 address in every cache on the link.
+ */
+static int compile_na_target(struct compile_ctx *cx, struct ir_table *t, struct ir_set **ret_set,
+			     struct ir_chain **ret_chain)
+{
+	static const uint8_t fe80[16] = {0xfe, 0x80};
+	enum ir_type types[] = {IR_TYPE_IFNAME, IR_TYPE_ND_TARGET};
+	struct ir_set *s = ir_set_add(cx->rs, t, "port_targets6", types, 2, false);
+	struct ir_chain *c = ir_chain_add(cx->rs, t, "na_target");
+	struct ir_stmt ret = compile_verdict(IR_VERDICT_RETURN, NULL);
+	struct ir_stmt drop = compile_verdict(IR_VERDICT_DROP, NULL);
+	int r;
+
+	if (!s || !c)
+		return -ENOMEM;
+	struct ir_stmt own[] = {compile_lookup2(IR_KEY_IIFNAME, IR_KEY_ND_TARGET, s), ret};
+	struct ir_stmt ll[] = {compile_eq(IR_KEY_ND_TARGET, ir_value_addr(AF_INET6, fe80, 10)),
+			       ret};
+
+	if ((r = compile_line(c, 2, own)) < 0 || (r = compile_line(c, 2, ll)) < 0 ||
+	    (r = compile_line(c, 1, &drop)) < 0)
+		return r;
+	*ret_set = s;
+	*ret_chain = c;
+	return 0;
+}
+
+/* "icmpv6 type nd-neighbor-advert jump na_target": first in a chain that vouches for a port. */
+static int compile_na_check(struct ir_chain *c, const struct ir_chain *na_target)
+{
+	struct ir_stmt na[] = {compile_eq(IR_KEY_ICMPV6_TYPE, ir_value_u8(COMPILE_ND_NEIGHBOR_ADV)),
+			       compile_verdict(IR_VERDICT_JUMP, na_target)};
+
+	return compile_line(c, 2, na);
+}
+
 /* --- bridge netseg --- */
 
 static int compile_bridge_table(struct compile_ctx *cx)
 {
 	struct ir_table *t = ir_table_add(cx->rs, IR_FAMILY_BRIDGE, COMPILE_TABLE_NAME);
-	struct ir_set *ports, *pa[COMPILE_FAM_COUNT], *nd;
-	struct ir_chain *pre, *in, *in4, *in6, *arp, *fwd;
+	struct ir_set *ports, *pa[COMPILE_FAM_COUNT], *nd, *targets = NULL;
+	struct ir_chain *pre, *in, *in4, *in6, *na = NULL, *arp, *fwd, *flood, *flood4, *flood6;
 	struct ir_stmt drop = compile_verdict(IR_VERDICT_DROP, NULL);
 	struct ir_stmt mark = {.kind = IR_STMT_MARK_OR, .mark_or = COMPILE_MARK_CLASSIFIED};
 	int r;
 
 	if (!t)
 		return -ENOMEM;
+	cx->bridge = t;
+	/* The flood chains count their default like the inet chains do (same name). */
+	if (ir_counter_add(cx->rs, t, "d_c2c") < 0)
+		return -ENOMEM;
+	cx->bridge_c2c_counter = t->counters[t->ncounters - 1];
 	ports = compile_set1(cx, t, "ports", IR_TYPE_IFNAME, false);
 	pa[COMPILE_V4] = compile_set2(cx, t, "port_addrs4", IR_TYPE_IFNAME, IR_TYPE_IPV4);
 	pa[COMPILE_V6] = compile_set2(cx, t, "port_addrs6", IR_TYPE_IFNAME, IR_TYPE_IPV6);
@@ -296,11 +344,20 @@ static int compile_bridge_table(struct compile_ctx *cx)
 	in = ir_chain_add(cx->rs, t, "port_in");
 	in4 = ir_chain_add(cx->rs, t, "port_in4");
 	in6 = ir_chain_add(cx->rs, t, "port_in6");
+	r = compile_na_target(cx, t, &targets, &na);
+	if (r < 0)
+		return r;
 	arp = ir_chain_add(cx->rs, t, "port_arp");
 	fwd = compile_base(cx, t, "forward", IR_HOOK_FORWARD, -300);
-	if (!ports || !pa[0] || !pa[1] || !nd || !pre || !in || !in4 || !in6 || !arp || !fwd)
+	flood = ir_chain_add(cx->rs, t, "flood");
+	flood4 = ir_chain_add(cx->rs, t, "flood4");
+	flood6 = ir_chain_add(cx->rs, t, "flood6");
+	if (!ports || !pa[0] || !pa[1] || !nd || !pre || !in || !in4 || !in6 || !arp || !fwd ||
+	    !flood || !flood4 || !flood6)
 		return -ENOMEM;
-	r = compile_fill_ports(cx->in->endpoints, ports, pa, NULL);
+	cx->pchains[COMPILE_V4][COMPILE_FLOOD] = flood4;
+	cx->pchains[COMPILE_V6][COMPILE_FLOOD] = flood6;
+	r = compile_fill_ports(cx->in->endpoints, ports, pa, targets, NULL);
 	if (r < 0)
 		return r;
 
@@ -330,6 +387,30 @@ static int compile_bridge_table(struct compile_ctx *cx)
 				   compile_not_lookup(IR_KEY_OIFNAME, ports), drop};
 	struct ir_stmt into[] = {compile_not_lookup(IR_KEY_IIFNAME, ports),
 				 compile_lookup(IR_KEY_OIFNAME, ports), drop};
+	/*
+	 * Broadcast and multicast between two containers: the only hook that sees the receiving
+	 * port is this one (run once per output port; in inet, oifname is the bridge), so the
+	 * container_to_container policy is judged here, statelessly, per receiver. The inet
+	 * forward chain then accepts these frames without judging them again.
+	 */
+	struct ir_stmt to_flood[][3] = {
+	    {compile_lookup(IR_KEY_IIFNAME, ports),
+	     compile_eq(IR_KEY_PKTTYPE, ir_value_u8(COMPILE_PACKET_BROADCAST)),
+	     compile_verdict(IR_VERDICT_GOTO, flood)},
+	    {compile_lookup(IR_KEY_IIFNAME, ports),
+	     compile_eq(IR_KEY_PKTTYPE, ir_value_u8(COMPILE_PACKET_MULTICAST)),
+	     compile_verdict(IR_VERDICT_GOTO, flood)},
+	};
+	/* ARP falls through (accept): the policy is about IP, and ARP must work for it to. */
+	struct ir_stmt by_fam[][2] = {
+	    {compile_eq(IR_KEY_ETHER_TYPE, ir_value_be16(0x0800)),
+	     compile_verdict(IR_VERDICT_GOTO, flood4)},
+	    {compile_eq(IR_KEY_ETHER_TYPE, ir_value_be16(0x86dd)),
+	     compile_verdict(IR_VERDICT_GOTO, flood6)},
+	};
+	/* Neighbour discovery between containers works whatever the policy, as in inet. */
+	struct ir_stmt nd_ok[] = {compile_lookup(IR_KEY_ICMPV6_TYPE, nd),
+				  compile_verdict(IR_VERDICT_ACCEPT, NULL)};
 
 	if ((r = compile_line(pre, 2, to_in)) < 0 || (r = compile_line(in, 1, &mark)) < 0)
 		return r;
@@ -337,11 +418,16 @@ static int compile_bridge_table(struct compile_ctx *cx)
 		if ((r = compile_line(in, 2, by_type[i])) < 0)
 			return r;
 	if ((r = compile_line(in, 1, &drop)) < 0 || (r = compile_line(in4, 2, own4)) < 0 ||
-	    (r = compile_line(in4, 1, &drop)) < 0 || (r = compile_line(in6, 2, own6)) < 0 ||
+	    (r = compile_line(in4, 1, &drop)) < 0 || (r = compile_na_check(in6, na)) < 0 ||
+	    (r = compile_line(in6, 2, own6)) < 0 ||
 	    (r = compile_nd_exceptions(in6, nd, IR_VERDICT_ACCEPT)) < 0 ||
 	    (r = compile_line(in6, 1, &drop)) < 0 || (r = compile_line(arp, 2, own_arp)) < 0 ||
 	    (r = compile_line(arp, 2, probe)) < 0 || (r = compile_line(arp, 1, &drop)) < 0 ||
-	    (r = compile_line(fwd, 3, out_of)) < 0 || (r = compile_line(fwd, 3, into)) < 0)
+	    (r = compile_line(fwd, 3, out_of)) < 0 || (r = compile_line(fwd, 3, into)) < 0 ||
+	    (r = compile_line(fwd, 3, to_flood[0])) < 0 ||
+	    (r = compile_line(fwd, 3, to_flood[1])) < 0 ||
+	    (r = compile_line(flood, 2, by_fam[0])) < 0 ||
+	    (r = compile_line(flood, 2, by_fam[1])) < 0 || (r = compile_line(flood6, 2, nd_ok)) < 0)
 		return r;
 	return 0;
 }
@@ -429,7 +515,9 @@ static int compile_inet_table(struct compile_ctx *cx)
 {
 	struct ir_table *t = ir_table_add(cx->rs, IR_FAMILY_INET, COMPILE_TABLE_NAME);
 	struct ir_set *in_d, *out_d, *pa[COMPILE_FAM_COUNT], *nd, **c = cx->containers;
+	struct ir_set *targets = NULL;
 	struct ir_chain *pre, *from_bridge, *from_port, *fwd, *to_bridge, *invalid, *input;
+	struct ir_chain *na = NULL;
 	struct ir_chain *(*pc)[COMPILE_PCHAIN_COUNT] = cx->pchains;
 	struct ir_stmt drop = compile_verdict(IR_VERDICT_DROP, NULL);
 	struct ir_stmt ret = compile_verdict(IR_VERDICT_RETURN, NULL);
@@ -459,15 +547,18 @@ static int compile_inet_table(struct compile_ctx *cx)
 	pre = compile_base(cx, t, "prerouting", IR_HOOK_PREROUTING, -300);
 	from_bridge = ir_chain_add(cx->rs, t, "from_bridge");
 	from_port = ir_chain_add(cx->rs, t, "from_port");
+	r = compile_na_target(cx, t, &targets, &na);
+	if (r < 0)
+		return r;
 	fwd = compile_base(cx, t, "forward", IR_HOOK_FORWARD, -10);
 	to_bridge = ir_chain_add(cx->rs, t, "to_bridge");
 	invalid = ir_chain_add(cx->rs, t, "invalid");
 	input = compile_base(cx, t, "input", IR_HOOK_INPUT, -10);
-	static const char *const pnames[COMPILE_FAM_COUNT][COMPILE_PCHAIN_COUNT] = {
+	static const char *const pnames[COMPILE_FAM_COUNT][COMPILE_FLOOD] = {
 	    {"from_container4", "to_container4", "to_host4"},
 	    {"from_container6", "to_container6", "to_host6"}};
 	for (int f = 0; f < COMPILE_FAM_COUNT; f++)
-		for (int k = 0; k < COMPILE_PCHAIN_COUNT; k++)
+		for (int k = 0; k < COMPILE_FLOOD; k++)
 			if (!(pc[f][k] = ir_chain_add(cx->rs, t, pnames[f][k])))
 				return -ENOMEM;
 	if (!pre || !from_bridge || !from_port || !fwd || !to_bridge || !invalid || !input)
@@ -484,7 +575,7 @@ static int compile_inet_table(struct compile_ctx *cx)
 		r = compile_add_ifname(in_d, cx->in->endpoints->items[i].interface, IR_VERDICT_GOTO,
 				       from_port);
 	if (r == 0)
-		r = compile_fill_ports(cx->in->endpoints, NULL, pa, c);
+		r = compile_fill_ports(cx->in->endpoints, NULL, pa, targets, c);
 	if (r < 0)
 		return r;
 
@@ -531,6 +622,7 @@ static int compile_inet_table(struct compile_ctx *cx)
 
 	if ((r = compile_line(pre, 1, dispatch_in)) < 0 ||
 	    (r = compile_line(from_bridge, 2, unclassified)) < 0 ||
+	    (r = compile_na_check(from_port, na)) < 0 ||
 	    (r = compile_line(from_port, 2, own4)) < 0 ||
 	    (r = compile_line(from_port, 2, own6)) < 0 ||
 	    (r = compile_nd_exceptions(from_port, nd, IR_VERDICT_RETURN)) < 0 ||
@@ -556,6 +648,20 @@ static int compile_inet_table(struct compile_ctx *cx)
 	 * them. Anti-spoofing at the port already vouched for the source. */
 	struct ir_stmt nd_ok[] = {compile_lookup(IR_KEY_ICMPV6_TYPE, nd),
 				  compile_verdict(IR_VERDICT_ACCEPT, NULL)};
+	/* Broadcast and multicast from a container were judged per receiving port by the bridge
+	 * table's flood chains (bridged frames only: IP forwarding drops them before this hook),
+	 * which see what this hook cannot: who receives. Judging them again here would make a
+	 * broadcast to other containers container_to_world traffic. */
+	struct ir_stmt flooded[][2] = {
+	    {compile_eq(IR_KEY_PKTTYPE, ir_value_u8(COMPILE_PACKET_BROADCAST)),
+	     compile_verdict(IR_VERDICT_ACCEPT, NULL)},
+	    {compile_eq(IR_KEY_PKTTYPE, ir_value_u8(COMPILE_PACKET_MULTICAST)),
+	     compile_verdict(IR_VERDICT_ACCEPT, NULL)},
+	};
+	for (int f = 0; f < COMPILE_FAM_COUNT; f++)
+		for (size_t i = 0; i < 2; i++)
+			if ((r = compile_line(pc[f][COMPILE_FROM_CONTAINER], 2, flooded[i])) < 0)
+				return r;
 	if ((r = compile_line(pc[COMPILE_V6][COMPILE_FROM_CONTAINER], 2, nd_ok)) < 0 ||
 	    (r = compile_line(pc[COMPILE_V6][COMPILE_TO_HOST], 2, nd_ok)) < 0)
 		return r;
@@ -566,6 +672,11 @@ static void compile_ctx_done(struct compile_ctx *cx)
 {
 	compile_members_free(cx->members);
 	free(cx->group_sets);
+	free(cx->group_ports);
+	free(cx->bridge_net_sets);
+	free(cx->net_ports);
+	free(cx->bridge_counted);
+	free(cx->bridge_log_chains);
 	free(cx->net_sets);
 	free(cx->log_chains);
 	free(cx->rule_counters);
@@ -579,7 +690,13 @@ int compile_ruleset(const struct compile_input *in, struct ir_ruleset **ret)
 	cx.rs = ir_ruleset_new();
 	cx.net_sets = calloc(in->policy->nnets * 2 + 1, sizeof(*cx.net_sets));
 	cx.log_chains = calloc(in->policy->nrules + 1, sizeof(*cx.log_chains));
-	if (!cx.rs || !cx.net_sets || !cx.log_chains)
+	cx.group_ports = calloc(in->policy->ngroups + 1, sizeof(*cx.group_ports));
+	cx.bridge_net_sets = calloc(in->policy->nnets * 2 + 1, sizeof(*cx.bridge_net_sets));
+	cx.net_ports = calloc(in->policy->nnets * 2 + 1, sizeof(*cx.net_ports));
+	cx.bridge_counted = calloc(in->policy->nrules + 1, sizeof(*cx.bridge_counted));
+	cx.bridge_log_chains = calloc(in->policy->nrules + 1, sizeof(*cx.bridge_log_chains));
+	if (!cx.rs || !cx.net_sets || !cx.log_chains || !cx.group_ports || !cx.bridge_net_sets ||
+	    !cx.net_ports || !cx.bridge_counted || !cx.bridge_log_chains)
 		goto out;
 	r = compile_members_new(in->endpoints, &cx.members);
 	if (r < 0)

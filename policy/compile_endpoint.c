@@ -8,8 +8,12 @@
 #include "compile.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/socket.h>
+
+#include "compile_internal.h"
 
 struct walk {
 	const struct ir_ruleset *rs;
@@ -55,10 +59,88 @@ static int walk_port_addr(struct walk *w, enum ir_family family, const struct en
 			  const struct endpoint_addr *a)
 {
 	struct ir_elem e = {0};
+	int r;
 
 	e.key[0] = ir_value_ifname(ep->interface);
 	e.key[1] = ir_value_addr(a->family, a->addr, a->family == AF_INET6 ? 128 : 32);
-	return walk_emit(w, family, a->family == AF_INET6 ? "port_addrs6" : "port_addrs4", &e);
+	r = walk_emit(w, family, a->family == AF_INET6 ? "port_addrs6" : "port_addrs4", &e);
+	/* The same pair, as the neighbour advertisement targets the port may announce. */
+	if (r == 0 && a->family == AF_INET6)
+		r = walk_emit(w, family, "port_targets6", &e);
+	return r;
+}
+
+/* --- the flood chains' port sets (bridge table), each named once per endpoint --- */
+
+static int walk_port(struct walk *w, const char *set, const struct endpoint *ep)
+{
+	return walk_ifname(w, IR_FAMILY_BRIDGE, set, ep->interface, IR_VERDICT_ACCEPT, NULL);
+}
+
+/* np_<net>4/6 and cp_<rule>_to_<n>4/6: EP's port when it has an address of that family in
+ * the addresses of the inet set of the same name without the "p" (as compile_rules.c). */
+static int walk_addr_port(struct walk *w, const struct endpoint *ep, const char *port_set)
+{
+	const struct ir_table *b = ir_table_find(w->rs, IR_FAMILY_BRIDGE, COMPILE_TABLE_NAME);
+	const struct ir_table *in = ir_table_find(w->rs, IR_FAMILY_INET, COMPILE_TABLE_NAME);
+	char addr_set[POLICY_NAME_MAX * 2 + 32];
+	const struct ir_set *s;
+	size_t n = strlen(port_set);
+
+	if (!b || !in || n < 3 || !ir_set_find(b, port_set))
+		return 0;
+	snprintf(addr_set, sizeof(addr_set), "%c%s", port_set[0], port_set + 2);
+	s = ir_set_find(in, addr_set);
+	if (!s || !compile_endpoint_in_set(ep, port_set[n - 1] == '6' ? COMPILE_V6 : COMPILE_V4, s))
+		return 0;
+	return walk_port(w, port_set, ep);
+}
+
+static int walk_flood_ports(struct walk *w, const struct policy *p, const struct endpoint *ep)
+{
+	char name[POLICY_NAME_MAX * 2 + 32];
+	int r;
+
+	for (size_t g = 0; g < p->ngroups; g++) {
+		if (!endpoint_matches(ep, &p->groups[g].match))
+			continue;
+		snprintf(name, sizeof(name), "gp_%s", p->groups[g].name);
+		if ((r = walk_port(w, name, ep)) < 0)
+			return r;
+	}
+	for (size_t i = 0; i < p->nnets; i++)
+		for (int f = 0; f < 2; f++) {
+			snprintf(name, sizeof(name), "np_%s%c", p->nets[i].name, f ? '6' : '4');
+			if ((r = walk_addr_port(w, ep, name)) < 0)
+				return r;
+		}
+	for (size_t ri = 0; ri < p->nrules; ri++) {
+		const struct policy_rule *rule = &p->rules[ri];
+		const struct policy_selector *sides[] = {&rule->from, &rule->to};
+
+		for (int side = 0; side < 2; side++)
+			for (size_t ti = 0; ti < sides[side]->n; ti++) {
+				const struct policy_term *term = &sides[side]->terms[ti];
+				const char *sname = side ? "to" : "from";
+
+				if (term->kind == POLICY_TERM_MATCH &&
+				    endpoint_matches(ep, &term->match)) {
+					snprintf(name, sizeof(name), "mp_%s_%s_%zu", rule->name,
+						 sname, ti);
+					if ((r = walk_port(w, name, ep)) < 0)
+						return r;
+				}
+				/* Only the receiving end of a cidr is a port set. */
+				for (int f = 0; term->kind == POLICY_TERM_CIDR && side && f < 2;
+				     f++) {
+					snprintf(name, sizeof(name), "cp_%s_%s_%zu%c", rule->name,
+						 sname, ti, f ? '6' : '4');
+					if ((r = walk_addr_port(w, ep, name)) < 0)
+						return r;
+				}
+			}
+	}
+	return 0;
 }
 
 /* The inline-match sets of every rule term EP matches (named as compile_rules.c does). */
@@ -113,6 +195,8 @@ int compile_endpoint_elems(const struct policy *p, const struct ir_ruleset *rs,
 			     "from_port")) < 0)
 		return r;
 	if (ep->bridge && (r = walk_bridge(&w, ep->bridge)) < 0)
+		return r;
+	if ((r = walk_flood_ports(&w, p, ep)) < 0)
 		return r;
 	for (size_t i = 0; i < ep->naddrs; i++) {
 		const struct endpoint_addr *a = &ep->addrs[i];

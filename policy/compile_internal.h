@@ -11,11 +11,13 @@
 #include "compile.h"
 
 enum compile_fam { COMPILE_V4, COMPILE_V6, COMPILE_FAM_COUNT };
-/* The three policy chains of docs/design.md, per family. */
+/* The policy chains of docs/design.md, per family: three in the inet table and flood4/6 in
+ * the bridge table (broadcast and multicast between containers, judged per receiving port). */
 enum compile_pchain {
 	COMPILE_FROM_CONTAINER,
 	COMPILE_TO_CONTAINER,
 	COMPILE_TO_HOST,
+	COMPILE_FLOOD,
 	COMPILE_PCHAIN_COUNT
 };
 
@@ -26,9 +28,18 @@ struct compile_ctx {
 	const struct policy *p;
 	struct ir_ruleset *rs;
 	struct ir_table *inet;
+	struct ir_table *bridge;
 	struct ir_set *containers[COMPILE_FAM_COUNT];
 	struct ir_set **group_sets; /* [group * 2 + fam] */
 	struct ir_set **net_sets;   /* [net * 2 + fam], created on first use; NULL before */
+	/* Bridge table, created on first use by the flood chains: */
+	struct ir_set **group_ports;	 /* [group]: gp_<group>, the members' ports */
+	struct ir_set **bridge_net_sets; /* [net * 2 + fam]: copy of n_<net><fam> */
+	struct ir_set **net_ports; /* [net * 2 + fam]: np_<net><fam>, ports with an address in it */
+	bool *bridge_counted;	   /* [rule]: r_<rule> exists in the bridge table */
+	struct ir_chain **bridge_log_chains; /* [rule] */
+	struct ir_chain *bridge_log_c2c;
+	const char *bridge_c2c_counter;
 	struct ir_chain *pchains[COMPILE_FAM_COUNT][COMPILE_PCHAIN_COUNT];
 	struct ir_chain **log_chains; /* [rule], created on first use */
 	struct ir_chain *log_default[POLICY_CATEGORY_COUNT];
@@ -59,6 +70,9 @@ int compile_members_query(struct compile_members *idx, const struct policy_match
 /* Adds the FAM addresses of every endpoint matching M to S. */
 int compile_members_fill(struct compile_ctx *cx, const struct policy_match *m, enum compile_fam fam,
 			 struct ir_set *s);
+/* Whether EP has a FAM address in interval set S (sorted, as normalization leaves it). */
+bool compile_endpoint_in_set(const struct endpoint *ep, enum compile_fam fam,
+			     const struct ir_set *s);
 /* Whether any of CIDRS[0..n) has family FAM. */
 bool compile_cidrs_have(const struct policy_cidr *cidrs, size_t n, enum compile_fam fam);
 /* Fills interval set S with the FAM prefixes of CIDRS minus EXCEPT. */

@@ -23,18 +23,34 @@ struct compile_alt {
 	struct ir_stmt st[2];
 };
 
-/* Sets a rule's terms use, created on first use: [side][term][family]. */
+/* Sets a rule's terms use, created on first use: [side][term][family]; bsets are the bridge
+ * table's (the flood chains'). */
 struct compile_rule_sets {
 	struct ir_set **sets;
+	struct ir_set **bsets;
 	size_t nfrom;
 	struct ir_set *ports;
 	bool ports_done;
+	struct ir_set *bports; /* p_<rule> copied into the bridge table */
 };
 
 /* The design's term table: which terms can match in which chain, and how. */
 static enum compile_tm compile_term_kind(enum policy_term_kind k, enum compile_side side,
 					 enum compile_pchain pc)
 {
+	/* The flood chains only ever see container -> container: both ends are ports. */
+	if (pc == COMPILE_FLOOD) {
+		switch (k) {
+		case POLICY_TERM_ANY:
+		case POLICY_TERM_CONTAINERS:
+			return COMPILE_TM_IMPLIED;
+		case POLICY_TERM_WORLD:
+		case POLICY_TERM_HOST:
+			return COMPILE_TM_NONE;
+		default:
+			return COMPILE_TM_SET;
+		}
+	}
 	switch (k) {
 	case POLICY_TERM_ANY:
 		return COMPILE_TM_IMPLIED;
@@ -177,6 +193,141 @@ static bool compile_term_has_fam(const struct compile_ctx *cx, const struct poli
 	return true;
 }
 
+/* --- the flood chains' sets (bridge table) --- */
+
+/* A bridge copy of inet set SRC, same name and elements (constant with the inventory), made
+ * once into *SLOT. */
+static struct ir_set *compile_bridge_copy(struct compile_ctx *cx, const struct ir_set *src,
+					  struct ir_set **slot)
+{
+	struct ir_set *s;
+
+	if (*slot)
+		return *slot;
+	s = ir_set_add(cx->rs, cx->bridge, src->name, src->types, src->ntypes, src->interval);
+	for (size_t i = 0; s && i < src->n; i++)
+		if (ir_elem_add(s, &src->elems[i]) < 0)
+			return NULL;
+	*slot = s;
+	return s;
+}
+
+static int compile_add_port(struct ir_set *s, const struct endpoint *ep)
+{
+	struct ir_elem e = {0};
+
+	e.key[0] = ir_value_ifname(ep->interface);
+	return ir_elem_add(s, &e);
+}
+
+/* An ifname set of the ports of every endpoint matching M. */
+static struct ir_set *compile_match_ports(struct compile_ctx *cx, const char *name,
+					  const struct policy_match *m)
+{
+	struct ir_set *s = compile_set1(cx, cx->bridge, name, IR_TYPE_IFNAME, false);
+	const size_t *ids;
+	size_t n;
+
+	if (!s || compile_members_query(cx->members, m, &ids, &n) < 0)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (compile_add_port(s, &cx->in->endpoints->items[ids[i]]) < 0)
+			return NULL;
+	return s;
+}
+
+/* An ifname set of the ports with a FAM address in interval set IN (the receiving end of a
+ * flood judged by its address, as a net or cidr selector says). */
+static struct ir_set *compile_addr_ports(struct compile_ctx *cx, const char *name,
+					 enum compile_fam fam, const struct ir_set *in)
+{
+	struct ir_set *s = compile_set1(cx, cx->bridge, name, IR_TYPE_IFNAME, false);
+	const struct endpoint_set *eps = cx->in->endpoints;
+
+	for (size_t i = 0; s && eps && i < eps->n; i++)
+		if (compile_endpoint_in_set(&eps->items[i], fam, in) &&
+		    compile_add_port(s, &eps->items[i]) < 0)
+			return NULL;
+	return s;
+}
+
+/*
+ * The set and key a term of rule RI looks up in the flood chain of FAM; NULL set: the term
+ * matches nothing there. Groups and inline matches are port sets, on either end. A net or
+ * cidr is the source address on the sending end (anti-spoofed, so exact), and on the
+ * receiving end the ports with an address in it: the packet's destination is the broadcast
+ * or group address, not the receiver's.
+ */
+static int compile_flood_term_set(struct compile_ctx *cx, size_t ri,
+				  struct compile_rule_sets *rsets, enum compile_side side,
+				  size_t ti, enum compile_fam fam, struct ir_set **ret,
+				  enum ir_key *ret_key)
+{
+	const struct policy_rule *rule = &cx->p->rules[ri];
+	const struct policy_term *term =
+	    &(side == COMPILE_FROM ? &rule->from : &rule->to)->terms[ti];
+	struct ir_set **slot =
+	    &rsets->bsets[((side == COMPILE_FROM ? 0 : rsets->nfrom) + ti) * 2 + fam];
+	const char *sname = side == COMPILE_FROM ? "from" : "to";
+	char name[POLICY_NAME_MAX * 2 + 32];
+	struct ir_set *inet_set = NULL;
+	int r;
+
+	*ret = NULL;
+	*ret_key = side == COMPILE_FROM ? IR_KEY_IIFNAME : IR_KEY_OIFNAME;
+	switch (term->kind) {
+	case POLICY_TERM_GROUP:
+		if (!cx->group_ports[term->group]) {
+			snprintf(name, sizeof(name), "gp_%s", cx->p->groups[term->group].name);
+			cx->group_ports[term->group] =
+			    compile_match_ports(cx, name, &cx->p->groups[term->group].match);
+			if (!cx->group_ports[term->group])
+				return -ENOMEM;
+		}
+		*ret = cx->group_ports[term->group];
+		return 0;
+	case POLICY_TERM_MATCH:
+		/* One set for both families: a port is a member or not. */
+		slot = &rsets->bsets[((side == COMPILE_FROM ? 0 : rsets->nfrom) + ti) * 2];
+		if (!*slot) {
+			snprintf(name, sizeof(name), "mp_%s_%s_%zu", rule->name, sname, ti);
+			*slot = compile_match_ports(cx, name, &term->match);
+			if (!*slot)
+				return -ENOMEM;
+		}
+		*ret = *slot;
+		return 0;
+	case POLICY_TERM_NET:
+	case POLICY_TERM_CIDR:
+		break;
+	default:
+		return 0;
+	}
+	/* The inet set of the same term holds the addresses (net minus nothing, cidr minus
+	 * except); NULL when the family has none. */
+	r = compile_term_set(cx, ri, rsets, side, ti, fam, COMPILE_FROM_CONTAINER, &inet_set);
+	if (r < 0 || !inet_set)
+		return r;
+	if (side == COMPILE_FROM) {
+		*ret_key = fam == COMPILE_V4 ? IR_KEY_IP_SADDR : IR_KEY_IP6_SADDR;
+		if (term->kind == POLICY_TERM_NET)
+			slot = &cx->bridge_net_sets[term->net * 2 + fam];
+		*ret = compile_bridge_copy(cx, inet_set, slot);
+		return *ret ? 0 : -ENOMEM;
+	}
+	if (term->kind == POLICY_TERM_NET)
+		slot = &cx->net_ports[term->net * 2 + fam];
+	if (!*slot) {
+		/* "n_corp4" -> "np_corp4", "c_r_to_04" -> "cp_r_to_04" */
+		snprintf(name, sizeof(name), "%cp%s", inet_set->name[0], inet_set->name + 1);
+		*slot = compile_addr_ports(cx, name, fam, inet_set);
+		if (!*slot)
+			return -ENOMEM;
+	}
+	*ret = *slot;
+	return 0;
+}
+
 static bool compile_is_l4(uint8_t proto)
 {
 	return proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_SCTP;
@@ -259,11 +410,11 @@ static int compile_ports(struct compile_ctx *cx, size_t ri, struct compile_rule_
 }
 
 /* "goto log_X" target: a chain that logs (rate limited) then applies VERDICT. */
-static int compile_log_chain(struct compile_ctx *cx, const char *chain_name, const char *label,
-			     enum ir_verdict_kind verdict, struct ir_chain **ret)
+static int compile_log_chain(struct compile_ctx *cx, struct ir_table *t, const char *chain_name,
+			     const char *label, enum ir_verdict_kind verdict, struct ir_chain **ret)
 {
 	char prefix[128];
-	struct ir_chain *c = ir_chain_add(cx->rs, cx->inet, chain_name);
+	struct ir_chain *c = ir_chain_add(cx->rs, t, chain_name);
 	const char *pfx;
 
 	if (!c)
@@ -288,24 +439,33 @@ static int compile_log_chain(struct compile_ctx *cx, const char *chain_name, con
 	return r;
 }
 
-static int compile_rule_verdict(struct compile_ctx *cx, size_t ri, struct ir_stmt *ret)
+/* The verdict of rule RI's lines in the inet table, or in the bridge table (BRIDGE), where
+ * the rule's counter is created with its first line. */
+static int compile_rule_verdict(struct compile_ctx *cx, size_t ri, bool bridge, struct ir_stmt *ret)
 {
 	const struct policy_rule *rule = &cx->p->rules[ri];
 	enum ir_verdict_kind v = rule->action == POLICY_DENY ? IR_VERDICT_DROP : IR_VERDICT_ACCEPT;
+	struct ir_chain **log = bridge ? &cx->bridge_log_chains[ri] : &cx->log_chains[ri];
 	char name[POLICY_NAME_MAX + 8];
 	int r;
 
+	if (bridge && !cx->bridge_counted[ri]) {
+		if (ir_counter_add(cx->rs, cx->bridge, cx->rule_counters[ri]) < 0)
+			return -ENOMEM;
+		cx->bridge_counted[ri] = true;
+	}
 	if (!policy_rule_logs(cx->p, rule)) {
 		*ret = compile_verdict(v, NULL);
 		return 0;
 	}
-	if (!cx->log_chains[ri]) {
+	if (!*log) {
 		snprintf(name, sizeof(name), "log_%s", rule->name);
-		r = compile_log_chain(cx, name, cx->rule_counters[ri], v, &cx->log_chains[ri]);
+		r = compile_log_chain(cx, bridge ? cx->bridge : cx->inet, name,
+				      cx->rule_counters[ri], v, log);
 		if (r < 0)
 			return r;
 	}
-	*ret = compile_verdict(IR_VERDICT_GOTO, cx->log_chains[ri]);
+	*ret = compile_verdict(IR_VERDICT_GOTO, *log);
 	return 0;
 }
 
@@ -343,17 +503,20 @@ static int compile_term_stmt(struct compile_ctx *cx, size_t ri, struct compile_r
 	*ret_none = false;
 	if (tm == COMPILE_TM_IMPLIED)
 		return 0;
-	r = compile_term_set(cx, ri, rsets, side, ti, fam, pc, &s);
+	if (side == COMPILE_FROM)
+		key = fam == COMPILE_V4 ? IR_KEY_IP_SADDR : IR_KEY_IP6_SADDR;
+	else
+		key = fam == COMPILE_V4 ? IR_KEY_IP_DADDR : IR_KEY_IP6_DADDR;
+	if (pc == COMPILE_FLOOD)
+		r = compile_flood_term_set(cx, ri, rsets, side, ti, fam, &s, &key);
+	else
+		r = compile_term_set(cx, ri, rsets, side, ti, fam, pc, &s);
 	if (r < 0)
 		return r;
 	if (!s) {
 		*ret_none = true;
 		return 0;
 	}
-	if (side == COMPILE_FROM)
-		key = fam == COMPILE_V4 ? IR_KEY_IP_SADDR : IR_KEY_IP6_SADDR;
-	else
-		key = fam == COMPILE_V4 ? IR_KEY_IP_DADDR : IR_KEY_IP6_DADDR;
 	st[(*n)++] = tm == COMPILE_TM_NOT_SET ? compile_not_lookup(key, s) : compile_lookup(key, s);
 	return 0;
 }
@@ -364,13 +527,17 @@ static int compile_rule(struct compile_ctx *cx, size_t ri)
 	struct compile_rule_sets rsets = {.nfrom = rule->from.n};
 	size_t first[COMPILE_FAM_COUNT][COMPILE_PCHAIN_COUNT];
 	struct compile_alt alts[3];
-	struct ir_stmt verdict;
-	bool have_verdict = false;
+	struct ir_stmt verdict[2]; /* [in the bridge table] */
+	bool have_verdict[2] = {false, false};
 	int r = 0;
 
 	rsets.sets = calloc((rule->from.n + rule->to.n) * 2 + 1, sizeof(*rsets.sets));
-	if (!rsets.sets)
+	rsets.bsets = calloc((rule->from.n + rule->to.n) * 2 + 1, sizeof(*rsets.bsets));
+	if (!rsets.sets || !rsets.bsets) {
+		free(rsets.sets);
+		free(rsets.bsets);
 		return -ENOMEM;
+	}
 	for (int f = 0; f < COMPILE_FAM_COUNT; f++)
 		for (int k = 0; k < COMPILE_PCHAIN_COUNT; k++)
 			first[f][k] = cx->pchains[f][k]->n;
@@ -413,10 +580,19 @@ static int compile_rule(struct compile_ctx *cx, size_t ri)
 					r = compile_ports(cx, ri, &rsets, f, false, alts, &nalts);
 					if (r < 0)
 						continue;
+					bool br = k == COMPILE_FLOOD;
+
+					/* The port set's lookup names it; the bridge needs its own.
+					 */
+					if (br && rsets.ports &&
+					    !compile_bridge_copy(cx, rsets.ports, &rsets.bports)) {
+						r = -ENOMEM;
+						continue;
+					}
 					/* Only now: a rule without lines needs no log chain. */
-					if (!have_verdict) {
-						r = compile_rule_verdict(cx, ri, &verdict);
-						have_verdict = r == 0;
+					if (!have_verdict[br]) {
+						r = compile_rule_verdict(cx, ri, br, &verdict[br]);
+						have_verdict[br] = r == 0;
 					}
 					for (size_t a = 0; r == 0 && a < nalts; a++) {
 						size_t m = n;
@@ -424,7 +600,7 @@ static int compile_rule(struct compile_ctx *cx, size_t ri)
 						for (size_t x = 0; x < alts[a].n; x++)
 							st[m++] = alts[a].st[x];
 						st[m++] = compile_counter(cx->rule_counters[ri]);
-						st[m++] = verdict;
+						st[m++] = verdict[br];
 						r = compile_rule_line(cx->pchains[f][k],
 								      first[f][k], m, st);
 					}
@@ -433,6 +609,7 @@ static int compile_rule(struct compile_ctx *cx, size_t ri)
 		}
 	}
 	free(rsets.sets);
+	free(rsets.bsets);
 	return r;
 }
 
@@ -454,14 +631,18 @@ static int compile_default(struct compile_ctx *cx, struct ir_chain *c, enum poli
 					 only_to);
 	st[n++] = compile_counter(cx->default_counters[cat]);
 	if (policy_default_logs(cx->p, cat)) {
-		if (!cx->log_default[cat]) {
+		bool br = c == cx->pchains[COMPILE_V4][COMPILE_FLOOD] ||
+			  c == cx->pchains[COMPILE_V6][COMPILE_FLOOD];
+		struct ir_chain **log = br ? &cx->bridge_log_c2c : &cx->log_default[cat];
+
+		if (!*log) {
 			snprintf(name, sizeof(name), "log_d_%s", policy_category_short(cat));
-			r = compile_log_chain(cx, name, cx->default_counters[cat], v,
-					      &cx->log_default[cat]);
+			r = compile_log_chain(cx, br ? cx->bridge : cx->inet, name,
+					      cx->default_counters[cat], v, log);
 			if (r < 0)
 				return r;
 		}
-		st[n++] = compile_verdict(IR_VERDICT_GOTO, cx->log_default[cat]);
+		st[n++] = compile_verdict(IR_VERDICT_GOTO, *log);
 	} else {
 		st[n++] = compile_verdict(v, NULL);
 	}
@@ -491,6 +672,8 @@ int compile_policy_chains(struct compile_ctx *cx)
 			r = compile_default(cx, pc[COMPILE_TO_CONTAINER], POLICY_W2C, NULL);
 		if (r == 0)
 			r = compile_default(cx, pc[COMPILE_TO_HOST], POLICY_C2H, NULL);
+		if (r == 0)
+			r = compile_default(cx, pc[COMPILE_FLOOD], POLICY_C2C, NULL);
 	}
 	return r;
 }

@@ -203,6 +203,27 @@ int compile_members_fill(struct compile_ctx *cx, const struct policy_match *m, e
 
 /* --- address intervals --- */
 
+bool compile_endpoint_in_set(const struct endpoint *ep, enum compile_fam fam,
+			     const struct ir_set *s)
+{
+	int af = fam == COMPILE_V6 ? AF_INET6 : AF_INET;
+	size_t len = fam == COMPILE_V6 ? 16 : 4;
+
+	for (size_t i = 0; i < ep->naddrs; i++) {
+		if (ep->addrs[i].family != af)
+			continue;
+		for (size_t j = 0; j < s->n; j++) {
+			const struct ir_elem *e = &s->elems[j];
+			const struct ir_value *hi = e->key_end[0].len ? &e->key_end[0] : &e->key[0];
+
+			if (memcmp(ep->addrs[i].addr, e->key[0].data, len) >= 0 &&
+			    memcmp(ep->addrs[i].addr, hi->data, len) <= 0)
+				return true;
+		}
+	}
+	return false;
+}
+
 bool compile_cidrs_have(const struct policy_cidr *cidrs, size_t n, enum compile_fam fam)
 {
 	int af = fam == COMPILE_V6 ? AF_INET6 : AF_INET;

@@ -60,6 +60,8 @@ static const char *emit_nft_type(enum ir_type t)
 		return "inet_service";
 	case IR_TYPE_ICMPV6_TYPE:
 		return "icmpv6_type";
+	case IR_TYPE_ND_TARGET:
+		return NULL; /* no nft type name: sets with it are declared by typeof */
 	}
 	return NULL;
 }
@@ -95,6 +97,8 @@ static const char *emit_nft_key(enum ir_key k)
 		return "th dport";
 	case IR_KEY_ICMPV6_TYPE:
 		return "icmpv6 type";
+	case IR_KEY_ND_TARGET:
+		return "@th,64,128"; /* nft 1.0.6 has no "icmpv6 taddr" */
 	}
 	return NULL;
 }
@@ -115,6 +119,8 @@ static enum ir_key emit_nft_key_of_type(enum ir_type t)
 		return IR_KEY_TH_DPORT;
 	case IR_TYPE_ICMPV6_TYPE:
 		return IR_KEY_ICMPV6_TYPE;
+	case IR_TYPE_ND_TARGET:
+		return IR_KEY_ND_TARGET;
 	}
 	return IR_KEY_IIFNAME;
 }
@@ -232,6 +238,15 @@ static int emit_nft_ct_state(uint32_t bits, char *buf, size_t len, size_t *off)
 	return 0;
 }
 
+static int emit_nft_hex(const uint8_t *data, size_t n, char *buf, size_t len, size_t *off)
+{
+	int r = emit_nft_bput(buf, len, off, "0x", 2);
+
+	for (size_t i = 0; i < n && r == 0; i++)
+		r = emit_nft_bprintf(buf, len, off, "%02x", data[i]);
+	return r;
+}
+
 /* Like emit_nft_value but ignores the prefix (set elements and range ends are full values). */
 static int emit_nft_value_at(enum ir_key key, const struct ir_value *v, bool with_prefix, char *buf,
 			     size_t len, size_t *off)
@@ -317,6 +332,11 @@ static int emit_nft_value_at(enum ir_key key, const struct ir_value *v, bool wit
 		return emit_nft_bprintf(buf, len, off, "0x%08x", emit_nft_host32(v));
 	case IR_KEY_CT_STATE:
 		return emit_nft_ct_state(emit_nft_host32(v), buf, len, off);
+	case IR_KEY_ND_TARGET:
+		/* A raw payload is an integer to nft: all 16 bytes in hex, big-endian. */
+		if (v->len != 16)
+			return -EINVAL;
+		return emit_nft_hex(v->data, v->len, buf, len, off);
 	}
 	return -EINVAL;
 }
@@ -432,10 +452,44 @@ static int emit_nft_keys(const struct ir_match *m, char *buf, size_t len, size_t
 	return r;
 }
 
+/*
+ * A prefix of the ND target. A raw payload takes no "/N": nft loads only the prefix's bytes,
+ * so say those, with the mask spelled out when the prefix does not end on a byte
+ * ("@th,64,16 & 0xffc0 == 0xfe80" for fe80::/10).
+ */
+static int emit_nft_nd_target_prefix(const struct ir_match *m, char *buf, size_t len, size_t *off)
+{
+	unsigned p = m->value.prefix, n = (p + 7) / 8;
+	uint8_t mask[16] = {0};
+	int r;
+
+	if (m->nkeys != 1 || m->value.len != 16 || p == 0 ||
+	    (m->op != IR_OP_EQ && m->op != IR_OP_NE))
+		return -EINVAL;
+	for (unsigned bit = 0; bit < p; bit++)
+		mask[bit / 8] |= (uint8_t)(0x80u >> (bit % 8));
+	r = emit_nft_bprintf(buf, len, off, "@th,64,%u ", n * 8);
+	if (r == 0 && p % 8) {
+		r = emit_nft_bprintf(buf, len, off, "& ");
+		if (r == 0)
+			r = emit_nft_hex(mask, n, buf, len, off);
+		if (r == 0)
+			r = emit_nft_bprintf(buf, len, off, " %s ",
+					     m->op == IR_OP_EQ ? "==" : "!=");
+	} else if (r == 0 && m->op == IR_OP_NE) {
+		r = emit_nft_bprintf(buf, len, off, "!= ");
+	}
+	return r < 0 ? r : emit_nft_hex(m->value.data, n, buf, len, off);
+}
+
 static int emit_nft_match(const struct ir_match *m, char *buf, size_t len, size_t *off)
 {
 	enum ir_key k = m->keys[0];
-	int r = emit_nft_keys(m, buf, len, off);
+	int r;
+
+	if (k == IR_KEY_ND_TARGET && m->value.len && m->value.prefix < 128)
+		return emit_nft_nd_target_prefix(m, buf, len, off);
+	r = emit_nft_keys(m, buf, len, off);
 
 	if (r < 0)
 		return r;
@@ -510,11 +564,19 @@ static int emit_nft_set(const struct ir_set *s, FILE *out)
 	char line[EMIT_NFT_LINE];
 	int r;
 
-	fprintf(out, "\n\t%s %s {\n\t\ttype ", s->is_vmap ? "map" : "set", s->name);
-	for (size_t k = 0; k < s->ntypes; k++) {
-		const char *t = emit_nft_type(s->types[k]);
+	bool by_typeof = false;
 
-		if (!t)
+	for (size_t k = 0; k < s->ntypes; k++)
+		by_typeof |= s->types[k] == IR_TYPE_ND_TARGET;
+	/* A type nft cannot name (a raw payload) makes the whole key a typeof: each component
+	 * is then the expression whose values it holds (an ifname is an iifname). */
+	fprintf(out, "\n\t%s %s {\n\t\t%s ", s->is_vmap ? "map" : "set", s->name,
+		by_typeof ? "typeof" : "type");
+	for (size_t k = 0; k < s->ntypes; k++) {
+		const char *t = by_typeof ? emit_nft_key(emit_nft_key_of_type(s->types[k]))
+					  : emit_nft_type(s->types[k]);
+
+		if (!t || (by_typeof && s->is_vmap))
 			return -EINVAL;
 		fprintf(out, "%s%s", k ? " . " : "", t);
 	}

@@ -384,6 +384,7 @@ int ir_key_len(enum ir_key k)
 		return 2;
 	case IR_KEY_IP6_SADDR:
 	case IR_KEY_IP6_DADDR:
+	case IR_KEY_ND_TARGET:
 		return 16;
 	}
 	return -EINVAL;
@@ -408,6 +409,8 @@ enum ir_type ir_type_of_key(enum ir_key k)
 		return IR_TYPE_INET_SERVICE;
 	case IR_KEY_ICMPV6_TYPE:
 		return IR_TYPE_ICMPV6_TYPE;
+	case IR_KEY_ND_TARGET:
+		return IR_TYPE_ND_TARGET;
 	default:
 		break;
 	}
@@ -422,6 +425,7 @@ int ir_type_len(enum ir_type t)
 	case IR_TYPE_IPV4:
 		return 4;
 	case IR_TYPE_IPV6:
+	case IR_TYPE_ND_TARGET:
 		return 16;
 	case IR_TYPE_INET_PROTO:
 	case IR_TYPE_ICMPV6_TYPE:

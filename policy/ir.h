@@ -30,6 +30,9 @@ enum ir_type {
 	IR_TYPE_INET_PROTO,   /* inet_proto: 1 byte */
 	IR_TYPE_INET_SERVICE, /* inet_service: 2 bytes, network order */
 	IR_TYPE_ICMPV6_TYPE,  /* icmpv6_type: 1 byte */
+	/* The IPv6 address an ND message is about (NS/NA target), 16 bytes. nft 1.0.6 has no
+	 * "icmpv6 taddr": sets with it are declared "typeof ... @th,64,128" (an integer). */
+	IR_TYPE_ND_TARGET,
 };
 
 /* What a match reads from the packet. Each has a fixed type and byte length. */
@@ -48,6 +51,8 @@ enum ir_key {
 	IR_KEY_ARP_SADDR_IP, /* arp saddr ip: ipv4_addr */
 	IR_KEY_TH_DPORT,     /* th dport: inet_service */
 	IR_KEY_ICMPV6_TYPE,  /* icmpv6 type: icmpv6_type */
+	IR_KEY_ND_TARGET,    /* @th,64,128 (NS/NA target address): nd_target. With a short
+			      * prefix, EQ loads and compares only the prefix's bytes. */
 };
 
 /*

@@ -32,7 +32,7 @@ import scenarios  # noqa: E402
 from oracle import Oracle  # noqa: E402
 from topo import CONTAINERS, UNKNOWN, BRIDGES, HOST_ADDRS, WORLD, WORLD3, META, SERVICES  # noqa
 
-STRICT_ND = os.environ.get("NETNS_STRICT_ND", "0") == "1"
+STRICT_ND = os.environ.get("NETNS_STRICT_ND", "1") == "1"
 
 
 class Tally:

@@ -106,6 +106,12 @@ class Topology:
     def ns(self, end):
         return f"{self.tag}-{end}"
 
+    def exec_prefix(self, end):
+        """The command prefix that runs a program in END's network namespace (subclasses of
+        Topology whose ends are not `ip netns` namespaces, e.g. Docker containers, override
+        it; tests/agent uses `nsenter -t PID -n`)."""
+        return ["ip", "netns", "exec", self.ns(end)]
+
     def nsexec(self, end, cmd, **kw):
         return run(["ip", "netns", "exec", self.ns(end)] + cmd, **kw)
 
@@ -247,7 +253,7 @@ class Topology:
             p["sport"] = 20000 + n % 40000
         with open(path, "w") as f:
             json.dump({"timeout": timeout, "probes": probes}, f)
-        cmd = ["ip", "netns", "exec", self.ns(end), PY, os.path.join(HERE, "probe.py"), path]
+        cmd = self.exec_prefix(end) + [PY, os.path.join(HERE, "probe.py"), path]
         return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
     def probe_wait(self, p):

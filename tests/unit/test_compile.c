@@ -138,7 +138,10 @@ START_TEST(test_empty_policy)
 	ck_assert_ptr_nonnull(strstr(text, "table inet netseg {"));
 	ck_assert_ptr_nonnull(strstr(text, "table arp netseg {"));
 	ck_assert_ptr_nonnull(fc4);
-	ck_assert_str_eq(fc4, "\t\tip daddr @containers4 counter name d_c2c accept\n"
+	/* Broadcast and multicast were judged per receiving port in the bridge table. */
+	ck_assert_str_eq(fc4, "\t\tmeta pkttype broadcast accept\n"
+			      "\t\tmeta pkttype multicast accept\n"
+			      "\t\tip daddr @containers4 counter name d_c2c accept\n"
 			      "\t\tcounter name d_c2w accept\n");
 	ck_assert_ptr_null(strstr(text, "log_"));
 	ck_assert_ptr_null(strstr(text, "set g_"));
@@ -164,8 +167,8 @@ START_TEST(test_rule_ir)
 	const struct ir_rule *r;
 
 	ck_assert_ptr_nonnull(fc4);
-	ck_assert_uint_eq(fc4->n, 3);
-	r = &fc4->rules[0];
+	ck_assert_uint_eq(fc4->n, 5); /* 2 flood accepts, the rule, 2 defaults */
+	r = &fc4->rules[2];
 	ck_assert_uint_eq(r->n, 6);
 	ck_assert_int_eq(r->stmts[0].match.keys[0], IR_KEY_IP_SADDR);
 	ck_assert_int_eq(r->stmts[0].match.op, IR_OP_LOOKUP);
@@ -188,6 +191,20 @@ START_TEST(test_rule_ir)
 	ck_assert_int_eq(out->elems[0].verdict.kind, IR_VERDICT_JUMP);
 	ck_assert_str_eq(out->elems[0].verdict.chain, "to_bridge");
 
+	/* The bridge judges broadcast between containers by port: same rule, port sets. */
+	struct ir_table *br = ir_table_find(rs, IR_FAMILY_BRIDGE, "netseg");
+	struct ir_chain *fl4 = ir_chain_find(br, "flood4");
+
+	ck_assert_ptr_nonnull(fl4);
+	ck_assert_uint_eq(fl4->n, 2);
+	r = &fl4->rules[0];
+	ck_assert_int_eq(r->stmts[0].match.keys[0], IR_KEY_IIFNAME);
+	ck_assert_str_eq(r->stmts[0].match.set, "gp_web");
+	ck_assert_int_eq(r->stmts[1].match.keys[0], IR_KEY_OIFNAME);
+	ck_assert_str_eq(r->stmts[1].match.set, "gp_db");
+	ck_assert_uint_eq(ir_set_find(br, "gp_web")->n, 1);
+	ck_assert_uint_eq(ir_set_find(br, "gp_db")->n, 1);
+
 	/* Group sets hold exactly the members' addresses of that family. */
 	ck_assert_uint_eq(ir_set_find(inet, "g_web4")->n, 1);
 	ck_assert_uint_eq(ir_set_find(inet, "g_web6")->n, 1);
@@ -208,7 +225,8 @@ START_TEST(test_deny_before_allow)
 				     " ports: [tcp/25] }\n",
 				     EPS);
 	char *fc4 = chain_text(text, "inet", "from_container4");
-	char *deny = strstr(fc4, "r_b-deny goto log_b-deny"), *allow = strstr(fc4, "r_a-allow accept");
+	char *deny = strstr(fc4, "r_b-deny goto log_b-deny"),
+	     *allow = strstr(fc4, "r_a-allow accept");
 
 	ck_assert_ptr_nonnull(deny);
 	ck_assert_ptr_nonnull(allow);
