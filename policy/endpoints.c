@@ -39,7 +39,7 @@ struct taken {
 		const void *key;
 		size_t len;
 		size_t endpoint;
-	} *slots;
+	} * slots;
 	size_t cap, used;
 };
 

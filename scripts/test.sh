@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Sets up and runs every netseg test: installs packages, builds a normal and an
 # ASan+UBSan build, runs the check suites in both, the CLI tests, the kernel truth tables in
-# network namespaces, and the parser fuzzer. Ends with one line "N passed, N failed" summed
+# network namespaces, the agent against endpoint files and real Docker, the style check and
+# the parser fuzzer. Ends with one line "N passed, N failed" summed
 # over every suite, and exits non-zero if anything failed.
 set -eu
 cd "$(dirname "$0")/.."
@@ -69,9 +70,9 @@ run_script() { # stage command...
 
 NETSEG_BIN=$root/build/netseg run_script cli bash tests/cli/run.sh
 NETSEG_BIN=$root/build-asan/netseg run_script cli-asan bash tests/cli/run.sh
-if [ -x tests/netns/run-all.sh ] || [ -f tests/netns/run-all.sh ]; then
-	NETSEG_BIN=$root/build/netseg run_script netns bash tests/netns/run-all.sh
-fi
+NETSEG_BIN=$root/build/netseg run_script netns bash tests/netns/run-all.sh
+NETSEG_BIN=$root/build/netseg run_script agent bash tests/agent/run-all.sh
+run_script style bash scripts/style.sh
 run_script fuzz bash scripts/fuzz.sh "${NETSEG_FUZZ_SECONDS:-60}"
 
 read -r passed failed skipped < <(awk '{p+=$2; f+=$3; s+=$4} END {print p+0, f+0, s+0}' "$results")

@@ -301,9 +301,11 @@ static void nt_json_strip(json_t *j)
 
 	if (json_is_object(j)) {
 		json_object_del(j, "handle");
-		json_object_foreach_safe(j, tmp, k, v) nt_json_strip(v);
+		json_object_foreach_safe (j, tmp, k, v)
+			nt_json_strip(v);
 	} else if (json_is_array(j)) {
-		json_array_foreach(j, i, v) nt_json_strip(v);
+		json_array_foreach (j, i, v)
+			nt_json_strip(v);
 	}
 }
 
@@ -339,8 +341,7 @@ static bool nt_json_state(const char *family, const char *name, struct nt_lines 
 	ck_assert_msg(root != NULL, "nft -j output: %s", jerr.text);
 	arr = json_object_get(root, "nftables");
 	ck_assert(json_is_array(arr));
-	json_array_foreach(arr, i, item)
-	{
+	json_array_foreach (arr, i, item) {
 		json_t *inner;
 		const char *kind;
 		char *s;
@@ -348,8 +349,7 @@ static bool nt_json_state(const char *family, const char *name, struct nt_lines 
 		if (json_object_get(item, "metainfo"))
 			continue;
 		nt_json_strip(item);
-		json_object_foreach(item, kind, inner)
-		{
+		json_object_foreach (item, kind, inner) {
 			json_t *elem = json_object_get(inner, "elem");
 
 			if (json_is_array(elem)) {

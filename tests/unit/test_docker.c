@@ -219,8 +219,7 @@ static void check_container(const struct endpoint_set *s, const char *name, size
 
 	ck_assert_uint_eq(count_named(s, name), nattach);
 	ck_assert_uint_eq(json_object_size(nets), nattach);
-	json_object_foreach(nets, netname, att)
-	{
+	json_object_foreach (nets, netname, att) {
 		const char *mac = json_string_value(json_object_get(att, "MacAddress"));
 		const char *ip4 = json_string_value(json_object_get(att, "IPAddress"));
 		const char *ip6 = json_string_value(json_object_get(att, "GlobalIPv6Address"));
@@ -243,8 +242,7 @@ static void check_container(const struct endpoint_set *s, const char *name, size
 		if (ip6 && *ip6)
 			ck_assert(ep_has_addr(e, ip6));
 		ck_assert_uint_eq(e->nlabels, json_object_size(labels));
-		json_object_foreach(labels, key, v)
-		{
+		json_object_foreach (labels, key, v) {
 			ck_assert_ptr_nonnull(ep_label(e, key));
 			ck_assert_str_eq(ep_label(e, key), json_string_value(v));
 		}
