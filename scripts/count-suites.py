@@ -10,7 +10,7 @@ import sys
 summary = re.compile(r"Checks: (\d+), Failures: (\d+), Errors: (\d+)")
 for line in open(sys.argv[1]):
     t = json.loads(line)
-    out = (t.get("stdo") or "") + (t.get("stde") or "")
+    out = (t.get("stdout") or t.get("stdo") or "") + (t.get("stderr") or t.get("stde") or "")
     if t.get("result") == "SKIP":
         reason = out.strip().splitlines()[-1] if out.strip() else "no reason printed"
         print(f"skipped suite {t['name']}: {reason}", file=sys.stderr)

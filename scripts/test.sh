@@ -22,9 +22,14 @@ setup() { # dir [meson options...]
 	local dir=$1
 	shift
 	if [ ! -f "$dir/build.ninja" ]; then
-		meson setup "$dir" "$@" >/dev/null
+		meson setup "$dir" "$@" >/tmp/netseg-setup.$$.log 2>&1 || { cat /tmp/netseg-setup.$$.log; exit 1; }
 	fi
-	ninja -C "$dir" >/dev/null
+	if ! ninja -C "$dir" >"$dir/ninja.log" 2>&1; then
+		grep -E 'error|FAILED' "$dir/ninja.log" | head -n 20
+		echo "== build in $dir failed"
+		echo "0 passed, 1 failed"
+		exit 1
+	fi
 }
 
 # Runs the check suites of a build and records per-test-case counts from check's summaries.

@@ -248,7 +248,7 @@ static int golden_nft_check(const char *name, const char *text)
 START_TEST(test_golden_case)
 {
 	const char *name = golden_cases[_i];
-	char dir[4096], exp_path[4096];
+	char dir[4096], exp_path[4096 + 16];
 	char *got, *want;
 
 	snprintf(dir, sizeof(dir), "%s", tu_src_path("tests/golden"));
