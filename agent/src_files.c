@@ -161,15 +161,49 @@ int src_files_scan(struct src_files *s, struct agent_ctx *ctx)
 	return r;
 }
 
+static int forget_file(struct src_files *s, const char *name, struct agent_ctx *ctx)
+{
+	char owner[PATH_MAX + 16];
+	int r;
+
+	snprintf(owner, sizeof(owner), "file:%s/%s", s->dir, name);
+	r = inventory_set(ctx->inv, owner, NULL, ctx->rc);
+	if (r > 0)
+		log_info("endpoint file %s removed", owner + 5);
+	return r < 0 ? r : 0;
+}
+
+/* Only the files named in the events are read again: the cost of an event does not grow
+ * with the number of files. A queue overflow loses names, so then the whole directory. */
 int src_files_read(struct src_files *s, struct agent_ctx *ctx)
 {
-	char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
-	bool changed = false;
+	char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
+	bool rescan = false;
 	ssize_t n;
+	int r = 0;
 
-	while ((n = read(s->fd, buf, sizeof(buf))) > 0)
-		changed = true;
+	while ((n = read(s->fd, buf, sizeof(buf))) > 0) {
+		for (char *p = buf; p < buf + n;) {
+			const struct inotify_event *ev = (const struct inotify_event *)p;
+
+			p += sizeof(*ev) + ev->len;
+			if (ev->mask & IN_Q_OVERFLOW) {
+				rescan = true;
+				continue;
+			}
+			if (!ev->len || !is_endpoint_file(ev->name) || rescan)
+				continue;
+			if (ev->mask & (IN_DELETE | IN_MOVED_FROM))
+				r = forget_file(s, ev->name, ctx);
+			else
+				r = load_file(s, ev->name, ctx);
+			if (r < 0)
+				return r;
+		}
+	}
 	if (n < 0 && errno != EAGAIN)
 		return -errno;
-	return changed ? src_files_scan(s, ctx) : 0;
+	if (rescan)
+		log_warn("endpoint files: inotify queue overflowed; rescanning %s", s->dir);
+	return rescan ? src_files_scan(s, ctx) : 0;
 }
