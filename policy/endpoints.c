@@ -10,22 +10,21 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fnmatch.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "parse.h"
+#include "schema.h"
 
-#define ARRAY_SIZE(a)	  (sizeof(a) / sizeof((a)[0]))
-#define HINT_MAX	  160
 #define ENDPOINT_NAME_MAX 255
 
 static const char *const root_keys[] = {"endpoints"};
 static const char *const endpoint_keys[] = {"name",  "id",	  "interface", "bridge",
 					    "image", "addresses", "labels",    "networks"};
+static const struct schema_keys root_ks = SCHEMA_KEYS("an endpoint file", root_keys);
+static const struct schema_keys endpoint_ks = SCHEMA_KEYS("an endpoint", endpoint_keys);
 
 /*
  * Names, interfaces and addresses already taken, so uniqueness costs one lookup per item
@@ -159,118 +158,6 @@ void endpoint_set_free(struct endpoint_set *s)
 	free(s);
 }
 
-/* Same growth as validate.c: 4, then doubling, implied by the count. */
-static int grow(void **items, size_t n, size_t size)
-{
-	void *t;
-
-	if (n != 0 && (n < 4 || (n & (n - 1)) != 0))
-		return 0;
-	t = reallocarray(*items, n ? n * 2 : 4, size);
-	if (!t)
-		return -ENOMEM;
-	*items = t;
-	return 0;
-}
-
-#define GROW(arr, n) grow((void **)&(arr), (n), sizeof(*(arr)))
-
-__attribute__((format(printf, 3, 4))) static const char *hintf(char *buf, size_t len,
-							       const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-	return buf;
-}
-
-static bool is_str(const struct node *n)
-{
-	return n->kind == NODE_SCALAR && n->type == NODE_STR;
-}
-
-static int dup_str(const char *s, char **ret)
-{
-	char *c = strdup(s);
-
-	if (!c)
-		return -ENOMEM;
-	*ret = c;
-	return 0;
-}
-
-static int own_loc(struct endpoint_set *s, struct loc in, struct loc *ret)
-{
-	char *copy;
-
-	*ret = in;
-	if (!in.file)
-		return 0;
-	for (size_t i = 0; i < s->nfiles; i++)
-		if (strcmp(s->files[i], in.file) == 0) {
-			ret->file = s->files[i];
-			return 0;
-		}
-	if (GROW(s->files, s->nfiles) < 0 || !(copy = strdup(in.file)))
-		return -ENOMEM;
-	s->files[s->nfiles++] = copy;
-	ret->file = copy;
-	return 0;
-}
-
-static void type_error(struct ectx *c, const struct node *n, const char *what, const char *want)
-{
-	diag_error(c->d, n->loc, NULL, "'%s' must be %s, got %s", what, want, node_kind_name(n));
-}
-
-static const char *want_str(struct ectx *c, const struct node *n, const char *what)
-{
-	if (!is_str(n)) {
-		type_error(c, n, what, "a string");
-		return NULL;
-	}
-	if (!n->str[0]) {
-		diag_error(c->d, n->loc, NULL, "'%s' must not be empty", what);
-		return NULL;
-	}
-	return n->str;
-}
-
-/* As in validate.c: keys already present are no "did you mean" candidates. */
-static const char *closest_absent(const struct node *m, const char *k, const char *const *keys,
-				  size_t n)
-{
-	const char *cands[16];
-	size_t nc = 0;
-
-	for (size_t i = 0; i < n && nc < ARRAY_SIZE(cands); i++)
-		if (!node_map_get(m, keys[i], NULL))
-			cands[nc++] = keys[i];
-	return diag_closest(k, cands, nc);
-}
-
-static void check_keys(struct ectx *c, const struct node *m, const char *const *keys, size_t n,
-		       const char *what)
-{
-	char hint[HINT_MAX];
-
-	for (size_t i = 0; i < m->n; i++) {
-		const char *k = m->keys[i]->str, *close;
-		bool known = false;
-
-		for (size_t j = 0; j < n && !known; j++)
-			known = strcmp(k, keys[j]) == 0;
-		if (known)
-			continue;
-		close = closest_absent(m, k, keys, n);
-		diag_error(c->d, m->keys[i]->loc,
-			   close ? hintf(hint, sizeof(hint), "did you mean '%s'?", close) : NULL,
-			   "unknown key '%s' in %s", k, what);
-	}
-}
-
 /* Index I over earlier documents' endpoints, then this one's; NULL past the end. */
 static const struct endpoint *endpoint_at(const struct ectx *c, size_t i)
 {
@@ -283,7 +170,7 @@ static const struct endpoint *endpoint_at(const struct ectx *c, size_t i)
 /* Kernel rules (dev_valid_name): 1..15 bytes, not "." or "..", no '/', ':' or whitespace. */
 static bool ifname_check(struct ectx *c, const struct node *n, const char *what)
 {
-	const char *s = want_str(c, n, what);
+	const char *s = schema_want_str(c->d, n, what);
 
 	if (!s)
 		return false;
@@ -307,7 +194,7 @@ static bool ifname_check(struct ectx *c, const struct node *n, const char *what)
 static bool name_check(struct ectx *c, const struct node *n)
 {
 	const struct endpoint *e;
-	const char *s = want_str(c, n, "name");
+	const char *s = schema_want_str(c->d, n, "name");
 
 	if (!s)
 		return false;
@@ -369,17 +256,17 @@ static bool addr_from_node(struct ectx *c, const struct node *n, struct endpoint
 {
 	struct endpoint_addr a = {0};
 	struct policy_cidr cidr;
-	char hint[HINT_MAX];
+	char hint[SCHEMA_HINT_MAX];
 	const char *slash;
 
-	if (!want_str(c, n, "address"))
+	if (!schema_want_str(c->d, n, "address"))
 		return false;
 	slash = strchr(n->str, '/');
 	if (slash && policy_cidr_parse(n->str, &cidr) == 0) {
-		diag_error(
-		    c->d, n->loc,
-		    hintf(hint, sizeof(hint), "did you mean %.*s?", (int)(slash - n->str), n->str),
-		    "address '%s' must not have a prefix length", n->str);
+		diag_error(c->d, n->loc,
+			   schema_hintf(hint, sizeof(hint), "did you mean %.*s?",
+					(int)(slash - n->str), n->str),
+			   "address '%s' must not have a prefix length", n->str);
 		return false;
 	}
 	if (inet_pton(AF_INET, n->str, a.addr) == 1)
@@ -396,10 +283,8 @@ static bool addr_from_node(struct ectx *c, const struct node *n, struct endpoint
 
 static int addrs_from_node(struct ectx *c, const struct node *n, struct endpoint *e)
 {
-	if (n->kind != NODE_SEQ) {
-		type_error(c, n, "addresses", "a list");
+	if (!schema_want_seq(c->d, n, "addresses"))
 		return 0;
-	}
 	if (n->n == 0) {
 		diag_error(c->d, n->loc, "an endpoint without addresses cannot send anything",
 			   "'addresses' must not be empty");
@@ -410,95 +295,26 @@ static int addrs_from_node(struct ectx *c, const struct node *n, struct endpoint
 
 		if (!addr_from_node(c, n->items[i], &a) || addr_used(c, n->items[i], &a, e))
 			continue;
-		if (GROW(e->addrs, e->naddrs) < 0)
+		if (SCHEMA_GROW(e->addrs, e->naddrs) < 0)
 			return -ENOMEM;
 		e->addrs[e->naddrs++] = a;
 	}
 	return 0;
 }
 
-static int labels_from_node(struct ectx *c, const struct node *n, struct endpoint *e)
-{
-	char hint[HINT_MAX];
-
-	if (n->kind != NODE_MAP) {
-		type_error(c, n, "labels", "a mapping");
-		return 0;
-	}
-	for (size_t i = 0; i < n->n; i++) {
-		const struct node *val = n->items[i];
-		struct policy_label l = {0};
-
-		if (!is_str(val)) {
-			diag_error(c->d, val->loc,
-				   val->kind == NODE_SCALAR
-				       ? hintf(hint, sizeof(hint), "quote it: \"%s\"", val->str)
-				       : NULL,
-				   "label value must be a string, got %s", node_kind_name(val));
-			continue;
-		}
-		if (GROW(e->labels, e->nlabels) < 0 || dup_str(n->keys[i]->str, &l.key) < 0)
-			return -ENOMEM;
-		if (dup_str(val->str, &l.value) < 0) {
-			free(l.key);
-			return -ENOMEM;
-		}
-		e->labels[e->nlabels++] = l;
-	}
-	return 0;
-}
-
 static int networks_from_node(struct ectx *c, const struct node *n, struct endpoint *e)
 {
-	if (n->kind != NODE_SEQ) {
-		type_error(c, n, "networks", "a list");
+	if (!schema_want_seq(c->d, n, "networks"))
 		return 0;
-	}
 	for (size_t i = 0; i < n->n; i++) {
-		if (!want_str(c, n->items[i], "network"))
+		if (!schema_want_str(c->d, n->items[i], "network"))
 			continue;
-		if (GROW(e->networks, e->nnetworks) < 0 ||
-		    dup_str(n->items[i]->str, &e->networks[e->nnetworks]) < 0)
+		if (SCHEMA_GROW(e->networks, e->nnetworks) < 0 ||
+		    schema_dup_str(n->items[i]->str, &e->networks[e->nnetworks]) < 0)
 			return -ENOMEM;
 		e->nnetworks++;
 	}
 	return 0;
-}
-
-static int optional_str(struct ectx *c, const struct node *m, const char *key, char **ret)
-{
-	const struct node *n = node_map_get(m, key, NULL);
-
-	if (!n || !want_str(c, n, key))
-		return 0;
-	return dup_str(n->str, ret);
-}
-
-/* A required key that is absent only because it is misspelt was already reported as unknown. */
-static bool misspelt(const struct node *m, const char *key)
-{
-	for (size_t i = 0; i < m->n; i++) {
-		const char *k = m->keys[i]->str, *close;
-		bool known = false;
-
-		for (size_t j = 0; j < ARRAY_SIZE(endpoint_keys) && !known; j++)
-			known = strcmp(k, endpoint_keys[j]) == 0;
-		close =
-		    known ? NULL : closest_absent(m, k, endpoint_keys, ARRAY_SIZE(endpoint_keys));
-		if (close && strcmp(close, key) == 0)
-			return true;
-	}
-	return false;
-}
-
-static void missing(struct ectx *c, const struct node *m, const struct endpoint *e, const char *key)
-{
-	if (misspelt(m, key))
-		return;
-	if (e->name)
-		diag_error(c->d, m->loc, NULL, "endpoint '%s' is missing '%s'", e->name, key);
-	else
-		diag_error(c->d, m->loc, NULL, "endpoint is missing '%s'", key);
 }
 
 /* E is already the last element of c->cur, so uniqueness checks see it as "self". */
@@ -512,24 +328,24 @@ static int endpoint_body(struct ectx *c, const struct node *m, struct endpoint *
 	struct node *nets = node_map_get(m, "networks", NULL);
 	int r;
 
-	check_keys(c, m, endpoint_keys, ARRAY_SIZE(endpoint_keys), "an endpoint");
-	if (name && name_check(c, name) && (r = dup_str(name->str, &e->name)) < 0)
+	schema_check_keys(c->d, m, &endpoint_ks);
+	if (name && name_check(c, name) && (r = schema_dup_str(name->str, &e->name)) < 0)
 		return r;
-	if (ifn && interface_check(c, ifn) && (r = dup_str(ifn->str, &e->interface)) < 0)
+	if (ifn && interface_check(c, ifn) && (r = schema_dup_str(ifn->str, &e->interface)) < 0)
 		return r;
-	if (br && ifname_check(c, br, "bridge") && (r = dup_str(br->str, &e->bridge)) < 0)
+	if (br && ifname_check(c, br, "bridge") && (r = schema_dup_str(br->str, &e->bridge)) < 0)
 		return r;
 	if (!name)
-		missing(c, m, e, "name");
+		schema_missing(c->d, m, &endpoint_ks, "endpoint", e->name, "name");
 	if (!ifn)
-		missing(c, m, e, "interface");
+		schema_missing(c->d, m, &endpoint_ks, "endpoint", e->name, "interface");
 	if (!addrs)
-		missing(c, m, e, "addresses");
+		schema_missing(c->d, m, &endpoint_ks, "endpoint", e->name, "addresses");
 	if ((addrs && (r = addrs_from_node(c, addrs, e)) < 0) ||
-	    (labels && (r = labels_from_node(c, labels, e)) < 0) ||
+	    (labels && (r = schema_labels(c->d, labels, &e->labels, &e->nlabels)) < 0) ||
 	    (nets && (r = networks_from_node(c, nets, e)) < 0) ||
-	    (r = optional_str(c, m, "id", &e->id)) < 0 ||
-	    (r = optional_str(c, m, "image", &e->image)) < 0)
+	    (r = schema_optional_str(c->d, m, "id", &e->id)) < 0 ||
+	    (r = schema_optional_str(c->d, m, "image", &e->image)) < 0)
 		return r;
 	return 0;
 }
@@ -545,11 +361,11 @@ static int endpoint_from_node(struct ectx *c, const struct node *m)
 			   node_kind_name(m));
 		return 0;
 	}
-	if (GROW(s->items, s->n) < 0)
+	if (SCHEMA_GROW(s->items, s->n) < 0)
 		return -ENOMEM;
 	e = &s->items[s->n++];
 	*e = (struct endpoint){0};
-	if (own_loc(s, m->loc, &e->loc) < 0)
+	if (schema_own_loc(&s->files, &s->nfiles, m->loc, &e->loc) < 0)
 		return -ENOMEM;
 	r = endpoint_body(c, m, e);
 	/* Index it once complete: its strings and address array no longer move. */
@@ -568,16 +384,14 @@ static int endpoints_from_root(struct ectx *c, const struct node *root)
 			   node_kind_name(root));
 		return 0;
 	}
-	check_keys(c, root, root_keys, ARRAY_SIZE(root_keys), "an endpoint file");
+	schema_check_keys(c->d, root, &root_ks);
 	list = node_map_get(root, "endpoints", NULL);
 	if (!list) {
 		diag_error(c->d, root->loc, NULL, "missing 'endpoints'");
 		return 0;
 	}
-	if (list->kind != NODE_SEQ) {
-		type_error(c, list, "endpoints", "a list");
+	if (!schema_want_seq(c->d, list, "endpoints"))
 		return 0;
-	}
 	for (size_t i = 0; i < list->n; i++)
 		if ((r = endpoint_from_node(c, list->items[i])) < 0)
 			return r;

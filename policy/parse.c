@@ -47,6 +47,23 @@ struct loc parse_loc_at_offset(const char *buf, size_t len, size_t offset, const
 	return loc;
 }
 
+int parse_too_deep(struct diag_list *diags, struct loc loc)
+{
+	diag_error(diags, loc, NULL, "nesting is deeper than %d levels", NODE_MAX_DEPTH);
+	return -EINVAL;
+}
+
+int parse_check_duplicates(const struct node *map, struct diag_list *diags, bool *failed)
+{
+	int r = node_check_duplicate_keys(map, diags);
+
+	if (r == -EINVAL) {
+		*failed = true;
+		return 0;
+	}
+	return r;
+}
+
 static struct loc parse_whole_file(const char *file)
 {
 	return (struct loc){file, 0, 0};

@@ -7,6 +7,7 @@
  * reading (with the size limit) and the directory walk.
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "diag.h"
@@ -27,16 +28,29 @@ int parse_format_from_name(const char *name, enum parse_format *ret);
 int parse_buffer(const char *buf, size_t len, const char *filename, enum parse_format fmt,
 		 struct diag_list *diags, struct node **ret_root);
 
+/*
+ * The back ends of parse_buffer(), which has already interned FILE in DIAGS and checked LEN
+ * against NODE_MAX_FILE_BYTES; call that instead.
+ */
 int parse_yaml(const char *buf, size_t len, const char *file, struct diag_list *diags,
 	       struct node **ret_root);
 int parse_json(const char *buf, size_t len, const char *file, struct diag_list *diags,
 	       struct node **ret_root);
 
+/* Shared by the parsers, so both formats word the same problem alike. */
+
 /*
  * Location of byte OFFSET in BUF (1-based line, 1-based column counted in bytes), for errors
- * reported as offsets. Shared by the parsers.
+ * reported as offsets.
  */
 struct loc parse_loc_at_offset(const char *buf, size_t len, size_t offset, const char *file);
+/* "nesting is deeper than NODE_MAX_DEPTH levels" at LOC; returns -EINVAL. */
+int parse_too_deep(struct diag_list *diags, struct loc loc);
+/*
+ * Reports the duplicate keys of the mapping MAP just built, setting *failed when there are any.
+ * Parsing goes on after them: the rest of the file may hold more errors. 0 or -ENOMEM.
+ */
+int parse_check_duplicates(const struct node *map, struct diag_list *diags, bool *failed);
 
 /* Reads and parses one file (limit checked before reading it all). */
 int parse_file(const char *path, struct diag_list *diags, struct node **ret_root);

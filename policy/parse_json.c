@@ -211,11 +211,8 @@ static int json_open_collection(struct json_ctx *c, enum node_kind kind, int dep
 {
 	struct node *n;
 
-	if (depth + 1 > NODE_MAX_DEPTH) {
-		diag_error(c->diags, json_here(c), NULL, "nesting is deeper than %d levels",
-			   NODE_MAX_DEPTH);
-		return -EINVAL;
-	}
+	if (depth + 1 > NODE_MAX_DEPTH)
+		return parse_too_deep(c->diags, json_here(c));
 	n = node_new(kind, json_here(c));
 	if (!n)
 		return -ENOMEM;
@@ -319,12 +316,9 @@ static int json_parse_object(struct json_ctx *c, int depth, struct node **ret)
 			goto out;
 	}
 	/* jansson would keep the last value silently; a policy must not depend on which. */
-	r = node_check_duplicate_keys(map, c->diags);
-	if (r == -EINVAL)
-		c->failed = true;
-	else if (r < 0)
+	r = parse_check_duplicates(map, c->diags, &c->failed);
+	if (r < 0)
 		goto out;
-	r = 0;
 	*ret = map;
 	map = NULL;
 out:
@@ -387,9 +381,8 @@ static int json_report_syntax_error(const char *buf, size_t len, const char *fil
 	case json_error_out_of_memory:
 		return -ENOMEM;
 	case json_error_stack_overflow:
-		loc = parse_loc_at_offset(buf, len, json_find_too_deep(buf, len), file);
-		diag_error(diags, loc, NULL, "nesting is deeper than %d levels", NODE_MAX_DEPTH);
-		return -EINVAL;
+		return parse_too_deep(
+		    diags, parse_loc_at_offset(buf, len, json_find_too_deep(buf, len), file));
 	case json_error_invalid_utf8:
 		/* Here jansson stops before the bad byte, not after it. */
 		offset = (size_t)err->position;
@@ -448,18 +441,11 @@ static int json_validate(const char *buf, size_t len, const char *file, struct d
 int parse_json(const char *buf, size_t len, const char *file, struct diag_list *diags,
 	       struct node **ret_root)
 {
-	struct json_ctx c = {.buf = buf, .len = len, .line = 1, .diags = diags};
+	struct json_ctx c = {.buf = buf, .len = len, .line = 1, .file = file, .diags = diags};
 	struct node *root = NULL;
 	int r;
 
-	c.file = diag_intern_file(diags, file);
-	if (!c.file)
-		return -ENOMEM;
-	if (len > NODE_MAX_FILE_BYTES) {
-		diag_error(diags, (struct loc){c.file, 0, 0}, NULL, "file is larger than 16 MiB");
-		return -EFBIG;
-	}
-	r = json_validate(buf, len, c.file, diags);
+	r = json_validate(buf, len, file, diags);
 	if (r < 0)
 		return r;
 	r = json_parse_value(&c, 0, &root);

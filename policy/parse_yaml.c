@@ -274,11 +274,8 @@ static int yaml_open_collection(struct yaml_ctx *c, const yaml_event_t *ev,
 			   "YAML tag '%s' is not supported", (const char *)tag);
 		return -EINVAL;
 	}
-	if (depth + 1 > NODE_MAX_DEPTH) {
-		diag_error(c->diags, yaml_loc(c, ev->start_mark), NULL,
-			   "nesting is deeper than %d levels", NODE_MAX_DEPTH);
-		return -EINVAL;
-	}
+	if (depth + 1 > NODE_MAX_DEPTH)
+		return parse_too_deep(c->diags, yaml_loc(c, ev->start_mark));
 	n = node_new(kind, yaml_loc(c, ev->start_mark));
 	if (!n)
 		return -ENOMEM;
@@ -372,13 +369,9 @@ static int yaml_parse_map(struct yaml_ctx *c, const yaml_event_t *start, int dep
 			goto out;
 		key = value = NULL;
 	}
-	/* Keep going after duplicates: the rest of the file may hold more errors to report. */
-	r = node_check_duplicate_keys(map, c->diags);
-	if (r == -EINVAL)
-		c->failed = true;
-	else if (r < 0)
+	r = parse_check_duplicates(map, c->diags, &c->failed);
+	if (r < 0)
 		goto out;
-	r = 0;
 	*ret = map;
 	map = NULL;
 out:
@@ -483,17 +476,11 @@ out:
 int parse_yaml(const char *buf, size_t len, const char *file, struct diag_list *diags,
 	       struct node **ret_root)
 {
-	struct yaml_ctx c = {.buf = (const unsigned char *)buf, .len = len, .diags = diags};
+	struct yaml_ctx c = {
+	    .buf = (const unsigned char *)buf, .len = len, .file = file, .diags = diags};
 	struct node *root = NULL;
 	int r;
 
-	c.file = diag_intern_file(diags, file);
-	if (!c.file)
-		return -ENOMEM;
-	if (len > NODE_MAX_FILE_BYTES) {
-		diag_error(diags, (struct loc){c.file, 0, 0}, NULL, "file is larger than 16 MiB");
-		return -EFBIG;
-	}
 	c.ascii = true;
 	for (size_t i = 0; i < len && c.ascii; i++)
 		c.ascii = (unsigned char)buf[i] < 0x80;

@@ -8,35 +8,22 @@
  * so a rule may use a group defined in any file of the merged set.
  */
 #include "policy.h"
+#include "schema.h"
 
 #include <errno.h>
 #include <netinet/in.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define HINT_MAX      160
 
 struct vctx {
 	struct diag_list *d;
 	struct policy *p;
 	const struct node *defaults_key; /* the first file's `defaults`, for the duplicate error */
 };
-
-/* Keys a mapping may hold; drives both the unknown-key error and its "did you mean". */
-struct keyset {
-	const char *what; /* as in "unknown key 'x' in a rule" */
-	const char *const *keys;
-	size_t n;
-};
-
-#define KEYSET(what, arr)                                                                          \
-	{                                                                                          \
-		(what), (arr), ARRAY_SIZE(arr)                                                     \
-	}
 
 static const char *const root_keys[] = {"version", "defaults", "groups", "nets", "rules"};
 static const char *const defaults_keys[] = {"container_to_container", "container_to_world",
@@ -51,37 +38,16 @@ static const char *const reserved_words[] = {"containers", "world", "host", "any
 static const char *const action_words[] = {"allow", "deny"};
 static const char *const log_words[] = {"none", "deny", "all"};
 
-static const struct keyset root_ks = KEYSET("the policy", root_keys);
-static const struct keyset defaults_ks = KEYSET("defaults", defaults_keys);
-static const struct keyset group_ks = KEYSET("a group", match_keys);
-static const struct keyset selector_ks = KEYSET("a selector", selector_keys);
-static const struct keyset rule_ks = KEYSET("a rule", rule_keys);
-static const struct keyset port_ks = KEYSET("a port", port_keys);
+static const struct schema_keys root_ks = SCHEMA_KEYS("the policy", root_keys);
+static const struct schema_keys defaults_ks = SCHEMA_KEYS("defaults", defaults_keys);
+static const struct schema_keys group_ks = SCHEMA_KEYS("a group", match_keys);
+static const struct schema_keys selector_ks = SCHEMA_KEYS("a selector", selector_keys);
+static const struct schema_keys rule_ks = SCHEMA_KEYS("a rule", rule_keys);
+static const struct schema_keys port_ks = SCHEMA_KEYS("a port", port_keys);
 
 #define COMPOSE_LABEL "com.docker.compose.service"
 
 /* --- small helpers ---------------------------------------------------------------------- */
-
-__attribute__((format(printf, 3, 4))) static const char *hintf(char *buf, size_t len,
-							       const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-	return buf;
-}
-
-static bool is_str(const struct node *n)
-{
-	return n->kind == NODE_SCALAR && n->type == NODE_STR;
-}
-
-static bool is_int(const struct node *n)
-{
-	return n->kind == NODE_SCALAR && n->type == NODE_INT;
-}
 
 static bool in_list(const char *w, const char *const *list, size_t n)
 {
@@ -99,105 +65,19 @@ static size_t index_of(const char *w, const char *const *list, size_t n)
 	return n;
 }
 
-static void type_error(struct vctx *v, const struct node *n, const char *what, const char *want)
-{
-	diag_error(v->d, n->loc, NULL, "'%s' must be %s, got %s", what, want, node_kind_name(n));
-}
-
-/* Checks N is a mapping (or a list), reporting a type error otherwise. */
-static bool want_map(struct vctx *v, const struct node *n, const char *what)
-{
-	if (n->kind == NODE_MAP)
-		return true;
-	type_error(v, n, what, "a mapping");
-	return false;
-}
-
-static bool want_seq(struct vctx *v, const struct node *n, const char *what)
-{
-	if (n->kind == NODE_SEQ)
-		return true;
-	type_error(v, n, what, "a list");
-	return false;
-}
-
-/* A non-empty string, or an error; "hint" helps when the user wrote a list or a number. */
-static const char *want_str(struct vctx *v, const struct node *n, const char *what)
-{
-	if (!is_str(n)) {
-		type_error(v, n, what, "a string");
-		return NULL;
-	}
-	if (!n->str[0]) {
-		diag_error(v->d, n->loc, NULL, "'%s' must not be empty", what);
-		return NULL;
-	}
-	return n->str;
-}
-
-/*
- * The known key a misspelt K most likely meant. Keys already present are no candidates:
- * "prot" next to "proto" means "port".
- */
-static const char *closest_absent(const struct node *m, const char *k, const struct keyset *ks)
-{
-	const char *cands[16];
-	size_t n = 0;
-
-	for (size_t i = 0; i < ks->n && n < ARRAY_SIZE(cands); i++)
-		if (!node_map_get(m, ks->keys[i], NULL))
-			cands[n++] = ks->keys[i];
-	return diag_closest(k, cands, n);
-}
-
-static void check_keys(struct vctx *v, const struct node *m, const struct keyset *ks)
-{
-	char hint[HINT_MAX];
-
-	for (size_t i = 0; i < m->n; i++) {
-		const struct node *k = m->keys[i];
-		const char *close;
-
-		if (in_list(k->str, ks->keys, ks->n))
-			continue;
-		close = closest_absent(m, k->str, ks);
-		diag_error(v->d, k->loc,
-			   close ? hintf(hint, sizeof(hint), "did you mean '%s'?", close) : NULL,
-			   "unknown key '%s' in %s", k->str, ks->what);
-	}
-}
-
-/*
- * Whether KEY is absent only because of a misspelling the unknown-key error already reported
- * ("nmae"): then "missing 'name'" would be the same mistake told twice.
- */
-static bool misspelt(const struct node *m, const char *key, const struct keyset *ks)
-{
-	for (size_t i = 0; i < m->n; i++) {
-		const char *k = m->keys[i]->str, *close;
-
-		if (in_list(k, ks->keys, ks->n))
-			continue;
-		close = closest_absent(m, k, ks);
-		if (close && strcmp(close, key) == 0)
-			return true;
-	}
-	return false;
-}
-
 /* One-of-words value (action, defaults); the hint is the closest word or the full list. */
 static int want_word(struct vctx *v, const struct node *n, const char *what,
 		     const char *const *words, size_t nwords)
 {
-	char hint[HINT_MAX], list[HINT_MAX] = "";
+	char hint[SCHEMA_HINT_MAX], list[SCHEMA_HINT_MAX] = "";
 	const char *close;
 	size_t i;
 
 	for (i = 0; i < nwords; i++)
 		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
 			 i ? (i + 1 == nwords ? " or " : ", ") : "", words[i]);
-	if (!is_str(n)) {
-		type_error(v, n, what, list);
+	if (!schema_is_str(n)) {
+		schema_type_error(v->d, n, what, list);
 		return -1;
 	}
 	i = index_of(n->str, words, nwords);
@@ -205,64 +85,9 @@ static int want_word(struct vctx *v, const struct node *n, const char *what,
 		return (int)i;
 	close = diag_closest(n->str, words, nwords);
 	diag_error(v->d, n->loc,
-		   close ? hintf(hint, sizeof(hint), "did you mean '%s'?", close) : NULL,
+		   close ? schema_hintf(hint, sizeof(hint), "did you mean '%s'?", close) : NULL,
 		   "'%s' must be %s, got '%s'", what, list, n->str);
 	return -1;
-}
-
-/*
- * Appending element N: arrays hold 4, then double, so the capacity is implied by the count and
- * need not be stored. Reallocates only when N is 0 or a power of two >= 4.
- */
-static int grow(void **items, size_t n, size_t size)
-{
-	void *t;
-
-	if (n != 0 && (n < 4 || (n & (n - 1)) != 0))
-		return 0;
-	t = reallocarray(*items, n ? n * 2 : 4, size);
-	if (!t)
-		return -ENOMEM;
-	*items = t;
-	return 0;
-}
-
-#define GROW(arr, n) grow((void **)&(arr), (n), sizeof(*(arr)))
-
-/* Locations in the model point at file names the policy owns (see struct policy). */
-static int own_loc(struct vctx *v, struct loc in, struct loc *ret)
-{
-	struct policy *p = v->p;
-	char *copy;
-
-	*ret = in;
-	if (!in.file)
-		return 0;
-	for (size_t i = 0; i < p->nfiles; i++)
-		if (strcmp(p->files[i], in.file) == 0) {
-			ret->file = p->files[i];
-			return 0;
-		}
-	if (GROW(p->files, p->nfiles) < 0 || !(copy = strdup(in.file)))
-		return -ENOMEM;
-	p->files[p->nfiles++] = copy;
-	ret->file = copy;
-	return 0;
-}
-
-static int dup_str(const char *s, char **ret)
-{
-	char *c = strdup(s);
-
-	if (!c)
-		return -ENOMEM;
-	*ret = c;
-	return 0;
-}
-
-static const char *fmt_loc(char *buf, size_t len, struct loc l)
-{
-	return hintf(buf, len, "%s:%d:%d", l.file ? l.file : "?", l.line, l.col);
 }
 
 /* --- names ------------------------------------------------------------------------------ */
@@ -295,10 +120,10 @@ static size_t find_net(const struct policy *p, const char *name)
 static void duplicate_error(struct vctx *v, const struct node *n, const char *what,
 			    struct loc first)
 {
-	char at[HINT_MAX];
+	char at[SCHEMA_HINT_MAX];
 
 	diag_error(v->d, n->loc, NULL, "duplicate %s name '%s' (first defined at %s)", what, n->str,
-		   fmt_loc(at, sizeof(at), first));
+		   schema_fmt_loc(at, sizeof(at), first));
 }
 
 /* --- addresses -------------------------------------------------------------------------- */
@@ -307,12 +132,12 @@ static void duplicate_error(struct vctx *v, const struct node *n, const char *wh
 static bool cidr_from_node(struct vctx *v, const struct node *n, const char *what,
 			   struct policy_cidr *ret)
 {
-	char hint[HINT_MAX], net[POLICY_CIDR_STRLEN];
+	char hint[SCHEMA_HINT_MAX], net[POLICY_CIDR_STRLEN];
 	struct policy_cidr c;
 	int r;
 
-	if (!is_str(n)) {
-		type_error(v, n, what, "a string");
+	if (!schema_is_str(n)) {
+		schema_type_error(v->d, n, what, "a string");
 		return false;
 	}
 	r = policy_cidr_parse(n->str, &c);
@@ -330,8 +155,8 @@ static bool cidr_from_node(struct vctx *v, const struct node *n, const char *wha
 	}
 	if (policy_cidr_mask(&c)) {
 		diag_error(v->d, n->loc,
-			   hintf(hint, sizeof(hint), "did you mean %s?",
-				 policy_cidr_format(&c, net, sizeof(net))),
+			   schema_hintf(hint, sizeof(hint), "did you mean %s?",
+					policy_cidr_format(&c, net, sizeof(net))),
 			   "host bits set in '%s'", n->str);
 		return false;
 	}
@@ -346,7 +171,7 @@ static int cidrs_from_node(struct vctx *v, const struct node *n, const char *wha
 	struct policy_cidr *out = NULL;
 	size_t k = 0;
 
-	if (!want_seq(v, n, what))
+	if (!schema_want_seq(v->d, n, what))
 		return 0;
 	if (n->n == 0 && !empty_ok) {
 		diag_error(v->d, n->loc, NULL, "'%s' must not be empty", what);
@@ -357,7 +182,7 @@ static int cidrs_from_node(struct vctx *v, const struct node *n, const char *wha
 
 		if (!cidr_from_node(v, n->items[i], "address", &c))
 			continue;
-		if (GROW(out, k) < 0) {
+		if (SCHEMA_GROW(out, k) < 0) {
 			free(out);
 			return -ENOMEM;
 		}
@@ -370,56 +195,14 @@ static int cidrs_from_node(struct vctx *v, const struct node *n, const char *wha
 
 /* --- matches (groups and inline selectors) ---------------------------------------------- */
 
-static int add_label(struct policy_match *m, const char *key, const char *value)
-{
-	struct policy_label l = {0};
-
-	if (GROW(m->labels, m->nlabels) < 0 || dup_str(key, &l.key) < 0)
-		return -ENOMEM;
-	if (dup_str(value, &l.value) < 0) {
-		free(l.key);
-		return -ENOMEM;
-	}
-	m->labels[m->nlabels++] = l;
-	return 0;
-}
-
+/* As in endpoint files, except that a match must match something. */
 static int labels_from_node(struct vctx *v, const struct node *n, struct policy_match *m)
 {
-	char hint[HINT_MAX];
-
-	if (!want_map(v, n, "labels"))
-		return 0;
-	if (n->n == 0) {
+	if (n->kind == NODE_MAP && n->n == 0) {
 		diag_error(v->d, n->loc, NULL, "'labels' must not be empty");
 		return 0;
 	}
-	for (size_t i = 0; i < n->n; i++) {
-		const struct node *val = n->items[i];
-
-		if (!is_str(val)) {
-			/* YAML `true`, `80` or `null` are not strings; quoting is the usual fix. */
-			diag_error(v->d, val->loc,
-				   val->kind == NODE_SCALAR
-				       ? hintf(hint, sizeof(hint), "quote it: \"%s\"", val->str)
-				       : NULL,
-				   "label value must be a string, got %s", node_kind_name(val));
-			continue;
-		}
-		if (add_label(m, n->keys[i]->str, val->str) < 0)
-			return -ENOMEM;
-	}
-	return 0;
-}
-
-static int optional_str(struct vctx *v, const struct node *m, const char *key, char **ret)
-{
-	const struct node *n = node_map_get(m, key, NULL);
-	const char *s;
-
-	if (!n || !(s = want_str(v, n, key)))
-		return 0;
-	return dup_str(s, ret);
+	return schema_labels(v->d, n, &m->labels, &m->nlabels);
 }
 
 /* The match keys of mapping M (a group, or an inline selector) into OUT. */
@@ -431,7 +214,7 @@ static int match_from_map(struct vctx *v, const struct node *m, struct policy_ma
 
 	if (labels && (r = labels_from_node(v, labels, out)) < 0)
 		return r;
-	if (svc && want_str(v, svc, "compose_service")) {
+	if (svc && schema_want_str(v->d, svc, "compose_service")) {
 		for (size_t i = 0; i < out->nlabels; i++)
 			if (strcmp(out->labels[i].key, COMPOSE_LABEL) == 0) {
 				diag_error(v->d, key->loc, NULL,
@@ -439,12 +222,13 @@ static int match_from_map(struct vctx *v, const struct node *m, struct policy_ma
 				svc = NULL;
 				break;
 			}
-		if (svc && add_label(out, COMPOSE_LABEL, svc->str) < 0)
+		if (svc &&
+		    schema_add_label(&out->labels, &out->nlabels, COMPOSE_LABEL, svc->str) < 0)
 			return -ENOMEM;
 	}
-	if ((r = optional_str(v, m, "name", &out->name_glob)) < 0 ||
-	    (r = optional_str(v, m, "image", &out->image_glob)) < 0 ||
-	    (r = optional_str(v, m, "network", &out->network)) < 0)
+	if ((r = schema_optional_str(v->d, m, "name", &out->name_glob)) < 0 ||
+	    (r = schema_optional_str(v->d, m, "image", &out->image_glob)) < 0 ||
+	    (r = schema_optional_str(v->d, m, "network", &out->network)) < 0)
 		return r;
 	return 0;
 }
@@ -468,23 +252,23 @@ static int group_from_node(struct vctx *v, const struct node *key, const struct 
 		return 0;
 	}
 	/* Even a broken group is recorded, so rules using it get no "undefined group" too. */
-	if (GROW(p->groups, p->ngroups) < 0)
+	if (SCHEMA_GROW(p->groups, p->ngroups) < 0)
 		return -ENOMEM;
 	g = &p->groups[p->ngroups];
 	*g = (struct policy_group){0};
-	if (dup_str(key->str, &g->name) < 0)
+	if (schema_dup_str(key->str, &g->name) < 0)
 		return -ENOMEM;
 	p->ngroups++;
-	if (own_loc(v, key->loc, &g->loc) < 0)
+	if (schema_own_loc(&v->p->files, &v->p->nfiles, key->loc, &g->loc) < 0)
 		return -ENOMEM;
-	if (!want_map(v, val, key->str))
+	if (!schema_want_map(v->d, val, key->str))
 		return 0;
 	if (val->n == 0) {
 		diag_error(v->d, val->loc, "use labels, name, image, compose_service or network",
 			   "group '%s' has no match keys", key->str);
 		return 0;
 	}
-	check_keys(v, val, &group_ks);
+	schema_check_keys(v->d, val, &group_ks);
 	return match_from_map(v, val, &g->match);
 }
 
@@ -499,14 +283,14 @@ static int net_from_node(struct vctx *v, const struct node *key, const struct no
 		duplicate_error(v, key, "net", p->nets[dup].loc);
 		return 0;
 	}
-	if (GROW(p->nets, p->nnets) < 0)
+	if (SCHEMA_GROW(p->nets, p->nnets) < 0)
 		return -ENOMEM;
 	net = &p->nets[p->nnets];
 	*net = (struct policy_net){0};
-	if (dup_str(key->str, &net->name) < 0)
+	if (schema_dup_str(key->str, &net->name) < 0)
 		return -ENOMEM;
 	p->nnets++;
-	if (own_loc(v, key->loc, &net->loc) < 0)
+	if (schema_own_loc(&v->p->files, &v->p->nfiles, key->loc, &net->loc) < 0)
 		return -ENOMEM;
 	return cidrs_from_node(v, val, key->str, false, &net->cidrs, &net->ncidrs);
 }
@@ -535,18 +319,18 @@ static int section_from_map(struct vctx *v, const struct node *root, const char 
 static void defaults_from_node(struct vctx *v, const struct node *key, const struct node *m)
 {
 	struct policy *p = v->p;
-	char at[HINT_MAX];
+	char at[SCHEMA_HINT_MAX];
 
 	if (v->defaults_key) {
 		diag_error(v->d, key->loc, "'defaults' may be set in one file only",
 			   "'defaults' set again (first set at %s)",
-			   fmt_loc(at, sizeof(at), v->defaults_key->loc));
+			   schema_fmt_loc(at, sizeof(at), v->defaults_key->loc));
 		return;
 	}
 	v->defaults_key = key;
-	if (!want_map(v, m, "defaults"))
+	if (!schema_want_map(v->d, m, "defaults"))
 		return;
-	check_keys(v, m, &defaults_ks);
+	schema_check_keys(v->d, m, &defaults_ks);
 	for (size_t i = 0; i < m->n; i++) {
 		size_t k = index_of(m->keys[i]->str, defaults_keys, ARRAY_SIZE(defaults_keys));
 		int w;
@@ -571,9 +355,9 @@ static void version_from_root(struct vctx *v, const struct node *root)
 	const struct node *n = node_map_get(root, "version", NULL);
 
 	if (!n) {
-		if (!misspelt(root, "version", &root_ks))
+		if (!schema_misspelt(root, "version", &root_ks))
 			diag_error(v->d, root->loc, "add 'version: 1'", "missing 'version'");
-	} else if (!is_int(n))
+	} else if (!schema_is_int(n))
 		diag_error(v->d, n->loc, "write 'version: 1'",
 			   "'version' must be an integer, got %s", node_kind_name(n));
 	else if (n->ival != 1)
@@ -592,7 +376,7 @@ static bool root_check(struct vctx *v, const struct node *root)
 			   "a policy must be a mapping, got %s", node_kind_name(root));
 		return false;
 	}
-	check_keys(v, root, &root_ks);
+	schema_check_keys(v->d, root, &root_ks);
 	version_from_root(v, root);
 	defaults = node_map_get(root, "defaults", &key);
 	if (defaults)
@@ -604,7 +388,7 @@ static bool root_check(struct vctx *v, const struct node *root)
 
 static struct policy_term *new_term(struct policy_selector *s, struct loc loc)
 {
-	if (GROW(s->terms, s->n) < 0)
+	if (SCHEMA_GROW(s->terms, s->n) < 0)
 		return NULL;
 	s->terms[s->n] = (struct policy_term){.loc = loc};
 	return &s->terms[s->n++];
@@ -620,9 +404,9 @@ static const char *undefined_group_hint(struct vctx *v, const char *name, char *
 	size_t n = 0;
 
 	if (find_net(p, name) < p->nnets)
-		return hintf(hint, len, "'%s' is a net: write { net: %s }", name, name);
+		return schema_hintf(hint, len, "'%s' is a net: write { net: %s }", name, name);
 	if (policy_cidr_parse(name, &c) == 0)
-		return hintf(hint, len, "for addresses write { cidr: [%s] }", name);
+		return schema_hintf(hint, len, "for addresses write { cidr: [%s] }", name);
 	cands = calloc(p->ngroups + ARRAY_SIZE(reserved_words), sizeof(*cands));
 	if (cands) {
 		for (size_t i = 0; i < p->ngroups; i++)
@@ -630,7 +414,7 @@ static const char *undefined_group_hint(struct vctx *v, const char *name, char *
 		for (size_t i = 0; i < ARRAY_SIZE(reserved_words); i++)
 			cands[n++] = reserved_words[i];
 		close = diag_closest(name, cands, n);
-		close = close ? hintf(hint, len, "did you mean '%s'?", close) : NULL;
+		close = close ? schema_hintf(hint, len, "did you mean '%s'?", close) : NULL;
 		free(cands);
 	}
 	return close;
@@ -638,7 +422,7 @@ static const char *undefined_group_hint(struct vctx *v, const char *name, char *
 
 static bool resolve_group(struct vctx *v, const struct node *n, size_t *ret)
 {
-	char hint[HINT_MAX];
+	char hint[SCHEMA_HINT_MAX];
 	size_t i = find_group(v->p, n->str);
 
 	if (i < v->p->ngroups) {
@@ -654,7 +438,7 @@ static bool resolve_net(struct vctx *v, const struct node *n, size_t *ret)
 {
 	const struct policy *p = v->p;
 	const char *cands[64], *close = NULL;
-	char hint[HINT_MAX];
+	char hint[SCHEMA_HINT_MAX];
 	size_t i = find_net(p, n->str);
 
 	if (i < p->nnets) {
@@ -666,7 +450,7 @@ static bool resolve_net(struct vctx *v, const struct node *n, size_t *ret)
 		cands[i] = p->nets[i].name;
 	close = diag_closest(n->str, cands, i);
 	diag_error(v->d, n->loc,
-		   close ? hintf(hint, sizeof(hint), "did you mean '%s'?", close) : NULL,
+		   close ? schema_hintf(hint, sizeof(hint), "did you mean '%s'?", close) : NULL,
 		   "undefined net '%s'", n->str);
 	return false;
 }
@@ -682,7 +466,8 @@ static int term_from_name(struct vctx *v, const struct node *n, struct policy_se
 
 	if (w == ARRAY_SIZE(reserved_words) && !resolve_group(v, n, &g))
 		return 0;
-	if (own_loc(v, n->loc, &loc) < 0 || !(t = new_term(s, loc)))
+	if (schema_own_loc(&v->p->files, &v->p->nfiles, n->loc, &loc) < 0 ||
+	    !(t = new_term(s, loc)))
 		return -ENOMEM;
 	t->kind = w < ARRAY_SIZE(reserved_words) ? kinds[w] : POLICY_TERM_GROUP;
 	t->group = g;
@@ -701,7 +486,8 @@ static void check_except(struct vctx *v, const struct node *exc, const struct po
 
 		/* Entries that failed to parse were skipped; re-parse to keep nodes and cidrs
 		 * aligned. */
-		if (!is_str(n) || policy_cidr_parse(n->str, &tmp) < 0 || policy_cidr_mask(&tmp))
+		if (!schema_is_str(n) || policy_cidr_parse(n->str, &tmp) < 0 ||
+		    policy_cidr_mask(&tmp))
 			continue;
 		for (size_t j = 0; j < t->ncidrs && !inside; j++)
 			inside = policy_cidr_contains(&t->cidrs[j], &t->except[k]);
@@ -789,7 +575,7 @@ static int term_from_map(struct vctx *v, const struct node *m, struct policy_sel
 			   "empty selector");
 		return 0;
 	}
-	check_keys(v, m, &selector_ks);
+	schema_check_keys(v->d, m, &selector_ks);
 	if (!sel_kind_from_map(v, m, &kind))
 		return 0;
 	if (kind == SEL_FQDN) {
@@ -798,19 +584,20 @@ static int term_from_map(struct vctx *v, const struct node *m, struct policy_sel
 			   "fqdn selectors are not supported yet");
 		return 0;
 	}
-	if (own_loc(v, m->loc, &loc) < 0 || !(t = new_term(s, loc)))
+	if (schema_own_loc(&v->p->files, &v->p->nfiles, m->loc, &loc) < 0 ||
+	    !(t = new_term(s, loc)))
 		return -ENOMEM;
 	switch (kind) {
 	case SEL_GROUP:
 		t->kind = POLICY_TERM_GROUP;
 		val = node_map_get(m, "group", NULL);
-		if (want_str(v, val, "group"))
+		if (schema_want_str(v->d, val, "group"))
 			resolve_group(v, val, &t->group);
 		return 0;
 	case SEL_NET:
 		t->kind = POLICY_TERM_NET;
 		val = node_map_get(m, "net", NULL);
-		if (want_str(v, val, "net"))
+		if (schema_want_str(v->d, val, "net"))
 			resolve_net(v, val, &t->net);
 		return 0;
 	case SEL_CIDR:
@@ -824,11 +611,11 @@ static int term_from_map(struct vctx *v, const struct node *m, struct policy_sel
 static int term_from_node(struct vctx *v, const struct node *n, const char *what,
 			  struct policy_selector *s)
 {
-	if (is_str(n))
+	if (schema_is_str(n))
 		return term_from_name(v, n, s);
 	if (n->kind == NODE_MAP)
 		return term_from_map(v, n, s);
-	type_error(v, n, what, "a name, a mapping or a list of them");
+	schema_type_error(v->d, n, what, "a name, a mapping or a list of them");
 	return 0;
 }
 
@@ -846,7 +633,7 @@ static int selector_from_node(struct vctx *v, const struct node *n, const char *
 	}
 	for (size_t i = 0; i < n->n; i++) {
 		if (n->items[i]->kind == NODE_SEQ) {
-			type_error(v, n->items[i], what, "a name or a mapping");
+			schema_type_error(v->d, n->items[i], what, "a name or a mapping");
 			continue;
 		}
 		if ((r = term_from_node(v, n->items[i], what, s)) < 0)
@@ -870,7 +657,7 @@ static bool proto_has_ports(uint8_t proto)
 static bool proto_lookup(struct vctx *v, const struct node *n, const char *name, size_t len,
 			 uint8_t *ret)
 {
-	char hint[HINT_MAX];
+	char hint[SCHEMA_HINT_MAX];
 	char word[16];
 	const char *close;
 
@@ -887,7 +674,7 @@ static bool proto_lookup(struct vctx *v, const struct node *n, const char *name,
 		close = NULL;
 	}
 	diag_error(v->d, n->loc,
-		   close ? hintf(hint, sizeof(hint), "did you mean '%s'?", close)
+		   close ? schema_hintf(hint, sizeof(hint), "did you mean '%s'?", close)
 			 : "protocols are tcp, udp, sctp, icmp and icmpv6",
 		   "unknown protocol '%.*s'", (int)len, name);
 	return false;
@@ -930,26 +717,26 @@ static bool port_from_string(struct vctx *v, const struct node *n, struct policy
 {
 	const char *s = n->str, *slash = strchr(s, '/'), *dash;
 	struct policy_port pp = {0};
-	char hint[HINT_MAX];
+	char hint[SCHEMA_HINT_MAX];
 
 	if (!proto_lookup(v, n, s, slash ? (size_t)(slash - s) : strlen(s), &pp.proto))
 		return false;
 	if (!proto_has_ports(pp.proto)) {
 		if (slash) {
-			diag_error(
-			    v->d, n->loc,
-			    hintf(hint, sizeof(hint), "write '%.*s' alone", (int)(slash - s), s),
-			    "%.*s has no ports: '%s'", (int)(slash - s), s, s);
+			diag_error(v->d, n->loc,
+				   schema_hintf(hint, sizeof(hint), "write '%.*s' alone",
+						(int)(slash - s), s),
+				   "%.*s has no ports: '%s'", (int)(slash - s), s, s);
 			return false;
 		}
 		*ret = pp;
 		return true;
 	}
 	if (!slash) {
-		diag_error(
-		    v->d, n->loc,
-		    hintf(hint, sizeof(hint), "write %s/PORT, or %s/1-65535 for every port", s, s),
-		    "missing port in '%s'", s);
+		diag_error(v->d, n->loc,
+			   schema_hintf(hint, sizeof(hint),
+					"write %s/PORT, or %s/1-65535 for every port", s, s),
+			   "missing port in '%s'", s);
 		return false;
 	}
 	dash = strchr(slash + 1, '-');
@@ -961,8 +748,8 @@ static bool port_from_string(struct vctx *v, const struct node *n, struct policy
 		return false;
 	if (pp.first > pp.last) {
 		diag_error(v->d, n->loc,
-			   hintf(hint, sizeof(hint), "did you mean %.*s/%u-%u?", (int)(slash - s),
-				 s, pp.last, pp.first),
+			   schema_hintf(hint, sizeof(hint), "did you mean %.*s/%u-%u?",
+					(int)(slash - s), s, pp.last, pp.first),
 			   "reversed port range in '%s'", s);
 		return false;
 	}
@@ -972,8 +759,8 @@ static bool port_from_string(struct vctx *v, const struct node *n, struct policy
 
 static bool port_int(struct vctx *v, const struct node *n, const char *what, uint16_t *ret)
 {
-	if (!is_int(n)) {
-		type_error(v, n, what, "an integer");
+	if (!schema_is_int(n)) {
+		schema_type_error(v->d, n, what, "an integer");
 		return false;
 	}
 	if (n->ival < 1 || n->ival > 65535) {
@@ -993,13 +780,13 @@ static bool port_from_map(struct vctx *v, const struct node *m, struct policy_po
 		    *end = node_map_get(m, "end_port", &ekey);
 	struct policy_port pp = {0};
 
-	check_keys(v, m, &port_ks);
+	schema_check_keys(v->d, m, &port_ks);
 	if (!proto) {
-		if (!misspelt(m, "proto", &port_ks))
+		if (!schema_misspelt(m, "proto", &port_ks))
 			diag_error(v->d, m->loc, NULL, "port mapping is missing 'proto'");
 		return false;
 	}
-	if (!want_str(v, proto, "proto") ||
+	if (!schema_want_str(v->d, proto, "proto") ||
 	    !proto_lookup(v, proto, proto->str, strlen(proto->str), &pp.proto))
 		return false;
 	if (!proto_has_ports(pp.proto)) {
@@ -1012,7 +799,7 @@ static bool port_from_map(struct vctx *v, const struct node *m, struct policy_po
 		return true;
 	}
 	if (!port) {
-		if (!misspelt(m, "port", &port_ks))
+		if (!schema_misspelt(m, "port", &port_ks))
 			diag_error(v->d, m->loc, NULL, "port mapping for %s is missing 'port'",
 				   proto->str);
 		return false;
@@ -1033,9 +820,9 @@ static bool port_from_map(struct vctx *v, const struct node *m, struct policy_po
 
 static int ports_from_node(struct vctx *v, const struct node *n, struct policy_rule *r)
 {
-	char hint[HINT_MAX];
+	char hint[SCHEMA_HINT_MAX];
 
-	if (!want_seq(v, n, "ports"))
+	if (!schema_want_seq(v->d, n, "ports"))
 		return 0;
 	if (n->n == 0) {
 		diag_error(v->d, n->loc, "leave 'ports' out to match every port and protocol",
@@ -1047,22 +834,22 @@ static int ports_from_node(struct vctx *v, const struct node *n, struct policy_r
 		struct policy_port pp;
 		bool ok;
 
-		if (is_str(it))
+		if (schema_is_str(it))
 			ok = port_from_string(v, it, &pp);
 		else if (it->kind == NODE_MAP)
 			ok = port_from_map(v, it, &pp);
 		else {
 			diag_error(v->d, it->loc,
-				   is_int(it)
-				       ? hintf(hint, sizeof(hint), "did you mean tcp/%s?", it->str)
-				       : NULL,
+				   schema_is_int(it) ? schema_hintf(hint, sizeof(hint),
+								    "did you mean tcp/%s?", it->str)
+						     : NULL,
 				   "a port must be a string like 'tcp/80' or a mapping, got %s",
 				   node_kind_name(it));
 			ok = false;
 		}
 		if (!ok)
 			continue;
-		if (GROW(r->ports, r->nports) < 0)
+		if (SCHEMA_GROW(r->ports, r->nports) < 0)
 			return -ENOMEM;
 		r->ports[r->nports++] = pp;
 	}
@@ -1127,25 +914,14 @@ static int rule_name(struct vctx *v, const struct node *n, struct policy_rule *r
 {
 	const struct policy *p = v->p;
 
-	if (!want_str(v, n, "name") || !check_name(v, n, "rule"))
+	if (!schema_want_str(v->d, n, "name") || !check_name(v, n, "rule"))
 		return 0;
 	for (size_t i = 0; i + 1 < p->nrules; i++)
 		if (p->rules[i].name && strcmp(p->rules[i].name, n->str) == 0) {
 			duplicate_error(v, n, "rule", p->rules[i].loc);
 			return 0;
 		}
-	return dup_str(n->str, &r->name);
-}
-
-static void rule_missing(struct vctx *v, const struct node *m, const struct policy_rule *r,
-			 const char *key)
-{
-	if (misspelt(m, key, &rule_ks))
-		return;
-	if (r->name)
-		diag_error(v->d, m->loc, NULL, "rule '%s' is missing '%s'", r->name, key);
-	else
-		diag_error(v->d, m->loc, NULL, "rule is missing '%s'", key);
+	return schema_dup_str(n->str, &r->name);
 }
 
 static void rule_log(struct vctx *v, const struct node *n, struct policy_rule *r)
@@ -1155,7 +931,7 @@ static void rule_log(struct vctx *v, const struct node *n, struct policy_rule *r
 		return;
 	}
 	diag_error(v->d, n->loc,
-		   is_str(n) && in_list(n->str, log_words, ARRAY_SIZE(log_words))
+		   schema_is_str(n) && in_list(n->str, log_words, ARRAY_SIZE(log_words))
 		       ? "a rule's 'log' is true or false; none, deny and all are for defaults.log"
 		       : NULL,
 		   "'log' must be true or false, got %s", node_kind_name(n));
@@ -1169,15 +945,15 @@ static int rule_body(struct vctx *v, const struct node *m, struct policy_rule *r
 	size_t errors = v->d->nerrors;
 	int ret;
 
-	check_keys(v, m, &rule_ks);
+	schema_check_keys(v->d, m, &rule_ks);
 	if (name && (ret = rule_name(v, name, r)) < 0)
 		return ret;
 	if (!name)
-		rule_missing(v, m, r, "name");
+		schema_missing(v->d, m, &rule_ks, "rule", r->name, "name");
 	if (!from)
-		rule_missing(v, m, r, "from");
+		schema_missing(v->d, m, &rule_ks, "rule", r->name, "from");
 	if (!to)
-		rule_missing(v, m, r, "to");
+		schema_missing(v->d, m, &rule_ks, "rule", r->name, "to");
 	if ((from && (ret = selector_from_node(v, from, "from", &r->from)) < 0) ||
 	    (to && (ret = selector_from_node(v, to, "to", &r->to)) < 0) ||
 	    (ports && (ret = ports_from_node(v, ports, r)) < 0))
@@ -1202,11 +978,11 @@ static int rule_from_node(struct vctx *v, const struct node *m)
 			   node_kind_name(m));
 		return 0;
 	}
-	if (GROW(p->rules, p->nrules) < 0)
+	if (SCHEMA_GROW(p->rules, p->nrules) < 0)
 		return -ENOMEM;
 	r = &p->rules[p->nrules++];
 	*r = (struct policy_rule){.action = POLICY_ALLOW, .log = -1};
-	if (own_loc(v, m->loc, &r->loc) < 0)
+	if (schema_own_loc(&v->p->files, &v->p->nfiles, m->loc, &r->loc) < 0)
 		return -ENOMEM;
 	return rule_body(v, m, r);
 }

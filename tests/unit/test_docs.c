@@ -89,27 +89,15 @@ static char *run(const struct block *b, bool endpoints, int *ret_r)
 	bool json = strncmp(b->info, "json", 4) == 0;
 	const char *file = endpoints ? (json ? "endpoints.json" : "endpoints.yaml")
 				     : (json ? "policy.json" : "policy.yaml");
-	struct diag_list *d = diag_list_new();
-	struct node *root = NULL;
-	struct policy *p = NULL;
-	struct endpoint_set *s = endpoint_set_new();
-	char *out = NULL;
-	size_t len = 0;
-	FILE *f;
-	int r;
+	struct endpoint_set *s;
+	char *out;
 
-	r = parse_buffer(b->text, strlen(b->text), file, json ? PARSE_JSON : PARSE_YAML, d, &root);
-	if (r == 0)
-		r = endpoints ? endpoint_set_from_node(s, root, d)
-			      : policy_from_nodes(&root, 1, d, &p);
-	f = open_memstream(&out, &len);
-	diag_print(d, f);
-	fclose(f);
-	policy_free(p);
+	if (!endpoints)
+		return tu_check_policy(file, b->text, ret_r, NULL);
+	s = endpoint_set_new();
+	ck_assert_ptr_nonnull(s);
+	out = tu_load_endpoints(s, file, b->text, ret_r);
 	endpoint_set_free(s);
-	node_free(root);
-	diag_list_free(d);
-	*ret_r = r;
 	return out;
 }
 

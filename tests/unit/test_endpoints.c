@@ -13,30 +13,6 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Parses TEXT as FILE and appends it to S. Returns the rendered diagnostics; *ret_r the result. */
-static char *load(struct endpoint_set *s, const char *file, const char *text, int *ret_r)
-{
-	struct diag_list *d = diag_list_new();
-	struct node *root = NULL;
-	enum parse_format fmt;
-	char *out = NULL;
-	size_t len = 0;
-	FILE *f;
-	int r;
-
-	ck_assert_int_eq(parse_format_from_name(file, &fmt), 0);
-	r = parse_buffer(text, strlen(text), file, fmt, d, &root);
-	if (r == 0)
-		r = endpoint_set_from_node(s, root, d);
-	f = open_memstream(&out, &len);
-	diag_print(d, f);
-	fclose(f);
-	node_free(root);
-	diag_list_free(d);
-	*ret_r = r;
-	return out;
-}
-
 static const char spec_yaml[] = "endpoints:\n"
 				"  - name: web-1\n"
 				"    interface: vethweb1           # host-side interface\n"
@@ -94,7 +70,7 @@ START_TEST(test_spec_yaml)
 	char *out;
 	int r;
 
-	out = load(s, "ep.yaml", spec_yaml, &r);
+	out = tu_load_endpoints(s, "ep.yaml", spec_yaml, &r);
 	ck_assert_int_eq(r, 0);
 	ck_assert_str_eq(out, "");
 	check_spec(s);
@@ -110,7 +86,7 @@ START_TEST(test_spec_json)
 	char *out;
 	int r;
 
-	out = load(s, "ep.json", spec_json, &r);
+	out = tu_load_endpoints(s, "ep.json", spec_json, &r);
 	ck_assert_int_eq(r, 0);
 	ck_assert_str_eq(out, "");
 	check_spec(s);
@@ -125,7 +101,7 @@ START_TEST(test_empty_list)
 	char *out;
 	int r;
 
-	out = load(s, "ep.yaml", "endpoints: []\n", &r);
+	out = tu_load_endpoints(s, "ep.yaml", "endpoints: []\n", &r);
 	ck_assert_int_eq(r, 0);
 	ck_assert_str_eq(out, "");
 	ck_assert_uint_eq(s->n, 0);
@@ -389,11 +365,9 @@ static void check_bad(const char *name, const char *file, const char *text, cons
 	char *out;
 	int r;
 
-	out = load(s, file, text, &r);
-	ck_assert_msg(r == -EINVAL, "%s (%s): r=%d", name, file, r);
-	ck_assert_msg(strcmp(out, want) == 0, "%s (%s):\nwant: %sgot:  %s", name, file, want, out);
+	out = tu_load_endpoints(s, file, text, &r);
+	tu_assert_bad(name, file, r, out, want);
 	ck_assert_uint_eq(s->n, 0); /* all or nothing */
-	free(out);
 	endpoint_set_free(s);
 }
 
@@ -416,15 +390,15 @@ START_TEST(test_two_documents)
 	char *out;
 	int r;
 
-	out = load(s, "a.yaml", spec_yaml, &r);
+	out = tu_load_endpoints(s, "a.yaml", spec_yaml, &r);
 	ck_assert_int_eq(r, 0);
 	free(out);
-	out = load(s, "b.yaml",
-		   "endpoints:\n"
-		   "  - {name: web-2, interface: vethweb2, addresses: [10.88.0.3]}\n"
-		   "  - {name: web-1, interface: vethweb9, addresses: [10.88.0.9]}\n"
-		   "  - {name: x, interface: vethci7, addresses: ['fd88::2']}\n",
-		   &r);
+	out = tu_load_endpoints(s, "b.yaml",
+				"endpoints:\n"
+				"  - {name: web-2, interface: vethweb2, addresses: [10.88.0.3]}\n"
+				"  - {name: web-1, interface: vethweb9, addresses: [10.88.0.9]}\n"
+				"  - {name: x, interface: vethci7, addresses: ['fd88::2']}\n",
+				&r);
 	ck_assert_int_eq(r, -EINVAL);
 	ck_assert_str_eq(out, "b.yaml:3:12: error: duplicate endpoint name 'web-1' (first defined "
 			      "at a.yaml:2:5)\n"
@@ -434,10 +408,11 @@ START_TEST(test_two_documents)
 			      "'web-1'\n");
 	ck_assert_uint_eq(s->n, 2);
 	free(out);
-	out = load(s, "c.json",
-		   "{\"endpoints\": [{\"name\": \"web-2\", \"interface\": \"vethweb2\", "
-		   "\"addresses\": [\"10.88.0.3\"]}]}",
-		   &r);
+	out =
+	    tu_load_endpoints(s, "c.json",
+			      "{\"endpoints\": [{\"name\": \"web-2\", \"interface\": \"vethweb2\", "
+			      "\"addresses\": [\"10.88.0.3\"]}]}",
+			      &r);
 	ck_assert_int_eq(r, 0);
 	ck_assert_uint_eq(s->n, 3);
 	ck_assert_str_eq(s->items[2].name, "web-2");

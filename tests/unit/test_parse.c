@@ -15,18 +15,6 @@
 
 /* ---- helpers ---- */
 
-static char *render(const struct diag_list *d)
-{
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
-
-	ck_assert_ptr_nonnull(f);
-	diag_print(d, f);
-	fclose(f);
-	return text;
-}
-
 static const char *file_for(enum parse_format fmt)
 {
 	return fmt == PARSE_JSON ? "t.json" : "t.yaml";
@@ -40,7 +28,7 @@ static struct node *parse_ok(const char *text, enum parse_format fmt, struct dia
 	int r = parse_buffer(text, strlen(text), file_for(fmt), fmt, d, &root);
 
 	if (r != 0) {
-		char *msg = render(d);
+		char *msg = tu_render(d);
 		ck_abort_msg("parse failed (%d): %s", r, msg);
 	}
 	ck_assert_ptr_nonnull(root);
@@ -60,7 +48,7 @@ static char *parse_fail_len(const char *text, size_t len, enum parse_format fmt,
 	ck_assert_int_eq(r, expect_r);
 	ck_assert_ptr_eq(root, (struct node *)0x1); /* out-param untouched on failure */
 	ck_assert_uint_ge(d->nerrors, 1);
-	out = render(d);
+	out = tu_render(d);
 	diag_list_free(d);
 	return out;
 }
@@ -163,18 +151,6 @@ static char *nested(const char *open, const char *close, int depth)
 		memcpy(p, close, lc);
 	*p = '\0';
 	return s;
-}
-
-static void write_file(const char *dir, const char *name, const char *text)
-{
-	char path[4096];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs(text, f);
-	fclose(f);
 }
 
 static char *make_tmpdir(void)
@@ -688,7 +664,7 @@ START_TEST(size_limit_file)
 	close(fd);
 	ck_assert_int_eq(parse_file(path, d, &root), -EFBIG);
 	ck_assert_ptr_null(root);
-	out = render(d);
+	out = tu_render(d);
 	snprintf(expected, sizeof(expected), "%s: error: file is larger than 16 MiB\n", path);
 	ck_assert_str_eq(out, expected);
 	free(out);
@@ -708,7 +684,7 @@ START_TEST(file_cannot_read)
 
 	ck_assert_int_eq(parse_file("/nonexistent/netseg.yaml", d, &root), -ENOENT);
 	ck_assert_ptr_null(root);
-	out = render(d);
+	out = tu_render(d);
 	ck_assert_str_eq(out, "/nonexistent/netseg.yaml: error: cannot read: No such file or "
 			      "directory\n");
 	free(out);
@@ -723,7 +699,7 @@ START_TEST(path_single_file)
 	struct node **roots = NULL;
 	size_t n = 0;
 
-	write_file(dir, "policy.json", "{\"version\": 1}");
+	tu_write_file(dir, "policy.json", "{\"version\": 1}");
 	snprintf(path, sizeof(path), "%s/policy.json", dir);
 	ck_assert_int_eq(parse_path(path, d, &roots, &n), 0);
 	ck_assert_uint_eq(n, 1);
@@ -745,13 +721,13 @@ START_TEST(path_directory_order_and_filter)
 	size_t n = 0;
 	const char *expect[] = {"10-a.json", "20-b.yaml", "30-c.yml", "B.yaml"};
 
-	write_file(dir, "30-c.yml", "name: 30-c.yml\n");
-	write_file(dir, "20-b.yaml", "name: 20-b.yaml\n");
-	write_file(dir, "10-a.json", "{\"name\": \"10-a.json\"}");
-	write_file(dir, "B.yaml", "name: B.yaml\n"); /* strcmp: uppercase after digits */
-	write_file(dir, "notes.txt", "not: [a policy\n");
-	write_file(dir, "old.yaml.bak", "x: [\n");
-	write_file(dir, ".hidden.yaml", "x: [\n");
+	tu_write_file(dir, "30-c.yml", "name: 30-c.yml\n");
+	tu_write_file(dir, "20-b.yaml", "name: 20-b.yaml\n");
+	tu_write_file(dir, "10-a.json", "{\"name\": \"10-a.json\"}");
+	tu_write_file(dir, "B.yaml", "name: B.yaml\n"); /* strcmp: uppercase after digits */
+	tu_write_file(dir, "notes.txt", "not: [a policy\n");
+	tu_write_file(dir, "old.yaml.bak", "x: [\n");
+	tu_write_file(dir, ".hidden.yaml", "x: [\n");
 	snprintf(sub, sizeof(sub), "%s/dir.yaml", dir);
 	ck_assert_int_eq(mkdir(sub, 0700), 0);
 	ck_assert_int_eq(parse_path(dir, d, &roots, &n), 0);
@@ -774,14 +750,14 @@ START_TEST(path_directory_reports_every_file)
 	struct node **roots = (struct node **)0x1;
 	size_t n = 77;
 
-	write_file(dir, "b.yaml", "a: 1\na: 2\n");
-	write_file(dir, "a.json", "{\"x\": }");
-	write_file(dir, "c.yaml", "ok: true\n");
+	tu_write_file(dir, "b.yaml", "a: 1\na: 2\n");
+	tu_write_file(dir, "a.json", "{\"x\": }");
+	tu_write_file(dir, "c.yaml", "ok: true\n");
 	ck_assert_int_eq(parse_path(dir, d, &roots, &n), -EINVAL);
 	ck_assert_ptr_eq(roots, (struct node **)0x1);
 	ck_assert_uint_eq(n, 77);
 	ck_assert_uint_eq(d->nerrors, 2);
-	out = render(d);
+	out = tu_render(d);
 	snprintf(expected, sizeof(expected),
 		 "%s/a.json:1:7: error: JSON: unexpected token near '}'\n"
 		 "%s/b.yaml:2:1: error: duplicate key 'a' (first at 1:1)\n",
@@ -801,10 +777,10 @@ START_TEST(path_empty_directory)
 	struct node **roots = NULL;
 	size_t n = 0;
 
-	write_file(dir, "README", "nothing here\n");
+	tu_write_file(dir, "README", "nothing here\n");
 	ck_assert_int_lt(parse_path(dir, d, &roots, &n), 0);
 	ck_assert_ptr_null(roots);
-	out = render(d);
+	out = tu_render(d);
 	snprintf(expected, sizeof(expected),
 		 "%s: error: no policy files (*.yaml, *.yml, *.json) in directory\n", dir);
 	ck_assert_str_eq(out, expected);
@@ -823,7 +799,7 @@ START_TEST(path_nonexistent)
 	char *out;
 
 	ck_assert_int_eq(parse_path("/nonexistent/policy.d", d, &roots, &n), -ENOENT);
-	out = render(d);
+	out = tu_render(d);
 	ck_assert_str_eq(out, "/nonexistent/policy.d: error: cannot read: No such file or "
 			      "directory\n");
 	free(out);
@@ -851,70 +827,9 @@ END_TEST
 
 /* ---- YAML and JSON mean the same ---- */
 
-static const char spec_yaml[] = "version: 1\n"
-				"defaults:\n"
-				"  container_to_container: allow\n"
-				"  container_to_world: allow\n"
-				"  container_to_host: allow\n"
-				"  world_to_container: allow\n"
-				"  log: deny\n"
-				"groups:\n"
-				"  web:\n"
-				"    labels: { app: web }\n"
-				"  db:\n"
-				"    compose_service: db\n"
-				"  admin:\n"
-				"    name: \"admin-*\"\n"
-				"  ci:\n"
-				"    image: \"registry.local/ci/*\"\n"
-				"  front:\n"
-				"    network: frontnet\n"
-				"nets:\n"
-				"  corp: [10.0.0.0/8, \"fd00::/8\"]\n"
-				"  metadata: [169.254.169.254/32, \"fd00:ec2::254/128\"]\n"
-				"rules:\n"
-				"  - name: web-to-db\n"
-				"    from: web\n"
-				"    to: db\n"
-				"    ports: [tcp/5432]\n"
-				"  - name: web-https-out\n"
-				"    from: web\n"
-				"    to: world\n"
-				"    ports: [tcp/443, udp/53, \"tcp/8000-8100\"]\n"
-				"  - name: no-metadata\n"
-				"    from: containers\n"
-				"    to: { net: metadata }\n"
-				"    action: deny\n"
-				"    log: true\n"
-				"  - name: scrape\n"
-				"    from: { cidr: [10.1.0.0/24], except: [10.1.0.7/32] }\n"
-				"    to: { labels: { metrics: \"on\" } }\n"
-				"    ports: [tcp/9100]\n";
-
-static const char spec_json[] =
-    "{\"version\": 1,\n"
-    " \"defaults\": {\"container_to_container\": \"allow\", \"container_to_world\": \"allow\",\n"
-    "   \"container_to_host\": \"allow\", \"world_to_container\": \"allow\", \"log\": \"deny\"},\n"
-    " \"groups\": {\"web\": {\"labels\": {\"app\": \"web\"}}, \"db\": {\"compose_service\": "
-    "\"db\"},\n"
-    "   \"admin\": {\"name\": \"admin-*\"}, \"ci\": {\"image\": \"registry.local/ci/*\"},\n"
-    "   \"front\": {\"network\": \"frontnet\"}},\n"
-    " \"nets\": {\"corp\": [\"10.0.0.0/8\", \"fd00::/8\"],\n"
-    "   \"metadata\": [\"169.254.169.254/32\", \"fd00:ec2::254/128\"]},\n"
-    " \"rules\": [\n"
-    "  {\"name\": \"web-to-db\", \"from\": \"web\", \"to\": \"db\", \"ports\": [\"tcp/5432\"]},\n"
-    "  {\"name\": \"web-https-out\", \"from\": \"web\", \"to\": \"world\",\n"
-    "   \"ports\": [\"tcp/443\", \"udp/53\", \"tcp/8000-8100\"]},\n"
-    "  {\"name\": \"no-metadata\", \"from\": \"containers\", \"to\": {\"net\": \"metadata\"},\n"
-    "   \"action\": \"deny\", \"log\": true},\n"
-    "  {\"name\": \"scrape\", \"from\": {\"cidr\": [\"10.1.0.0/24\"], \"except\": "
-    "[\"10.1.0.7/32\"]},\n"
-    "   \"to\": {\"labels\": {\"metrics\": \"on\"}}, \"ports\": [\"tcp/9100\"]}\n"
-    " ]}\n";
-
 START_TEST(equivalence_spec_example)
 {
-	assert_equivalent(spec_yaml, spec_json);
+	assert_equivalent(tu_spec_policy_yaml, tu_spec_policy_json);
 }
 END_TEST
 
@@ -933,7 +848,7 @@ START_TEST(equivalence_nesting)
 	assert_equivalent("- [1, [2, [3, {}]]]\n- {a: {b: {c: []}}}\n- x\n",
 			  "[[1,[2,[3,{}]]],{\"a\":{\"b\":{\"c\":[]}}},\"x\"]");
 	/* A JSON document is YAML too, and means the same. */
-	assert_equivalent(spec_json, spec_json);
+	assert_equivalent(tu_spec_policy_json, tu_spec_policy_json);
 }
 END_TEST
 
@@ -965,7 +880,7 @@ START_TEST(diag_render_forms)
 	diag_error(d, (struct loc){f, 2, 0}, NULL, "whole line");
 	ck_assert_uint_eq(d->nerrors, 2);
 	ck_assert_uint_eq(d->n, 3);
-	out = render(d);
+	out = tu_render(d);
 	ck_assert_str_eq(out, "p.yaml: error: whole file\n"
 			      "p.yaml:2: error: whole line\n"
 			      "p.yaml:3:7: warning: rule 'x' never matches\n"
@@ -987,7 +902,7 @@ START_TEST(diag_sort_is_stable_by_file_order)
 	diag_error(d, (struct loc){z, 5, 2}, NULL, "z second, same place, later");
 	diag_error(d, (struct loc){z, 1, 9}, NULL, "z first");
 	diag_error(d, (struct loc){a, 1, 1}, NULL, "a first, later");
-	out = render(d);
+	out = tu_render(d);
 	ck_assert_str_eq(out, "z.yaml:1:9: error: z first\n"
 			      "z.yaml:5:2: error: z second\n"
 			      "z.yaml:5:2: error: z second, same place, later\n"

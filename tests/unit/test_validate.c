@@ -18,60 +18,6 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-struct doc {
-	const char *file;
-	const char *text;
-};
-
-/*
- * Parses and validates DOCS as one merged policy. Returns the rendered diagnostics (caller
- * frees), the result in *ret_r and the policy in *ret_p when not NULL.
- */
-static char *check_docs(const struct doc *docs, size_t n, int *ret_r, struct policy **ret_p)
-{
-	struct diag_list *d = diag_list_new();
-	struct node **roots = calloc(n, sizeof(*roots));
-	struct policy *p = NULL;
-	char *out = NULL;
-	size_t outlen = 0;
-	FILE *f;
-	int r = 0;
-
-	ck_assert_ptr_nonnull(d);
-	ck_assert_ptr_nonnull(roots);
-	for (size_t i = 0; i < n; i++) {
-		enum parse_format fmt;
-
-		ck_assert_int_eq(parse_format_from_name(docs[i].file, &fmt), 0);
-		if (parse_buffer(docs[i].text, strlen(docs[i].text), docs[i].file, fmt, d,
-				 &roots[i]) < 0)
-			r = -EINVAL;
-	}
-	if (r == 0)
-		r = policy_from_nodes(roots, n, d, &p);
-	f = open_memstream(&out, &outlen);
-	ck_assert_ptr_nonnull(f);
-	diag_print(d, f);
-	fclose(f);
-	for (size_t i = 0; i < n; i++)
-		node_free(roots[i]);
-	free(roots);
-	diag_list_free(d);
-	*ret_r = r;
-	if (ret_p)
-		*ret_p = p;
-	else
-		policy_free(p);
-	return out;
-}
-
-static char *check_one(const char *file, const char *text, int *ret_r, struct policy **ret_p)
-{
-	struct doc doc = {file, text};
-
-	return check_docs(&doc, 1, ret_r, ret_p);
-}
-
 /* A valid document: no diagnostics at all, and its model. */
 static struct policy *good(const char *file, const char *text)
 {
@@ -79,7 +25,7 @@ static struct policy *good(const char *file, const char *text)
 	char *out;
 	int r;
 
-	out = check_one(file, text, &r, &p);
+	out = tu_check_policy(file, text, &r, &p);
 	ck_assert_msg(r == 0, "%s: %s", file, out);
 	ck_assert_str_eq(out, "");
 	free(out);
@@ -1856,10 +1802,8 @@ static void check_bad(const char *name, const char *file, const char *text, cons
 	char *out;
 	int r;
 
-	out = check_one(file, text, &r, NULL);
-	ck_assert_msg(r == -EINVAL, "%s (%s): r=%d", name, file, r);
-	ck_assert_msg(strcmp(out, want) == 0, "%s (%s):\nwant: %sgot:  %s", name, file, want, out);
-	free(out);
+	out = tu_check_policy(file, text, &r, NULL);
+	tu_assert_bad(name, file, r, out, want);
 }
 
 START_TEST(test_bad_yaml)
@@ -1890,7 +1834,7 @@ START_TEST(test_all_errors_reported)
 	char *out;
 	int r;
 
-	out = check_one("t.yaml", yaml, &r, NULL);
+	out = tu_check_policy("t.yaml", yaml, &r, NULL);
 	ck_assert_int_eq(r, -EINVAL);
 	ck_assert_str_eq(out, "t.yaml:1:10: error: unsupported version 2\n"
 			      "  hint: this netseg reads version 1\n"
@@ -1908,75 +1852,6 @@ END_TEST
 
 /* ---- the spec's example ----------------------------------------------------------------- */
 
-static const char spec_yaml[] = "version: 1\n"
-				"defaults:\n"
-				"  container_to_container: allow\n"
-				"  container_to_world: allow\n"
-				"  container_to_host: allow\n"
-				"  world_to_container: allow\n"
-				"  log: deny\n"
-				"groups:\n"
-				"  web:\n"
-				"    labels: { app: web }\n"
-				"  db:\n"
-				"    compose_service: db\n"
-				"  admin:\n"
-				"    name: \"admin-*\"\n"
-				"  ci:\n"
-				"    image: \"registry.local/ci/*\"\n"
-				"  front:\n"
-				"    network: frontnet\n"
-				"nets:\n"
-				"  corp: [10.0.0.0/8, \"fd00::/8\"]\n"
-				"  metadata: [169.254.169.254/32, \"fd00:ec2::254/128\"]\n"
-				"rules:\n"
-				"  - name: web-to-db\n"
-				"    from: web\n"
-				"    to: db\n"
-				"    ports: [tcp/5432]\n"
-				"  - name: web-https-out\n"
-				"    from: web\n"
-				"    to: world\n"
-				"    ports: [tcp/443, udp/53, \"tcp/8000-8100\"]\n"
-				"  - name: no-metadata\n"
-				"    from: containers\n"
-				"    to: { net: metadata }\n"
-				"    action: deny\n"
-				"    log: true\n"
-				"  - name: scrape\n"
-				"    from: { cidr: [10.1.0.0/24], except: [10.1.0.7/32] }\n"
-				"    to: { labels: { metrics: \"on\" } }\n"
-				"    ports: [tcp/9100]\n";
-
-static const char spec_json[] =
-    "{\n"
-    "  \"version\": 1,\n"
-    "  \"defaults\": {\"container_to_container\": \"allow\", \"container_to_world\": \"allow\",\n"
-    "               \"container_to_host\": \"allow\", \"world_to_container\": \"allow\",\n"
-    "               \"log\": \"deny\"},\n"
-    "  \"groups\": {\n"
-    "    \"web\": {\"labels\": {\"app\": \"web\"}},\n"
-    "    \"db\": {\"compose_service\": \"db\"},\n"
-    "    \"admin\": {\"name\": \"admin-*\"},\n"
-    "    \"ci\": {\"image\": \"registry.local/ci/*\"},\n"
-    "    \"front\": {\"network\": \"frontnet\"}\n"
-    "  },\n"
-    "  \"nets\": {\n"
-    "    \"corp\": [\"10.0.0.0/8\", \"fd00::/8\"],\n"
-    "    \"metadata\": [\"169.254.169.254/32\", \"fd00:ec2::254/128\"]\n"
-    "  },\n"
-    "  \"rules\": [\n"
-    "    {\"name\": \"web-to-db\", \"from\": \"web\", \"to\": \"db\", \"ports\": [\"tcp/5432\"]},\n"
-    "    {\"name\": \"web-https-out\", \"from\": \"web\", \"to\": \"world\",\n"
-    "     \"ports\": [\"tcp/443\", \"udp/53\", \"tcp/8000-8100\"]},\n"
-    "    {\"name\": \"no-metadata\", \"from\": \"containers\", \"to\": {\"net\": \"metadata\"},\n"
-    "     \"action\": \"deny\", \"log\": true},\n"
-    "    {\"name\": \"scrape\", \"from\": {\"cidr\": [\"10.1.0.0/24\"], \"except\": "
-    "[\"10.1.0.7/32\"]},\n"
-    "     \"to\": {\"labels\": {\"metrics\": \"on\"}}, \"ports\": [\"tcp/9100\"]}\n"
-    "  ]\n"
-    "}\n";
-
 static void assert_cidr(const struct policy_cidr *c, const char *want)
 {
 	char buf[POLICY_CIDR_STRLEN];
@@ -1993,7 +1868,7 @@ static void assert_port(const struct policy_port *p, int proto, int first, int l
 
 START_TEST(test_spec_example)
 {
-	struct policy *p = good("t.yaml", spec_yaml);
+	struct policy *p = good("t.yaml", tu_spec_policy_yaml);
 	const struct policy_rule *r;
 
 	for (int c = 0; c < POLICY_CATEGORY_COUNT; c++)
@@ -2148,7 +2023,7 @@ static void assert_policy_eq(const struct policy *a, const struct policy *b)
 static const struct {
 	const char *yaml, *json;
 } same_docs[] = {
-    {spec_yaml, spec_json},
+    {tu_spec_policy_yaml, tu_spec_policy_json},
     {"version: 1\n", "{\"version\": 1}"},
     {"version: 1\n"
      "defaults: {container_to_world: deny, world_to_container: deny, log: all}\n"
@@ -2295,7 +2170,7 @@ START_TEST(test_warnings)
 
 	snprintf(doc, sizeof(doc), "version: 1\ngroups:\n  web: {labels: {app: web}}\nrules:\n%s",
 		 warn_cases[_i].yaml);
-	out = check_one("t.yaml", doc, &r, &p);
+	out = tu_check_policy("t.yaml", doc, &r, &p);
 	ck_assert_int_eq(r, 0); /* a warning never fails validation */
 	ck_assert_ptr_nonnull(p);
 	ck_assert_str_eq(out, warn_cases[_i].want);
@@ -2309,7 +2184,7 @@ END_TEST
 START_TEST(test_merge)
 {
 	/* a rule may use a group defined in a later file; names are merged */
-	const struct doc docs[] = {
+	const struct tu_doc docs[] = {
 	    {"10-rules.yaml", "version: 1\nrules:\n  - {name: r, from: web, to: {net: lan}}\n"},
 	    {"20-groups.json", "{\"version\": 1, \"groups\": {\"web\": {\"name\": \"web-*\"}},\n"
 			       " \"defaults\": {\"log\": \"none\"}}"},
@@ -2319,7 +2194,7 @@ START_TEST(test_merge)
 	char *out;
 	int r;
 
-	out = check_docs(docs, ARRAY_SIZE(docs), &r, &p);
+	out = tu_check_policy_docs(docs, ARRAY_SIZE(docs), &r, &p);
 	ck_assert_int_eq(r, 0);
 	ck_assert_str_eq(out, "");
 	ck_assert_uint_eq(p->ngroups, 1);
@@ -2355,28 +2230,17 @@ static const struct {
 
 START_TEST(test_merge_errors)
 {
-	const struct doc docs[] = {{"a.yaml", merge_errors[_i].a}, {"b.yaml", merge_errors[_i].b}};
+	const struct tu_doc docs[] = {{"a.yaml", merge_errors[_i].a},
+				      {"b.yaml", merge_errors[_i].b}};
 	char *out;
 	int r;
 
-	out = check_docs(docs, 2, &r, NULL);
+	out = tu_check_policy_docs(docs, 2, &r, NULL);
 	ck_assert_int_eq(r, -EINVAL);
 	ck_assert_str_eq(out, merge_errors[_i].want);
 	free(out);
 }
 END_TEST
-
-static void write_file(const char *dir, const char *name, const char *text)
-{
-	char path[4096];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs(text, f);
-	fclose(f);
-}
 
 static void remove_files(const char *dir, const char *const *names, size_t n)
 {
@@ -2398,11 +2262,11 @@ START_TEST(test_load_directory)
 	int r;
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
-	write_file(dir, "a.yaml", "version: 1\ngroups: {web: {labels: {app: web}}}\n");
-	write_file(dir, "b.json",
-		   "{\"version\": 1, \"rules\": [{\"name\": \"r\", \"from\": "
-		   "\"web\", \"to\": \"world\"}]}\n");
-	write_file(dir, "notes.txt", "not a policy\n");
+	tu_write_file(dir, "a.yaml", "version: 1\ngroups: {web: {labels: {app: web}}}\n");
+	tu_write_file(dir, "b.json",
+		      "{\"version\": 1, \"rules\": [{\"name\": \"r\", \"from\": "
+		      "\"web\", \"to\": \"world\"}]}\n");
+	tu_write_file(dir, "notes.txt", "not a policy\n");
 	r = policy_load(dir, d, &p);
 	ck_assert_int_eq(r, 0);
 	ck_assert_uint_eq(d->nerrors, 0);
@@ -2417,7 +2281,7 @@ END_TEST
 /* The model owns its file names: it outlives the diag list it was validated with. */
 START_TEST(test_model_outlives_diags)
 {
-	struct policy *p = good("owned.yaml", spec_yaml);
+	struct policy *p = good("owned.yaml", tu_spec_policy_yaml);
 
 	ck_assert_str_eq(p->rules[3].loc.file, "owned.yaml");
 	ck_assert_str_eq(p->rules[3].from.terms[0].loc.file, "owned.yaml");
