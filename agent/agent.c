@@ -6,6 +6,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,23 +19,53 @@
 
 #include "brnf.h"
 #include "caps.h"
+#include "compile.h"
+#include "control.h"
+#include "decisions.h"
 #include "docker.h"
 #include "link.h"
 #include "log.h"
+#include "metrics.h"
+#include "nflog.h"
 #include "nft_monitor.h"
 #include "rtnl_watch.h"
+#include "status.h"
 
 /* Editors save in several writes; wait for the burst to end before reloading the policy. */
 #define RELOAD_DEBOUNCE_MS 50
 
-enum tag { T_SIGNAL, T_POLICY, T_RELOAD, T_FILES, T_DOCKER, T_DOCKER_TIMER, T_RTNL, T_MONITOR };
+enum tag {
+	T_SIGNAL,
+	T_POLICY,
+	T_RELOAD,
+	T_FILES,
+	T_DOCKER,
+	T_DOCKER_TIMER,
+	T_RTNL,
+	T_MONITOR,
+	T_NFLOG,
+	T_CONTROL,
+	T_METRICS
+};
+
+/* Which source each tag counts as in the events metric. */
+static const enum metrics_source tag_source[] = {
+    [T_SIGNAL] = METRICS_SRC_SIGNAL,   [T_POLICY] = METRICS_SRC_POLICY,
+    [T_RELOAD] = METRICS_SRC_POLICY,   [T_FILES] = METRICS_SRC_FILES,
+    [T_DOCKER] = METRICS_SRC_DOCKER,   [T_DOCKER_TIMER] = METRICS_SRC_DOCKER,
+    [T_RTNL] = METRICS_SRC_RTNL,       [T_MONITOR] = METRICS_SRC_NFT_MONITOR,
+    [T_NFLOG] = METRICS_SRC_NFLOG,     [T_CONTROL] = METRICS_SRC_CONTROL,
+    [T_METRICS] = METRICS_SRC_METRICS,
+};
 
 struct agent_opts {
 	struct cli_opts cli;
 	const char *docker_socket;
 	bool docker_explicit;
 	const char *endpoints_dir;
-	const char *control_socket;
+	const char *control_socket; /* NULL: off ("--control none") */
+	const char *metrics_addr;   /* NULL: off */
+	bool metrics_allow_remote;
 };
 
 struct agent {
@@ -47,11 +78,19 @@ struct agent {
 	struct nft_monitor *monitor;
 	int docker_fd_registered;
 	bool stop;
+	/* observability */
+	struct agent_stats stats;
+	struct decisions *decisions;
+	struct endpoint_set dview; /* what the decision index borrows; valid while dview_ok */
+	bool dview_ok;
+	struct nflog *nflog;
+	struct control *control, *metrics;
 };
 
 static const char agent_usage[] =
     "usage: netseg agent [-p PATH] [--docker SOCK|none] [--endpoints-dir DIR] [--bridge NAME]...\n"
-    "                    [--control SOCK] [-v]\n";
+    "                    [--control SOCK|none] [--metrics ADDR:PORT [--metrics-allow-remote]]\n"
+    "                    [-v]\n";
 
 static int parse_args(int argc, char **argv, struct agent_opts *ret)
 {
@@ -61,11 +100,14 @@ static int parse_args(int argc, char **argv, struct agent_opts *ret)
 	    {"endpoints-dir", required_argument, NULL, 'E'},
 	    {"bridge", required_argument, NULL, 'b'},
 	    {"control", required_argument, NULL, 'c'},
+	    {"metrics", required_argument, NULL, 'm'},
+	    {"metrics-allow-remote", no_argument, NULL, 'R'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
-	struct agent_opts o = {.docker_socket = DOCKER_DEFAULT_SOCKET};
+	struct agent_opts o = {.docker_socket = DOCKER_DEFAULT_SOCKET,
+			       .control_socket = CONTROL_DEFAULT_SOCKET};
 	int c;
 
 	optind = 1;
@@ -91,7 +133,13 @@ static int parse_args(int argc, char **argv, struct agent_opts *ret)
 			o.cli.bridges[o.cli.nbridges++] = optarg;
 			break;
 		case 'c':
-			o.control_socket = optarg;
+			o.control_socket = strcmp(optarg, "none") ? optarg : NULL;
+			break;
+		case 'm':
+			o.metrics_addr = optarg;
+			break;
+		case 'R':
+			o.metrics_allow_remote = true;
 			break;
 		case 'v':
 			log_set_level(LOG_LEVEL_DEBUG);
@@ -110,6 +158,10 @@ static int parse_args(int argc, char **argv, struct agent_opts *ret)
 	}
 	if (optind < argc) {
 		cli_error("agent", "unexpected argument '%s'", argv[optind]);
+		return CLI_USAGE;
+	}
+	if (o.metrics_allow_remote && !o.metrics_addr) {
+		cli_error("agent", "--metrics-allow-remote needs --metrics ADDR:PORT");
 		return CLI_USAGE;
 	}
 	*ret = o;
@@ -136,7 +188,7 @@ void agent_resolve_bridges(struct agent_ctx *ctx, struct endpoint_set *eps)
 
 static int epoll_add(struct agent *a, int fd, enum tag tag)
 {
-	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = tag};
+	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = tag};
 
 	return epoll_ctl(a->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
@@ -155,6 +207,19 @@ static void log_diag_lines(const struct diag_list *d, enum log_level level)
 	     line = strtok_r(NULL, "\n", &save))
 		log_msg(level, "%s", line);
 	free(text);
+}
+
+/* Logs an error and keeps it for `netseg status`. */
+__attribute__((format(printf, 2, 3))) static void agent_error(struct agent *a, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_error("%s", msg);
+	metrics_note_error(&a->stats, msg);
 }
 
 static int load_policy(const struct agent *a, struct policy **ret)
@@ -198,9 +263,13 @@ static int full_apply(struct agent *a, struct policy *policy, const char *why)
 		   : reconcile_reapply(a->ctx.rc, &view, &err);
 	inventory_view_free(&view);
 	if (r < 0) {
-		log_error("%s: %s", why, err.message[0] ? err.message : strerror(-r));
+		agent_error(a, "%s: %s", why, err.message[0] ? err.message : strerror(-r));
 		return r;
 	}
+	/* New tables, new counters: the logged counts that pair with them restart too. */
+	metrics_observe_reconcile(&a->stats, true, reconcile_stats(a->ctx.rc)->last_ms);
+	if (a->decisions)
+		decisions_reset_epoch(a->decisions);
 	log_info("%s: enforcing %zu rules for %zu endpoints (%.1f ms)", why,
 		 reconcile_policy(a->ctx.rc)->nrules, inventory_count(a->ctx.inv),
 		 reconcile_stats(a->ctx.rc)->last_ms);
@@ -213,12 +282,14 @@ static void reload_policy(struct agent *a)
 	struct policy *p = NULL;
 
 	if (load_policy(a, &p) < 0) {
-		log_error("policy reload failed; still enforcing the last good policy");
+		a->stats.reload_failures++;
+		agent_error(a, "policy reload failed; still enforcing the last good policy");
 		return;
 	}
 	if (full_apply(a, p, "policy reloaded") < 0) {
 		policy_free(p);
-		log_error("policy reload not installed; still enforcing the last good policy");
+		a->stats.reload_failures++;
+		agent_error(a, "policy reload not installed; still enforcing the last good policy");
 	}
 }
 
@@ -312,6 +383,7 @@ static void resync_event(void *ud)
 	struct agent *a = ud;
 
 	log_warn("rtnetlink events were lost; resynchronising");
+	a->stats.resyncs++;
 	a->ctx.need_reapply = true;
 }
 
@@ -329,6 +401,153 @@ static void sync_docker_fd(struct agent *a)
 		a->docker_fd_registered = fd;
 }
 
+/* --- observability ------------------------------------------------------------------------ */
+
+static void on_decision(const struct nflog_record *rec, void *ud)
+{
+	struct agent *a = ud;
+
+	if (!a->dview_ok) {
+		if (inventory_view(a->ctx.inv, &a->dview) < 0)
+			return;
+		a->dview_ok = true;
+	}
+	if (decisions_write(a->decisions, rec, &a->dview, stdout) == -EINVAL)
+		log_debug("nflog: record with a foreign prefix '%s', ignoring", rec->prefix);
+}
+
+/* The inventory may have changed: what the decision index borrows may be gone. */
+static void endpoints_changed(struct agent *a)
+{
+	if (a->dview_ok)
+		inventory_view_free(&a->dview);
+	a->dview_ok = false;
+	if (a->decisions)
+		decisions_invalidate(a->decisions);
+}
+
+static json_t *build_status(void *ud)
+{
+	struct agent *a = ud;
+	struct status_input in = {
+	    .inv = a->ctx.inv,
+	    .policy = reconcile_policy(a->ctx.rc),
+	    .rs = reconcile_stats(a->ctx.rc),
+	    .st = &a->stats,
+	    .dec = a->decisions,
+	    .nflog_on = a->nflog != NULL,
+	    .nflog_lost = a->nflog ? nflog_lost(a->nflog) : 0,
+	    .policy_path = cli_policy_path(&a->o.cli),
+	};
+
+	return status_build(&in);
+}
+
+static char *respond_control(const char *request, size_t *ret_len, void *ud)
+{
+	json_t *st = NULL;
+	char *text;
+
+	if (!strcmp(request, "status"))
+		st = build_status(ud);
+	else
+		st = json_pack("{s:s}", "error", "unknown request (try \"status\")");
+	text = st ? json_dumps(st, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(st);
+	if (!text)
+		return NULL;
+	/* The reply ends with a newline, like every line-oriented answer. */
+	*ret_len = strlen(text) + 1;
+	char *out = realloc(text, *ret_len + 1);
+	if (!out) {
+		free(text);
+		return NULL;
+	}
+	out[*ret_len - 1] = '\n';
+	out[*ret_len] = '\0';
+	return out;
+}
+
+static char *respond_metrics(const char *request, size_t *ret_len, void *ud)
+{
+	return metrics_http_respond(request, build_status, ud, ret_len);
+}
+
+/* The control socket and the metrics endpoint; neither is needed to enforce, so a failure
+ * here is reported and the agent goes on. */
+static void open_observers(struct agent *a)
+{
+	int r;
+
+	if ((r = decisions_new(&a->decisions)) < 0)
+		return;
+	if ((r = nflog_open(COMPILE_NFLOG_GROUP, &a->nflog)) < 0 ||
+	    (r = epoll_add(a, nflog_fd(a->nflog), T_NFLOG)) < 0) {
+		agent_error(a,
+			    "cannot read decision logs (NFLOG group %d): %s; decisions are not "
+			    "logged",
+			    COMPILE_NFLOG_GROUP, strerror(-r));
+		nflog_free(a->nflog);
+		a->nflog = NULL;
+	}
+	if (a->o.control_socket) {
+		struct control_ops ops = {.terminator = "\n",
+					  .max_request = 256,
+					  .check_peer = true,
+					  .respond = respond_control,
+					  .ud = a};
+
+		r = control_open_unix(a->o.control_socket, &ops, &a->control);
+		if (r == 0)
+			r = epoll_add(a, control_fd(a->control), T_CONTROL);
+		if (r < 0) {
+			agent_error(a,
+				    "control socket %s: %s; 'netseg status' cannot reach this "
+				    "agent",
+				    a->o.control_socket,
+				    r == -EADDRINUSE ? "another agent answers there"
+						     : strerror(-r));
+			control_free(a->control);
+			a->control = NULL;
+		}
+	}
+}
+
+/* --metrics is asked for explicitly: not getting it stops the start. */
+static int open_metrics(struct agent *a)
+{
+	struct control_ops ops = {
+	    .terminator = "\r\n\r\n", .max_request = 8192, .respond = respond_metrics, .ud = a};
+	char err[256];
+	int fd, r;
+
+	if (!a->o.metrics_addr)
+		return 0;
+	r = metrics_listen(a->o.metrics_addr, a->o.metrics_allow_remote, &fd, err, sizeof(err));
+	if (r < 0) {
+		cli_error("agent", "--metrics: %s", err);
+		return r;
+	}
+	if ((r = control_open_fd(fd, &ops, &a->metrics)) < 0 ||
+	    (r = epoll_add(a, control_fd(a->metrics), T_METRICS)) < 0) {
+		cli_error("agent", "--metrics: %s", strerror(-r));
+		return r;
+	}
+	log_info("metrics: serving http://%s/metrics", a->o.metrics_addr);
+	return 0;
+}
+
+/* Milliseconds epoll may sleep: until the next control or metrics client expires. */
+static int loop_timeout(const struct agent *a)
+{
+	int t1 = a->control ? control_timeout_ms(a->control) : -1;
+	int t2 = a->metrics ? control_timeout_ms(a->metrics) : -1;
+
+	if (t1 < 0)
+		return t2;
+	return t2 < 0 || t1 < t2 ? t1 : t2;
+}
+
 static void commit(struct agent *a)
 {
 	struct nft_batch_error err = {0};
@@ -338,11 +557,14 @@ static void commit(struct agent *a)
 		(void)full_apply(a, NULL, "resync");
 		return;
 	}
+	uint64_t before = reconcile_stats(a->ctx.rc)->element_commits;
 	r = reconcile_commit(a->ctx.rc, &err);
 	if (r < 0) {
-		log_error("element update failed: %s; re-applying everything",
-			  err.message[0] ? err.message : strerror(-r));
+		agent_error(a, "element update failed: %s; re-applying everything",
+			    err.message[0] ? err.message : strerror(-r));
 		(void)full_apply(a, NULL, "repair");
+	} else if (reconcile_stats(a->ctx.rc)->element_commits != before) {
+		metrics_observe_reconcile(&a->stats, false, reconcile_stats(a->ctx.rc)->last_ms);
 	}
 }
 
@@ -352,6 +574,8 @@ static void dispatch(struct agent *a, enum tag tag)
 	bool tampered = false;
 	int r;
 
+	if ((size_t)tag < sizeof(tag_source) / sizeof(tag_source[0]))
+		a->stats.events[tag_source[tag]]++;
 	switch (tag) {
 	case T_SIGNAL:
 		on_signal(a);
@@ -367,12 +591,15 @@ static void dispatch(struct agent *a, enum tag tag)
 	case T_FILES:
 		if ((r = src_files_read(a->files, &a->ctx)) < 0)
 			log_warn("endpoint files: %s, ignoring", strerror(-r));
+		endpoints_changed(a);
 		break;
 	case T_DOCKER:
 		(void)src_docker_read(a->docker, &a->ctx);
+		endpoints_changed(a);
 		break;
 	case T_DOCKER_TIMER:
 		(void)src_docker_connect(a->docker, &a->ctx);
+		endpoints_changed(a);
 		break;
 	case T_RTNL:
 		if ((r = rtnl_watch_read(a->ctx.rtnl)) < 0)
@@ -384,8 +611,19 @@ static void dispatch(struct agent *a, enum tag tag)
 			log_warn("nftables monitor: %s, ignoring", strerror(-r));
 		if (tampered) {
 			log_warn("tamper: another process changed netseg's tables; restoring them");
+			a->stats.tamper_repairs++;
 			a->ctx.need_reapply = true;
 		}
+		break;
+	case T_NFLOG:
+		if ((r = nflog_read(a->nflog, on_decision, a)) < 0)
+			log_warn("nflog: %s, ignoring", strerror(-r));
+		break;
+	case T_CONTROL:
+		(void)control_process(a->control);
+		break;
+	case T_METRICS:
+		(void)control_process(a->metrics);
 		break;
 	}
 	sync_docker_fd(a);
@@ -458,8 +696,11 @@ static int setup(struct agent *a)
 		log_info("docker: no socket at %s; managing endpoint files only",
 			 a->o.docker_socket);
 	}
-	if (a->o.control_socket)
-		log_warn("--control: the control socket is not implemented yet; ignoring");
+	if ((r = open_metrics(a)) < 0) {
+		policy_free(policy);
+		return r;
+	}
+	open_observers(a);
 	/* The first install replaces whatever an earlier agent left in one transaction: no
 	 * moment without rules, and nothing flushed. */
 	if ((r = full_apply(a, policy, "started")) < 0) {
@@ -481,6 +722,11 @@ static int setup(struct agent *a)
 
 static void teardown(struct agent *a)
 {
+	control_free(a->metrics);
+	control_free(a->control);
+	nflog_free(a->nflog);
+	endpoints_changed(a);
+	decisions_free(a->decisions);
 	nft_monitor_free(a->monitor);
 	src_docker_free(a->docker);
 	src_files_free(a->files);
@@ -502,10 +748,11 @@ int cmd_agent(int argc, char **argv)
 
 	if (r != CLI_OK)
 		return r;
+	a.stats.started_ns = metrics_now_ns();
 	r = setup(&a);
 	while (r == 0 && !a.stop) {
 		struct epoll_event evs[16];
-		int n = epoll_wait(a.epfd, evs, 16, -1);
+		int n = epoll_wait(a.epfd, evs, 16, loop_timeout(&a));
 
 		if (n < 0 && errno != EINTR) {
 			log_error("epoll: %s", strerror(errno));
@@ -513,7 +760,12 @@ int cmd_agent(int argc, char **argv)
 			break;
 		}
 		for (int i = 0; i < n; i++)
-			dispatch(&a, (enum tag)evs[i].data.u32);
+			dispatch(&a, (enum tag)evs[i].data.u64);
+		/* Silent clients expire without an event of their own. */
+		if (a.control && control_timeout_ms(a.control) == 0)
+			(void)control_process(a.control);
+		if (a.metrics && control_timeout_ms(a.metrics) == 0)
+			(void)control_process(a.metrics);
 		/* One transaction per wakeup: a burst of events is committed together. */
 		if (!a.stop)
 			commit(&a);

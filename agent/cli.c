@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include "agent.h"
+#include "control.h"
 
 #include <getopt.h>
 #include <stdarg.h>
@@ -19,6 +20,8 @@ static const char usage_text[] =
     "  agent   [-p PATH] [--docker SOCK] [--endpoints-dir DIR] [--bridge NAME]\n"
     "                                             the daemon: follow Docker, endpoint files\n"
     "                                             and the policy, incrementally\n"
+    "  status  [--json] [--control SOCK]          ask the running agent: endpoints, groups,\n"
+    "                                             rules with counters, errors\n"
     "\n"
     "  -p, --policy PATH     policy file or directory (default " CLI_DEFAULT_POLICY_DIR "/,\n"
     "                        else " CLI_DEFAULT_POLICY_FILE ")\n"
@@ -109,7 +112,7 @@ static const struct {
 	int (*run)(int argc, char **argv);
 } commands[] = {
     {"check", cmd_check}, {"compile", cmd_compile}, {"apply", cmd_apply},
-    {"flush", cmd_flush}, {"agent", cmd_agent},
+    {"flush", cmd_flush}, {"agent", cmd_agent},	    {"status", cmd_status},
 };
 
 int cli_main(int argc, char **argv)

@@ -1615,7 +1615,9 @@ static int enc_stmt(struct enc_rule *rc, const struct ir_stmt *st)
 			nftnl_expr_set_u64(ex, NFTNL_EXPR_LIMIT_UNIT, 1); /* per second */
 			nftnl_expr_set_u32(ex, NFTNL_EXPR_LIMIT_BURST, st->limit.burst);
 			nftnl_expr_set_u32(ex, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
-			nftnl_expr_set_u32(ex, NFTNL_EXPR_LIMIT_FLAGS, 0);
+			/* "over": nft inverts the match rather than the verdict. */
+			nftnl_expr_set_u32(ex, NFTNL_EXPR_LIMIT_FLAGS,
+					   st->limit.over ? NFT_LIMIT_F_INV : 0);
 		}
 		return enc_add(rc, ex);
 	case IR_STMT_LOG:

@@ -123,7 +123,8 @@ static bool compile_stmt_eq(const struct ir_stmt *a, const struct ir_stmt *b)
 	case IR_STMT_COUNTER:
 		return compile_str_eq(a->counter, b->counter);
 	case IR_STMT_LIMIT:
-		return a->limit.rate == b->limit.rate && a->limit.burst == b->limit.burst;
+		return a->limit.rate == b->limit.rate && a->limit.burst == b->limit.burst &&
+		       a->limit.over == b->limit.over;
 	case IR_STMT_LOG:
 		return a->log.group == b->log.group && compile_str_eq(a->log.prefix, b->log.prefix);
 	case IR_STMT_MARK_OR:

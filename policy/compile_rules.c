@@ -409,13 +409,18 @@ static int compile_ports(struct compile_ctx *cx, size_t ri, struct compile_rule_
 	return 0;
 }
 
-/* "goto log_X" target: a chain that logs (rate limited) then applies VERDICT. */
+/*
+ * "goto log_X" target: logs then applies VERDICT. The per-chain limit keeps a flood from
+ * drowning the agent; the packets beyond it skip the log line but are counted in s_<label>, so
+ * that log records + s_<label> = packets that reached the chain, exactly, and the agent can
+ * report what it did not see. Both branches end in VERDICT: the limit never changes it.
+ */
 static int compile_log_chain(struct compile_ctx *cx, struct ir_table *t, const char *chain_name,
 			     const char *label, enum ir_verdict_kind verdict, struct ir_chain **ret)
 {
-	char prefix[128];
+	char prefix[128], sname[POLICY_NAME_MAX + 16];
 	struct ir_chain *c = ir_chain_add(cx->rs, t, chain_name);
-	const char *pfx;
+	const char *pfx, *suppressed;
 
 	if (!c)
 		return -ENOMEM;
@@ -423,15 +428,21 @@ static int compile_log_chain(struct compile_ctx *cx, struct ir_table *t, const c
 	 * counter name is what `netseg status` shows next to it. */
 	snprintf(prefix, sizeof(prefix), "netseg %s %s: ", label,
 		 verdict == IR_VERDICT_DROP ? "drop" : "accept");
+	snprintf(sname, sizeof(sname), "s_%s", label);
 	pfx = ir_strdup(cx->rs, prefix);
-	if (!pfx)
+	if (!pfx || ir_counter_add(cx->rs, t, sname) < 0)
 		return -ENOMEM;
-	struct ir_stmt log[] = {
-	    {.kind = IR_STMT_LIMIT, .limit = {COMPILE_LOG_RATE, COMPILE_LOG_BURST}},
-	    {.kind = IR_STMT_LOG, .log = {pfx, COMPILE_NFLOG_GROUP}}};
+	suppressed = t->counters[t->ncounters - 1];
+	struct ir_stmt over[] = {
+	    {.kind = IR_STMT_LIMIT, .limit = {COMPILE_LOG_RATE, COMPILE_LOG_BURST, true}},
+	    compile_counter(suppressed),
+	    compile_verdict(verdict, NULL)};
+	struct ir_stmt log = {.kind = IR_STMT_LOG, .log = {pfx, COMPILE_NFLOG_GROUP}};
 	struct ir_stmt v = compile_verdict(verdict, NULL);
-	int r = compile_line(c, 2, log);
+	int r = compile_line(c, 3, over);
 
+	if (r == 0)
+		r = compile_line(c, 1, &log);
 	if (r == 0)
 		r = compile_line(c, 1, &v);
 	if (r == 0)

@@ -540,8 +540,9 @@ static int emit_nft_stmt(const struct ir_stmt *s, char *buf, size_t len, size_t 
 		return s->counter ? emit_nft_bprintf(buf, len, off, "counter name %s", s->counter)
 				  : -EINVAL;
 	case IR_STMT_LIMIT:
-		return emit_nft_bprintf(buf, len, off, "limit rate %u/second burst %u packets",
-					s->limit.rate, s->limit.burst);
+		return emit_nft_bprintf(buf, len, off, "limit rate %s%u/second burst %u packets",
+					s->limit.over ? "over " : "", s->limit.rate,
+					s->limit.burst);
 	case IR_STMT_LOG:
 		if (!s->log.prefix || strchr(s->log.prefix, '"'))
 			return -EINVAL;

@@ -100,7 +100,7 @@ struct ir_verdict {
 enum ir_stmt_kind {
 	IR_STMT_MATCH,
 	IR_STMT_COUNTER, /* counter name "NAME" (a table counter object) */
-	IR_STMT_LIMIT,	 /* limit rate RATE/second burst BURST packets */
+	IR_STMT_LIMIT,	 /* limit rate [over] RATE/second burst BURST packets */
 	IR_STMT_LOG,	 /* log prefix "PREFIX" group GROUP */
 	IR_STMT_MARK_OR, /* meta mark set meta mark | BITS */
 	IR_STMT_VERDICT,
@@ -114,6 +114,7 @@ struct ir_stmt {
 		struct {
 			uint32_t rate; /* per second */
 			uint32_t burst;
+			bool over; /* matches the packets beyond the limit (NFT_LIMIT_F_INV) */
 		} limit;
 		struct {
 			const char *prefix;

@@ -9,6 +9,7 @@ packages=(
 	libnftnl-dev libmnl-dev libnl-3-dev libnl-route-3-dev libjansson-dev libyaml-dev check
 	clang libclang-rt-14-dev clang-format
 	nftables iptables iproute2 procps python3 busybox-static socat iperf3 curl
+	python3-prometheus-client
 	docker.io
 )
 [ "${NETSEG_DEPS_EXTRA:-}" ] && packages+=($NETSEG_DEPS_EXTRA)

@@ -306,10 +306,16 @@ START_TEST(test_logging)
 	char *ld = chain_text(text, "inet", "log_d_c2w");
 
 	ck_assert_ptr_nonnull(lx);
-	ck_assert_str_eq(lx, "\t\tlimit rate 10/second burst 20 packets log prefix \"netseg r_x "
-			     "accept: \" group 1650\n\t\taccept\n");
+	/* Beyond the limit: counted as suppressed, same verdict, no log line. */
+	ck_assert_str_eq(lx, "\t\tlimit rate over 10/second burst 20 packets counter name s_r_x "
+			     "accept\n"
+			     "\t\tlog prefix \"netseg r_x accept: \" group 1650\n\t\taccept\n");
 	ck_assert_ptr_nonnull(ld);
+	ck_assert_ptr_nonnull(strstr(ld, "counter name s_d_c2w drop\n"));
 	ck_assert_ptr_nonnull(strstr(ld, "\t\tdrop\n"));
+	ck_assert_ptr_nonnull(strstr(text, "counter s_r_x {"));
+	ck_assert_ptr_nonnull(strstr(text, "counter s_d_c2w {"));
+	ck_assert_ptr_null(strstr(text, "counter s_d_c2c {"));
 	ck_assert_ptr_nonnull(strstr(text, "counter name d_c2w goto log_d_c2w"));
 	ck_assert_ptr_null(strstr(text, "log_d_c2c")); /* allow default, log: deny */
 	free(lx);

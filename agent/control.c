@@ -1,0 +1,333 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "control.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+struct client {
+	int fd; /* -1: free slot */
+	uint64_t deadline_ms;
+	char *in;
+	size_t inlen;
+	char *out;
+	size_t outlen, outoff;
+	uid_t refused_uid; /* refused by the peer check: answered with an error */
+	bool refused;
+};
+
+struct control {
+	int lfd, epfd;
+	struct control_ops ops;
+	struct client clients[CONTROL_MAX_CLIENTS];
+	char *path; /* unix socket we created, removed at the end if still ours */
+	dev_t dev;
+	ino_t ino;
+	unsigned long refused;
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* epoll data: 0 the listener, i + 1 client i. */
+static int watch(struct control *c, int fd, uint32_t events, uint64_t data, int op)
+{
+	struct epoll_event ev = {.events = events, .data.u64 = data};
+
+	return epoll_ctl(c->epfd, op, fd, &ev) < 0 ? -errno : 0;
+}
+
+static void client_close(struct client *cl)
+{
+	if (cl->fd >= 0)
+		close(cl->fd); /* closing also leaves the epoll set */
+	free(cl->in);
+	free(cl->out);
+	*cl = (struct client){.fd = -1};
+}
+
+int control_open_fd(int listen_fd, const struct control_ops *ops, struct control **ret)
+{
+	struct control *c = calloc(1, sizeof(*c));
+	int r;
+
+	if (!c) {
+		close(listen_fd);
+		return -ENOMEM;
+	}
+	c->lfd = listen_fd;
+	c->ops = *ops;
+	for (size_t i = 0; i < CONTROL_MAX_CLIENTS; i++)
+		c->clients[i].fd = -1;
+	c->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (c->epfd < 0) {
+		r = -errno;
+		goto fail;
+	}
+	if ((r = watch(c, listen_fd, EPOLLIN, 0, EPOLL_CTL_ADD)) < 0)
+		goto fail;
+	*ret = c;
+	return 0;
+fail:
+	control_free(c);
+	return r;
+}
+
+/* Whether something answers at PATH: a live agent, not a stale socket file. */
+static bool socket_alive(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool alive;
+
+	if (fd < 0)
+		return false;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	alive = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	close(fd);
+	return alive;
+}
+
+int control_open_unix(const char *path, const struct control_ops *ops, struct control **ret)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	char dir[PATH_MAX];
+	struct stat st;
+	mode_t old;
+	int fd, r;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	snprintf(dir, sizeof(dir), "%s", path);
+	/* Only the agent's directory is made: a missing /run would be a broken system. */
+	if (mkdir(dirname(dir), 0700) < 0 && errno != EEXIST)
+		return -errno;
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode))
+			return -EEXIST;
+		if (socket_alive(path))
+			return -EADDRINUSE;
+		unlink(path);
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* The mode is right at bind time: no window in which anyone could connect. */
+	old = umask(0177);
+	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? -errno : 0;
+	umask(old);
+	if (r == 0 && listen(fd, 16) < 0)
+		r = -errno;
+	if (r == 0 && stat(path, &st) < 0)
+		r = -errno;
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	if ((r = control_open_fd(fd, ops, ret)) < 0) {
+		unlink(path);
+		return r;
+	}
+	(*ret)->path = strdup(path);
+	(*ret)->dev = st.st_dev;
+	(*ret)->ino = st.st_ino;
+	return 0;
+}
+
+void control_free(struct control *c)
+{
+	struct stat st;
+
+	if (!c)
+		return;
+	for (size_t i = 0; i < CONTROL_MAX_CLIENTS; i++)
+		client_close(&c->clients[i]);
+	if (c->lfd >= 0)
+		close(c->lfd);
+	if (c->epfd >= 0)
+		close(c->epfd);
+	/* A newer agent may have replaced our socket: leave its one alone. */
+	if (c->path && stat(c->path, &st) == 0 && st.st_dev == c->dev && st.st_ino == c->ino)
+		unlink(c->path);
+	free(c->path);
+	free(c);
+}
+
+int control_fd(const struct control *c)
+{
+	return c->epfd;
+}
+
+unsigned long control_refused(const struct control *c)
+{
+	return c->refused;
+}
+
+static bool peer_ok(int fd, uid_t *ret_uid)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		return false;
+	*ret_uid = cred.uid;
+	return cred.uid == 0 || cred.uid == geteuid();
+}
+
+static void do_accept(struct control *c)
+{
+	int fd;
+
+	while ((fd = accept4(c->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+		struct client *cl = NULL;
+		uid_t uid = 0;
+
+		bool refused = c->ops.check_peer && !peer_ok(fd, &uid);
+
+		for (size_t i = 0; i < CONTROL_MAX_CLIENTS && !cl; i++)
+			if (c->clients[i].fd < 0)
+				cl = &c->clients[i];
+		/* Full: the newcomer is closed rather than an older client starved. */
+		if (!cl ||
+		    watch(c, fd, EPOLLIN, (uint64_t)(cl - c->clients) + 1, EPOLL_CTL_ADD) < 0) {
+			close(fd);
+			continue;
+		}
+		/* A refused peer still gets to send its request and read the refusal: closing on
+		 * it with its request unread would reset the connection before it could. */
+		*cl = (struct client){.fd = fd,
+				      .deadline_ms = now_ms() + CONTROL_REQUEST_MS,
+				      .refused = refused,
+				      .refused_uid = uid};
+		c->refused += refused;
+	}
+}
+
+static void client_write(struct control *c, struct client *cl)
+{
+	while (cl->outoff < cl->outlen) {
+		ssize_t n = write(cl->fd, cl->out + cl->outoff, cl->outlen - cl->outoff);
+
+		if (n < 0 && errno == EAGAIN)
+			return; /* EPOLLOUT brings us back */
+		if (n <= 0)
+			break;
+		cl->outoff += (size_t)n;
+	}
+	(void)c;
+	client_close(cl);
+}
+
+static char *refusal(uid_t uid, size_t *ret_len)
+{
+	char *msg = NULL;
+	int n = asprintf(&msg, "{\"error\": \"permission denied: uid %u is not root\"}\n",
+			 (unsigned)uid);
+
+	if (n < 0)
+		return NULL;
+	*ret_len = (size_t)n;
+	return msg;
+}
+
+/* Returns 1 when the client was answered. */
+static int client_read(struct control *c, struct client *cl)
+{
+	char buf[1024];
+	ssize_t n;
+
+	while ((n = read(cl->fd, buf, sizeof(buf))) > 0) {
+		char *in;
+
+		if (cl->inlen + (size_t)n > c->ops.max_request) {
+			client_close(cl);
+			return 0;
+		}
+		if (!(in = realloc(cl->in, cl->inlen + (size_t)n + 1))) {
+			client_close(cl);
+			return 0;
+		}
+		memcpy(in + cl->inlen, buf, (size_t)n);
+		cl->in = in;
+		cl->inlen += (size_t)n;
+		cl->in[cl->inlen] = '\0';
+		char *end = strstr(cl->in, c->ops.terminator);
+		if (!end)
+			continue;
+		*end = '\0';
+		cl->out = cl->refused ? refusal(cl->refused_uid, &cl->outlen)
+				      : c->ops.respond(cl->in, &cl->outlen, c->ops.ud);
+		if (!cl->out) {
+			client_close(cl);
+			return 0;
+		}
+		cl->deadline_ms = now_ms() + CONTROL_REPLY_MS;
+		if (watch(c, cl->fd, EPOLLOUT, (uint64_t)(cl - c->clients) + 1, EPOLL_CTL_MOD) <
+		    0) {
+			client_close(cl);
+			return 0;
+		}
+		client_write(c, cl);
+		return 1;
+	}
+	if (n == 0 || (n < 0 && errno != EAGAIN))
+		client_close(cl); /* hung up before asking */
+	return 0;
+}
+
+int control_process(struct control *c)
+{
+	struct epoll_event evs[CONTROL_MAX_CLIENTS + 1];
+	uint64_t now;
+	int n, answered = 0;
+
+	n = epoll_wait(c->epfd, evs, CONTROL_MAX_CLIENTS + 1, 0);
+	for (int i = 0; i < n; i++) {
+		struct client *cl;
+
+		if (evs[i].data.u64 == 0) {
+			do_accept(c);
+			continue;
+		}
+		cl = &c->clients[evs[i].data.u64 - 1];
+		if (cl->fd < 0)
+			continue;
+		if (cl->out)
+			client_write(c, cl);
+		else
+			answered += client_read(c, cl);
+	}
+	now = now_ms();
+	for (size_t i = 0; i < CONTROL_MAX_CLIENTS; i++)
+		if (c->clients[i].fd >= 0 && now >= c->clients[i].deadline_ms)
+			client_close(&c->clients[i]);
+	return answered;
+}
+
+int control_timeout_ms(const struct control *c)
+{
+	uint64_t now = now_ms(), next = UINT64_MAX;
+
+	for (size_t i = 0; i < CONTROL_MAX_CLIENTS; i++)
+		if (c->clients[i].fd >= 0 && c->clients[i].deadline_ms < next)
+			next = c->clients[i].deadline_ms;
+	if (next == UINT64_MAX)
+		return -1;
+	return next <= now ? 0 : (int)(next - now);
+}
