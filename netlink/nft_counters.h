@@ -8,11 +8,9 @@
 
 #include "ir.h"
 
-typedef int (*nft_counters_cb)(const char *name, uint64_t packets, uint64_t bytes,
-			       void *userdata);
+typedef int (*nft_counters_cb)(const char *name, uint64_t packets, uint64_t bytes, void *userdata);
 
 /* Calls CB for every named counter in FAMILY TABLE. -ENOENT when the table is absent. */
-int nft_counters_read(enum ir_family family, const char *table, nft_counters_cb cb,
-		      void *userdata);
+int nft_counters_read(enum ir_family family, const char *table, nft_counters_cb cb, void *userdata);
 
 #endif
