@@ -839,9 +839,12 @@ int docker_events_open(struct docker_client *c, int *ret_fd)
 	esc = url_escape(filters);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	/*
-	 * "since" now: Docker replays buffered events from that moment before streaming live
-	 * ones, closing the window between our request and its subscription.
+	 * "since" a little before now: Docker replays buffered events from that moment before
+	 * streaming live ones. That closes the window between our request and its subscription,
+	 * and also catches a container that was still starting when the caller listed them
+	 * (seen after a daemon restart). Replays cost a re-inspect each and change nothing.
 	 */
+	ts.tv_sec -= DOCKER_EVENTS_REPLAY_S;
 	if (!esc || asprintf(&path, "/events?since=%lld.%09ld&filters=%s", (long long)ts.tv_sec,
 			     ts.tv_nsec, esc) < 0) {
 		r = -ENOMEM;

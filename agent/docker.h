@@ -20,6 +20,7 @@
 
 #define DOCKER_DEFAULT_SOCKET  "/var/run/docker.sock"
 #define DOCKER_TIMEOUT_MS      5000
+#define DOCKER_EVENTS_REPLAY_S 2 /* the event stream starts this long in the past */
 #define DOCKER_MAX_RESPONSE    (64u * 1024 * 1024)
 #define DOCKER_MAX_EVENT       (1024u * 1024) /* one event line on the stream */
 #define DOCKER_MAX_CONTAINERS  4096	      /* per docker_list_endpoints() */

@@ -605,6 +605,41 @@ class Suite:
         print(f"  burst: {len(probes)} probes, {nexp} expected blocked, {len(bad)} wrong")
         self.end()
 
+    def s_status(self):
+        """`netseg status --json` agrees with Docker: every running container of this run is
+        an endpoint with Docker's id, addresses and labels, on a host veth of its network."""
+        self.begin("status", "netseg status --json against docker inspect")
+        r = subprocess.run([self.binary, "status", "--json"], capture_output=True, text=True,
+                           timeout=10)
+        self.ok(r.returncode == 0, self.sec, f"status exit {r.returncode}: {r.stderr.strip()}")
+        if r.returncode != 0:
+            self.end()
+            return
+        eps = json.loads(r.stdout)["endpoints"]
+        for short, c in self.ctrs.items():
+            self.inspect(short)
+            if not c["running"]:
+                continue
+            js = json.loads(docker("inspect", c["cname"]).stdout)[0]
+            mine = [e for e in eps if e.get("name") == c["cname"]]
+            addrs = sorted(a for e in mine for a in e.get("addresses", []) if ":" not in a)
+            self.ok(addrs == sorted(c["ips"].values()), self.sec,
+                    f"{c['cname']}: status addresses {addrs} == docker {sorted(c['ips'].values())}")
+            self.ok(all(e.get("id") == js["Id"] for e in mine) and mine, self.sec,
+                    f"{c['cname']}: status ids == docker id {js['Id'][:12]}")
+            labels = js["Config"]["Labels"] or {}
+            self.ok(all(all(e.get("labels", {}).get(k) == v for k, v in labels.items())
+                        for e in mine), self.sec, f"{c['cname']}: labels match docker's")
+            for e in mine:
+                master = os.path.realpath(f"/sys/class/net/{e.get('interface')}/master")
+                self.ok(os.path.basename(master) == e.get("bridge"), self.sec,
+                        f"{c['cname']}: {e.get('interface')} is a port of {e.get('bridge')}")
+        ours = {c["cname"] for c in self.ctrs.values() if c["running"]}
+        listed = {e.get("name") for e in eps if str(e.get("name", "")).startswith(self.tag)}
+        self.ok(listed == ours, self.sec, f"status lists exactly this run's running containers: "
+                f"extra {sorted(listed - ours)}, missing {sorted(ours - listed)}")
+        self.end()
+
     def s_sigterm(self):
         self.begin("sigterm", "SIGTERM: exit 0, rules stay")
         before = al.table_text(None)
@@ -649,7 +684,7 @@ def main():
             rc = 77
         elif not why:
             for st in (s.s_lifecycle, s.s_policy, s.s_tamper, s.s_agent_restart,
-                       lambda: s.s_burst(a.burst), s.s_sigterm):
+                       lambda: s.s_burst(a.burst), s.s_status, s.s_sigterm):
                 try:
                     st()
                 except Exception as e:

@@ -75,11 +75,18 @@ cp "$NETSEG_BIN" "$OUT/netseg"
 PASS=0
 FAIL=0
 START=$(date +%s)
-for t in netns.py docker.py; do
+for t in netns.py docker.py dockerd_restart.sh; do
 	echo "### $t"
-	pfx=$([ $t = netns.py ] && echo agent-netns || echo agent-docker)
+	case $t in
+	netns.py) pfx=agent-netns ;;
+	docker.py) pfx=agent-docker ;;
+	*) pfx=agent-dockerd ;;
+	esac
 	set +e
-	"$PY" "$HERE/$t" --bin "$OUT/netseg" 2>&1 | tee "$OUT/$t.log"
+	case $t in
+	*.py) "$PY" "$HERE/$t" --bin "$OUT/netseg" 2>&1 | tee "$OUT/$t.log" ;;
+	*) bash "$HERE/$t" "$OUT/netseg" 2>&1 | tee "$OUT/$t.log" ;;
+	esac
 	rc=${PIPESTATUS[0]}
 	set -e
 	line=$(grep -E "^$pfx: [0-9]+ passed, [0-9]+ failed$" "$OUT/$t.log" | tail -1 || true)

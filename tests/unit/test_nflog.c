@@ -274,7 +274,7 @@ static struct container ctr_start(int n)
 {
 	int cmdp[2], resp[2];
 	struct container c;
-	char addr[16], ok = 0;
+	char addr[32], ok = 0;
 	char port = n == 1 ? 'A' : 'B';
 
 	snprintf(addr, sizeof(addr), "10.77.0.%d", n + 1);
