@@ -572,9 +572,14 @@ static int compile_inet_table(struct compile_ctx *cx)
 	r = compile_fill_bridges(cx->in, in_d, IR_VERDICT_GOTO, from_bridge);
 	if (r == 0)
 		r = compile_fill_bridges(cx->in, out_d, IR_VERDICT_JUMP, to_bridge);
+	/* Only routed ports: a bridged port never shows up as iifname in the inet hooks (the
+	 * bridge does), and every goto element costs the kernel a walk of the whole map at
+	 * commit (chain loop validation), which would make adding a container grow with the
+	 * number of containers. */
 	for (size_t i = 0; r == 0 && cx->in->endpoints && i < cx->in->endpoints->n; i++)
-		r = compile_add_ifname(in_d, cx->in->endpoints->items[i].interface, IR_VERDICT_GOTO,
-				       from_port);
+		if (!cx->in->endpoints->items[i].bridge)
+			r = compile_add_ifname(in_d, cx->in->endpoints->items[i].interface,
+					       IR_VERDICT_GOTO, from_port);
 	if (r == 0)
 		r = compile_fill_ports(cx->in->endpoints, NULL, pa, targets, c);
 	if (r < 0)

@@ -48,7 +48,7 @@ static int walk_ifname(struct walk *w, enum ir_family family, const char *set, c
 static int walk_addr(struct walk *w, const char *set_prefix, const struct endpoint_addr *a)
 {
 	struct ir_elem e = {0};
-	char name[POLICY_NAME_MAX * 2 + 32];
+	char name[POLICY_NAME_MAX * 2 + 48];
 
 	snprintf(name, sizeof(name), "%s%c", set_prefix, a->family == AF_INET6 ? '6' : '4');
 	e.key[0] = ir_value_addr(a->family, a->addr, a->family == AF_INET6 ? 128 : 32);
@@ -190,9 +190,11 @@ int compile_endpoint_elems(const struct policy *p, const struct ir_ruleset *rs,
 	int r;
 
 	if ((r = walk_ifname(&w, IR_FAMILY_BRIDGE, "ports", ep->interface, IR_VERDICT_ACCEPT,
-			     NULL)) < 0 ||
-	    (r = walk_ifname(&w, IR_FAMILY_INET, "in_dispatch", ep->interface, IR_VERDICT_GOTO,
-			     "from_port")) < 0)
+			     NULL)) < 0)
+		return r;
+	/* Routed ports only, as compile.c: see there. */
+	if (!ep->bridge && (r = walk_ifname(&w, IR_FAMILY_INET, "in_dispatch", ep->interface,
+					    IR_VERDICT_GOTO, "from_port")) < 0)
 		return r;
 	if (ep->bridge && (r = walk_bridge(&w, ep->bridge)) < 0)
 		return r;
