@@ -116,10 +116,10 @@ static int bench_collect(const struct ir_table *t, const struct ir_set *s, const
 		last->n++;
 	} else {
 		b->d[b->nd++] = (struct nft_elem_delta){.family = t->family,
-							 .table = t->name,
-							 .set = s,
-							 .elems = &b->elems[b->nelems],
-							 .n = 1};
+							.table = t->name,
+							.set = s,
+							.elems = &b->elems[b->nelems],
+							.n = 1};
 	}
 	b->nelems++;
 	return 0;
@@ -264,8 +264,9 @@ int main(int argc, char **argv)
 
 	printf("{\n  \"endpoints\": %zu,\n  \"rules\": %zu,\n  \"elements\": %zu,\n", eps->n,
 	       p->nrules, nelems_total);
-	printf("  \"full_apply\": {\"first_ms\": %.3f, \"netlink_bytes\": %zu, \"messages\": %zu,\n",
-	       first_ms, full_bytes, full_msgs);
+	printf(
+	    "  \"full_apply\": {\"first_ms\": %.3f, \"netlink_bytes\": %zu, \"messages\": %zu,\n",
+	    first_ms, full_bytes, full_msgs);
 	bench_print_stats("replace_ms", rep_ms, (size_t)replace, false);
 	if (full_only) {
 		printf("  }\n}\n");

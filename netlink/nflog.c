@@ -391,10 +391,11 @@ static void nflog_packet(struct nflog *n, const struct nlmsghdr *nlh, nflog_cb c
 		hw_proto = ntohs(ph->hw_protocol);
 	}
 	if (tb[NFULA_TIMESTAMP]) {
-		const struct nfulnl_msg_packet_timestamp *ts =
-		    mnl_attr_get_payload(tb[NFULA_TIMESTAMP]);
+		struct nfulnl_msg_packet_timestamp ts;
 
-		rec.time_ns = be64toh(ts->sec) * 1000000000ull + be64toh(ts->usec) * 1000ull;
+		/* Attributes are only 4-byte aligned; the struct holds 64-bit fields. */
+		memcpy(&ts, mnl_attr_get_payload(tb[NFULA_TIMESTAMP]), sizeof(ts));
+		rec.time_ns = be64toh(ts.sec) * 1000000000ull + be64toh(ts.usec) * 1000ull;
 	} else {
 		struct timespec now;
 
