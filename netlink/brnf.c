@@ -57,7 +57,7 @@ static int brnf_write_one(const char *path)
 /* Makes PATH 1; *CHANGED when it was 0. Reads back, since a write can be ignored silently. */
 static int brnf_ensure_one(const char *path, bool *changed)
 {
-	bool on;
+	bool on = false;
 	int r;
 
 	*changed = false;

@@ -405,8 +405,10 @@ static int enc_set_validate(const struct ir_set *s)
 	for (size_t i = 0; i < s->ntypes; i++)
 		if (enc_type_id(s->types[i]) < 0)
 			return -EINVAL;
-	/* nft cannot express interval maps or concatenated verdict maps in this layout. */
-	if (s->is_vmap && (s->interval || s->ntypes != 1))
+	/* Verdict maps: single keys (the interface dispatch) or concatenated intervals (the
+	 * port dispatch, one pipapo element per range like a concatenated interval set). A
+	 * single-key interval map would need enc_interval_elems to carry verdicts: not used. */
+	if (s->is_vmap && (s->interval ? s->ntypes < 2 : s->ntypes != 1))
 		return -EINVAL;
 	/* A typeof key (enc_typeof_parts): only iifname . @th,64,128 is written out. */
 	if (enc_set_has_typeof(s) &&

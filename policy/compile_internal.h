@@ -21,7 +21,8 @@ enum compile_pchain {
 	COMPILE_PCHAIN_COUNT
 };
 
-struct compile_members; /* label index over the endpoints, compile_sets.c */
+struct compile_members;	   /* label index over the endpoints, compile_sets.c */
+struct compile_port_lines; /* lines of rules with ports, awaiting dispatch (compile_rules.c) */
 
 struct compile_ctx {
 	const struct compile_input *in;
@@ -46,6 +47,8 @@ struct compile_ctx {
 	const char **rule_counters; /* [rule]: "r_<rule>", owned by the ruleset */
 	const char *default_counters[POLICY_CATEGORY_COUNT];
 	struct compile_members *members;
+	/* [fam][pchain], only while compile_policy_chains() runs */
+	struct compile_port_lines *port_lines;
 };
 
 /* --- statements (compile.c) --- */

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The policy chains (docs/design.md, "The policy chains"): every deny line, every allow line,
- * then the category defaults, in from_container4/6, to_container4/6 and to_host4/6. A rule
- * becomes one line per (from term, to term, family, chain, port alternative) that can match.
+ * The policy chains (docs/design.md, "The policy chains"): the deny lines without tcp/udp/sctp
+ * ports, the port dispatch to the segment chains holding the lines with ports, the allow lines
+ * without ports, then the category defaults, in from_container4/6, to_container4/6,
+ * to_host4/6 and the bridge's flood4/6. A rule becomes one line per (from term, to term,
+ * family, chain, port alternative) that can match.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -17,10 +19,25 @@ enum compile_side { COMPILE_FROM, COMPILE_TO };
 /* What a term says in one chain. */
 enum compile_tm { COMPILE_TM_NONE, COMPILE_TM_IMPLIED, COMPILE_TM_SET, COMPILE_TM_NOT_SET };
 
-/* Port alternatives of a rule in one family: each is 0-2 matches (no ports: one empty one). */
+/* Port alternatives of a rule in one family: each is 0-1 match (no ports: one empty one). L4:
+ * the rule's tcp/udp/sctp ports, matched by the chain's port dispatch instead of the line. */
 struct compile_alt {
 	size_t n;
-	struct ir_stmt st[2];
+	struct ir_stmt st[1];
+	bool l4;
+};
+
+/* A line of a rule with tcp/udp/sctp ports, without its port match, waiting for the chain's
+ * port dispatch (compile_dispatch) to place it into the segment chains its ports cover. */
+struct compile_port_line {
+	size_t ri;
+	size_t n;
+	struct ir_stmt st[6];
+};
+
+struct compile_port_lines {
+	struct compile_port_line *v;
+	size_t n, cap;
 };
 
 /* Sets a rule's terms use, created on first use: [side][term][family]; bsets are the bridge
@@ -29,9 +46,6 @@ struct compile_rule_sets {
 	struct ir_set **sets;
 	struct ir_set **bsets;
 	size_t nfrom;
-	struct ir_set *ports;
-	bool ports_done;
-	struct ir_set *bports; /* p_<rule> copied into the bridge table */
 };
 
 /* The design's term table: which terms can match in which chain, and how. */
@@ -333,80 +347,33 @@ static bool compile_is_l4(uint8_t proto)
 	return proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_SCTP;
 }
 
-/* The rule's port alternatives in FAM (docs/design.md, "Ports"). */
-static int compile_ports(struct compile_ctx *cx, size_t ri, struct compile_rule_sets *rsets,
-			 enum compile_fam fam, bool dry, struct compile_alt *alts, size_t *ret_n)
+/* The rule's port alternatives in FAM (docs/design.md, "Ports"). The tcp/udp/sctp ports are
+ * one alternative with no match (L4): its lines go to the port dispatch, which matches them. */
+static void compile_ports(const struct compile_ctx *cx, size_t ri, enum compile_fam fam,
+			  struct compile_alt *alts, size_t *ret_n)
 {
 	const struct policy_rule *rule = &cx->p->rules[ri];
-	const struct policy_port *first = NULL;
-	size_t nl4 = 0, n = 0;
-	bool icmp = false, icmpv6 = false;
+	size_t n = 0;
+	bool l4 = false, icmp = false, icmpv6 = false;
 
 	if (rule->nports == 0) {
-		alts[0].n = 0;
+		alts[0] = (struct compile_alt){0};
 		*ret_n = 1;
-		return 0;
+		return;
 	}
 	for (size_t i = 0; i < rule->nports; i++) {
-		const struct policy_port *p = &rule->ports[i];
-
-		if (compile_is_l4(p->proto)) {
-			/* Count distinct entries: tcp/80 twice is still one port. */
-			if (!first || p->proto != first->proto || p->first != first->first ||
-			    p->last != first->last)
-				nl4++;
-			if (!first)
-				first = p;
-		}
-		icmp |= p->proto == IPPROTO_ICMP;
-		icmpv6 |= p->proto == IPPROTO_ICMPV6;
+		l4 |= compile_is_l4(rule->ports[i].proto);
+		icmp |= rule->ports[i].proto == IPPROTO_ICMP;
+		icmpv6 |= rule->ports[i].proto == IPPROTO_ICMPV6;
 	}
-	if (nl4 == 1) {
-		struct compile_alt *a = &alts[n++];
-
-		a->n = 2;
-		a->st[0] = compile_eq(IR_KEY_L4PROTO, ir_value_u8(first->proto));
-		a->st[1] = compile_eq(IR_KEY_TH_DPORT, ir_value_be16(first->first));
-		if (first->last != first->first) {
-			a->st[1].match.op = IR_OP_RANGE;
-			a->st[1].match.value_end = ir_value_be16(first->last);
-		}
-	} else if (nl4 > 1) {
-		if (!rsets->ports_done && !dry) {
-			enum ir_type types[] = {IR_TYPE_INET_PROTO, IR_TYPE_INET_SERVICE};
-			char name[POLICY_NAME_MAX + 8];
-
-			snprintf(name, sizeof(name), "p_%s", rule->name);
-			rsets->ports = ir_set_add(cx->rs, cx->inet, name, types, 2, true);
-			if (!rsets->ports)
-				return -ENOMEM;
-			for (size_t i = 0; i < rule->nports; i++) {
-				const struct policy_port *p = &rule->ports[i];
-				struct ir_elem e = {0};
-
-				if (!compile_is_l4(p->proto))
-					continue;
-				e.key[0] = e.key_end[0] = ir_value_u8(p->proto);
-				e.key[1] = ir_value_be16(p->first);
-				e.key_end[1] = ir_value_be16(p->last);
-				if (ir_elem_add(rsets->ports, &e) < 0)
-					return -ENOMEM;
-			}
-			rsets->ports_done = true;
-		}
-		alts[n].n = 1;
-		if (!dry)
-			alts[n].st[0] =
-			    compile_lookup2(IR_KEY_L4PROTO, IR_KEY_TH_DPORT, rsets->ports);
-		n++;
-	}
+	if (l4)
+		alts[n++] = (struct compile_alt){.l4 = true};
 	if ((fam == COMPILE_V4 && icmp) || (fam == COMPILE_V6 && icmpv6)) {
-		alts[n].n = 1;
+		alts[n] = (struct compile_alt){.n = 1};
 		alts[n++].st[0] = compile_eq(
 		    IR_KEY_L4PROTO, ir_value_u8(fam == COMPILE_V4 ? IPPROTO_ICMP : IPPROTO_ICMPV6));
 	}
 	*ret_n = n;
-	return 0;
 }
 
 /*
@@ -499,6 +466,37 @@ static int compile_rule_line(struct ir_chain *c, size_t first, size_t n,
 	return 0;
 }
 
+/* Queues STMTS as a port line of rule RI unless the rule already queued the same line. */
+static int compile_port_line_add(struct compile_port_lines *pl, size_t ri, size_t n,
+				 const struct ir_stmt *stmts)
+{
+	struct compile_port_line *l;
+
+	if (n > sizeof(l->st) / sizeof(l->st[0]))
+		return -EINVAL;
+	for (size_t i = pl->n; i > 0 && pl->v[i - 1].ri == ri; i--) {
+		struct ir_rule a = {.stmts = pl->v[i - 1].st, .n = pl->v[i - 1].n};
+		struct ir_rule b = {.stmts = (struct ir_stmt *)stmts, .n = n};
+
+		if (compile_rule_eq(&a, &b))
+			return 0;
+	}
+	if (pl->n == pl->cap) {
+		size_t cap = pl->cap ? pl->cap * 2 : 16;
+		struct compile_port_line *v = realloc(pl->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		pl->v = v;
+		pl->cap = cap;
+	}
+	l = &pl->v[pl->n++];
+	l->ri = ri;
+	l->n = n;
+	memcpy(l->st, stmts, n * sizeof(*stmts));
+	return 0;
+}
+
 static int compile_term_stmt(struct compile_ctx *cx, size_t ri, struct compile_rule_sets *rsets,
 			     enum compile_side side, size_t ti, enum compile_fam fam,
 			     enum compile_pchain pc, struct ir_stmt *st, size_t *n, bool *ret_none)
@@ -565,9 +563,9 @@ static int compile_rule(struct compile_ctx *cx, size_t ri)
 				if (!compile_term_has_fam(cx, ft, f) ||
 				    !compile_term_has_fam(cx, tt, f))
 					continue;
-				/* Dry run: whether the ports say anything in this family at all,
-				 * before the terms create their sets. */
-				r = compile_ports(cx, ri, &rsets, f, true, alts, &nalts);
+				/* Whether the ports say anything in this family at all, before the
+				 * terms create their sets. */
+				compile_ports(cx, ri, f, alts, &nalts);
 				for (int k = 0; r == 0 && nalts && k < COMPILE_PCHAIN_COUNT; k++) {
 					struct ir_stmt st[6];
 					size_t n = 0;
@@ -586,20 +584,8 @@ static int compile_rule(struct compile_ctx *cx, size_t ri)
 							      st, &n, &none);
 					if (r < 0 || none)
 						continue;
-					/* Ports after the terms, so that sets appear in the order
-					 * a line reads them. */
-					r = compile_ports(cx, ri, &rsets, f, false, alts, &nalts);
-					if (r < 0)
-						continue;
 					bool br = k == COMPILE_FLOOD;
 
-					/* The port set's lookup names it; the bridge needs its own.
-					 */
-					if (br && rsets.ports &&
-					    !compile_bridge_copy(cx, rsets.ports, &rsets.bports)) {
-						r = -ENOMEM;
-						continue;
-					}
 					/* Only now: a rule without lines needs no log chain. */
 					if (!have_verdict[br]) {
 						r = compile_rule_verdict(cx, ri, br, &verdict[br]);
@@ -612,8 +598,14 @@ static int compile_rule(struct compile_ctx *cx, size_t ri)
 							st[m++] = alts[a].st[x];
 						st[m++] = compile_counter(cx->rule_counters[ri]);
 						st[m++] = verdict[br];
-						r = compile_rule_line(cx->pchains[f][k],
-								      first[f][k], m, st);
+						if (alts[a].l4)
+							r = compile_port_line_add(
+							    &cx->port_lines
+								 [f * COMPILE_PCHAIN_COUNT + k],
+							    ri, m, st);
+						else
+							r = compile_rule_line(cx->pchains[f][k],
+									      first[f][k], m, st);
 					}
 				}
 			}
@@ -660,19 +652,304 @@ static int compile_default(struct compile_ctx *cx, struct ir_chain *c, enum poli
 	return compile_line(c, n, st);
 }
 
-int compile_policy_chains(struct compile_ctx *cx)
+/* --- the port dispatch (docs/design.md, "The policy chains") --- */
+
+/* The line indices of one elementary port interval, or of one segment chain's lines. */
+struct compile_idx {
+	size_t *v;
+	size_t n, cap;
+};
+
+static int compile_idx_push(struct compile_idx *x, size_t v)
 {
+	if (x->n == x->cap) {
+		size_t cap = x->cap ? x->cap * 2 : 4;
+		size_t *nv = realloc(x->v, cap * sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		x->v = nv;
+		x->cap = cap;
+	}
+	x->v[x->n++] = v;
+	return 0;
+}
+
+static bool compile_idx_eq(const struct compile_idx *a, const struct compile_idx *b)
+{
+	return a->n == b->n && (a->n == 0 || memcmp(a->v, b->v, a->n * sizeof(*a->v)) == 0);
+}
+
+static int compile_u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* First index in sorted B[0..n) whose value is >= V. */
+static size_t compile_lower_bound(const uint32_t *b, size_t n, uint32_t v)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (b[mid] < v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* One dispatch under construction: its map and its segment chains, which are shared by every
+ * segment with the same lines (a rule's ports rarely overlap another's, so a multi-port rule
+ * needs one chain, not one per port). */
+struct compile_dispatch {
+	struct compile_ctx *cx;
+	struct ir_table *t;
+	struct ir_chain *c;
+	const struct compile_port_lines *pl;
+	struct ir_set *map;
+	struct compile_idx *seg_lines; /* [segment] */
+	struct ir_chain **seg_chains;  /* [segment] */
+	size_t nseg, seg_cap;
+};
+
+/* The segment chain holding lines IDX (deny lines before allow lines, as queued), made once. */
+static int compile_segment_chain(struct compile_dispatch *d, struct compile_idx *idx,
+				 struct ir_chain **ret)
+{
+	char name[64 + 32];
+	struct ir_chain *sc;
+	int r;
+
+	for (size_t i = 0; i < d->nseg; i++) {
+		if (compile_idx_eq(&d->seg_lines[i], idx)) {
+			*ret = d->seg_chains[i];
+			return 0;
+		}
+	}
+	if (d->nseg == d->seg_cap) {
+		size_t cap = d->seg_cap ? d->seg_cap * 2 : 8;
+		struct compile_idx *l = realloc(d->seg_lines, cap * sizeof(*l));
+
+		if (!l)
+			return -ENOMEM;
+		d->seg_lines = l;
+		struct ir_chain **c = realloc(d->seg_chains, cap * sizeof(*c));
+
+		if (!c)
+			return -ENOMEM;
+		d->seg_chains = c;
+		d->seg_cap = cap;
+	}
+	snprintf(name, sizeof(name), "pp_%s_%zu", d->c->name, d->nseg);
+	sc = ir_chain_add(d->cx->rs, d->t, name);
+	if (!sc)
+		return -ENOMEM;
+	/* No verdict at the end: a packet no line takes returns to the policy chain, on to the
+	 * allow lines without ports and the defaults. */
+	for (size_t i = 0; i < idx->n; i++) {
+		const struct compile_port_line *l = &d->pl->v[idx->v[i]];
+
+		r = compile_line(sc, l->n, l->st);
+		if (r < 0)
+			return r;
+	}
+	/* The segment takes over IDX's array. */
+	d->seg_lines[d->nseg] = *idx;
+	d->seg_chains[d->nseg++] = sc;
+	*idx = (struct compile_idx){0};
+	*ret = sc;
+	return 0;
+}
+
+/* Adds the segments of protocol PROTO: its port space cut at every rule range boundary,
+ * adjacent pieces with the same lines merged, each mapped to its segment chain. */
+static int compile_dispatch_proto(struct compile_dispatch *d, uint8_t proto)
+{
+	const struct policy_rule *rules = d->cx->p->rules;
+	const struct compile_port_lines *pl = d->pl;
+	struct compile_idx *iv = NULL, cur = {0};
+	uint32_t *b = NULL;
+	size_t nb = 0, cap = 0, niv;
 	int r = 0;
 
+	for (size_t li = 0; li < pl->n; li++) {
+		const struct policy_rule *rule = &rules[pl->v[li].ri];
+
+		/* Rules queue consecutive lines: their bounds once. */
+		if (li > 0 && pl->v[li - 1].ri == pl->v[li].ri)
+			continue;
+		for (size_t i = 0; i < rule->nports; i++) {
+			if (rule->ports[i].proto != proto)
+				continue;
+			if (nb + 2 > cap) {
+				uint32_t *nbuf;
+
+				cap = cap ? cap * 2 : 64;
+				nbuf = realloc(b, cap * sizeof(*b));
+				if (!nbuf) {
+					r = -ENOMEM;
+					goto out;
+				}
+				b = nbuf;
+			}
+			b[nb++] = rule->ports[i].first;
+			b[nb++] = (uint32_t)rule->ports[i].last + 1;
+		}
+	}
+	if (nb == 0)
+		goto out;
+	qsort(b, nb, sizeof(*b), compile_u32_cmp);
+	niv = 0;
+	for (size_t i = 0; i < nb; i++)
+		if (niv == 0 || b[niv - 1] != b[i])
+			b[niv++] = b[i];
+	nb = niv;
+	niv = nb - 1; /* elementary interval i: [b[i], b[i + 1] - 1] */
+	iv = calloc(niv + 1, sizeof(*iv));
+	if (!iv) {
+		r = -ENOMEM;
+		goto out;
+	}
+	/* In line order, so every interval lists its deny lines before its allow lines. */
+	for (size_t li = 0; li < pl->n; li++) {
+		const struct policy_rule *rule = &rules[pl->v[li].ri];
+
+		for (size_t i = 0; i < rule->nports; i++) {
+			const struct policy_port *p = &rule->ports[i];
+
+			if (p->proto != proto)
+				continue;
+			for (size_t k = compile_lower_bound(b, nb, p->first);
+			     k < niv && b[k] <= p->last; k++) {
+				/* Overlapping ranges of one rule: the line once. */
+				if (iv[k].n && iv[k].v[iv[k].n - 1] == li)
+					continue;
+				r = compile_idx_push(&iv[k], li);
+				if (r < 0)
+					goto out;
+			}
+		}
+	}
+	for (size_t k = 0; k < niv; k++) {
+		struct ir_elem e = {0};
+		struct ir_chain *sc;
+		size_t end = k;
+
+		if (iv[k].n == 0)
+			continue;
+		while (end + 1 < niv && compile_idx_eq(&iv[end + 1], &iv[k]))
+			end++;
+		cur = iv[k];
+		iv[k] = (struct compile_idx){0};
+		r = compile_segment_chain(d, &cur, &sc);
+		free(cur.v);
+		cur = (struct compile_idx){0};
+		if (r < 0)
+			goto out;
+		e.key[0] = e.key_end[0] = ir_value_u8(proto);
+		e.key[1] = ir_value_be16((uint16_t)b[k]);
+		e.key_end[1] = ir_value_be16((uint16_t)(b[end + 1] - 1));
+		e.verdict = (struct ir_verdict){.kind = IR_VERDICT_JUMP, .chain = sc->name};
+		r = ir_elem_add(d->map, &e);
+		if (r < 0)
+			goto out;
+		k = end;
+	}
+out:
+	for (size_t k = 0; iv && k < niv; k++)
+		free(iv[k].v);
+	free(iv);
+	free(b);
+	return r;
+}
+
+/*
+ * The port dispatch of policy chain C: "meta l4proto . th dport vmap @pd_<C>" inserted at POS
+ * (after the deny lines without ports), jumping to the segment chain of the packet's port,
+ * which holds the deny then allow lines of every rule whose ports cover it. A new connection
+ * then meets only the lines that can match its port, instead of every line with ports, and
+ * every deny that can match it still comes before every allow.
+ */
+static int compile_dispatch(struct compile_ctx *cx, int f, int k, size_t pos)
+{
+	static const uint8_t protos[] = {IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP};
+	static const enum ir_type types[] = {IR_TYPE_INET_PROTO, IR_TYPE_INET_SERVICE};
+	struct compile_dispatch d = {
+	    .cx = cx,
+	    .t = k == COMPILE_FLOOD ? cx->bridge : cx->inet,
+	    .c = cx->pchains[f][k],
+	    .pl = &cx->port_lines[f * COMPILE_PCHAIN_COUNT + k],
+	};
+	char name[64];
+	struct ir_rule *line, tmp;
+	int r = 0;
+
+	if (d.pl->n == 0)
+		return 0;
+	snprintf(name, sizeof(name), "pd_%s", d.c->name);
+	d.map = ir_set_add(cx->rs, d.t, name, types, 2, true);
+	if (!d.map)
+		return -ENOMEM;
+	d.map->is_vmap = true;
+	for (size_t i = 0; r == 0 && i < sizeof(protos); i++)
+		r = compile_dispatch_proto(&d, protos[i]);
+	for (size_t i = 0; i < d.nseg; i++)
+		free(d.seg_lines[i].v);
+	free(d.seg_lines);
+	free(d.seg_chains);
+	if (r < 0)
+		return r;
+
+	struct ir_stmt vmap = {.kind = IR_STMT_MATCH,
+			       .match = {.keys = {IR_KEY_L4PROTO, IR_KEY_TH_DPORT},
+					 .nkeys = 2,
+					 .op = IR_OP_VMAP,
+					 .set = d.map->name}};
+
+	r = compile_line(d.c, 1, &vmap);
+	if (r < 0)
+		return r;
+	/* compile_line appends; move the line up to POS. */
+	line = &d.c->rules[d.c->n - 1];
+	tmp = *line;
+	memmove(&d.c->rules[pos + 1], &d.c->rules[pos], (d.c->n - 1 - pos) * sizeof(tmp));
+	d.c->rules[pos] = tmp;
+	return 0;
+}
+
+int compile_policy_chains(struct compile_ctx *cx)
+{
+	size_t deny_end[COMPILE_FAM_COUNT][COMPILE_PCHAIN_COUNT];
+	int r = 0;
+
+	cx->port_lines = calloc(COMPILE_FAM_COUNT * COMPILE_PCHAIN_COUNT, sizeof(*cx->port_lines));
+	if (!cx->port_lines)
+		return -ENOMEM;
 	/* Deny lines first, then allow lines: a drop ends evaluation, so any matching deny wins
-	 * whatever the order of rules and files. */
+	 * whatever the order of rules and files. The port dispatch sits between the two: its
+	 * segment chains keep the same order among the lines with ports. */
 	for (int pass = 0; pass < 2; pass++) {
 		enum policy_action want = pass == 0 ? POLICY_DENY : POLICY_ALLOW;
 
 		for (size_t i = 0; r == 0 && i < cx->p->nrules; i++)
 			if (cx->p->rules[i].action == want)
 				r = compile_rule(cx, i);
+		for (int f = 0; pass == 0 && f < COMPILE_FAM_COUNT; f++)
+			for (int k = 0; k < COMPILE_PCHAIN_COUNT; k++)
+				deny_end[f][k] = cx->pchains[f][k]->n;
 	}
+	for (int f = 0; r == 0 && f < COMPILE_FAM_COUNT; f++)
+		for (int k = 0; r == 0 && k < COMPILE_PCHAIN_COUNT; k++)
+			r = compile_dispatch(cx, f, k, deny_end[f][k]);
+	for (size_t i = 0; i < COMPILE_FAM_COUNT * COMPILE_PCHAIN_COUNT; i++)
+		free(cx->port_lines[i].v);
+	free(cx->port_lines);
+	cx->port_lines = NULL;
 	for (int f = 0; r == 0 && f < COMPILE_FAM_COUNT; f++) {
 		struct ir_chain **pc = cx->pchains[f];
 

@@ -167,22 +167,41 @@ START_TEST(test_rule_ir)
 	const struct ir_rule *r;
 
 	ck_assert_ptr_nonnull(fc4);
-	ck_assert_uint_eq(fc4->n, 5); /* 2 flood accepts, the rule, 2 defaults */
+	ck_assert_uint_eq(fc4->n, 5); /* 2 flood accepts, the port dispatch, 2 defaults */
 	r = &fc4->rules[2];
-	ck_assert_uint_eq(r->n, 6);
+	ck_assert_uint_eq(r->n, 1);
+	ck_assert_int_eq(r->stmts[0].match.op, IR_OP_VMAP);
+	ck_assert_uint_eq(r->stmts[0].match.nkeys, 2);
+	ck_assert_int_eq(r->stmts[0].match.keys[0], IR_KEY_L4PROTO);
+	ck_assert_int_eq(r->stmts[0].match.keys[1], IR_KEY_TH_DPORT);
+	ck_assert_str_eq(r->stmts[0].match.set, "pd_from_container4");
+
+	/* The dispatch maps tcp/5432 to the segment chain holding the rule, port match gone. */
+	struct ir_set *pd = ir_set_find(inet, "pd_from_container4");
+
+	ck_assert_ptr_nonnull(pd);
+	ck_assert(pd->is_vmap && pd->interval);
+	ck_assert_uint_eq(pd->n, 1);
+	ck_assert_int_eq(pd->elems[0].key[0].data[0], 6);
+	ck_assert_mem_eq(pd->elems[0].key[1].data, ir_value_be16(5432).data, 2);
+	ck_assert_mem_eq(pd->elems[0].key_end[1].data, ir_value_be16(5432).data, 2);
+	ck_assert_int_eq(pd->elems[0].verdict.kind, IR_VERDICT_JUMP);
+	ck_assert_str_eq(pd->elems[0].verdict.chain, "pp_from_container4_0");
+	ck_assert_ptr_null(ir_set_find(inet, "p_w2d"));
+	struct ir_chain *seg = ir_chain_find(inet, "pp_from_container4_0");
+
+	ck_assert_ptr_nonnull(seg);
+	ck_assert_uint_eq(seg->n, 1);
+	r = &seg->rules[0];
+	ck_assert_uint_eq(r->n, 4);
 	ck_assert_int_eq(r->stmts[0].match.keys[0], IR_KEY_IP_SADDR);
 	ck_assert_int_eq(r->stmts[0].match.op, IR_OP_LOOKUP);
 	ck_assert_str_eq(r->stmts[0].match.set, "g_web4");
 	ck_assert_int_eq(r->stmts[1].match.keys[0], IR_KEY_IP_DADDR);
 	ck_assert_str_eq(r->stmts[1].match.set, "g_db4");
-	ck_assert_int_eq(r->stmts[2].match.keys[0], IR_KEY_L4PROTO);
-	ck_assert_int_eq(r->stmts[2].match.value.data[0], 6);
-	ck_assert_int_eq(r->stmts[3].match.keys[0], IR_KEY_TH_DPORT);
-	ck_assert_int_eq(r->stmts[3].match.op, IR_OP_EQ);
-	ck_assert_mem_eq(r->stmts[3].match.value.data, ir_value_be16(5432).data, 2);
-	ck_assert_int_eq(r->stmts[4].kind, IR_STMT_COUNTER);
-	ck_assert_str_eq(r->stmts[4].counter, "r_w2d");
-	ck_assert_int_eq(r->stmts[5].verdict.kind, IR_VERDICT_ACCEPT);
+	ck_assert_int_eq(r->stmts[2].kind, IR_STMT_COUNTER);
+	ck_assert_str_eq(r->stmts[2].counter, "r_w2d");
+	ck_assert_int_eq(r->stmts[3].verdict.kind, IR_VERDICT_ACCEPT);
 
 	/* to_bridge returns: a goto there would end the forward chain (see design.md). */
 	ck_assert_ptr_nonnull(out);
@@ -196,8 +215,10 @@ START_TEST(test_rule_ir)
 	struct ir_chain *fl4 = ir_chain_find(br, "flood4");
 
 	ck_assert_ptr_nonnull(fl4);
-	ck_assert_uint_eq(fl4->n, 2);
-	r = &fl4->rules[0];
+	ck_assert_uint_eq(fl4->n, 2); /* the port dispatch, the default */
+	ck_assert_str_eq(fl4->rules[0].stmts[0].match.set, "pd_flood4");
+	ck_assert_ptr_nonnull(ir_set_find(br, "pd_flood4"));
+	r = &ir_chain_find(br, "pp_flood4_0")->rules[0];
 	ck_assert_int_eq(r->stmts[0].match.keys[0], IR_KEY_IIFNAME);
 	ck_assert_str_eq(r->stmts[0].match.set, "gp_web");
 	ck_assert_int_eq(r->stmts[1].match.keys[0], IR_KEY_OIFNAME);
@@ -217,21 +238,43 @@ END_TEST
 
 START_TEST(test_deny_before_allow)
 {
-	char *text = compile_to_text("version: 1\n"
-				     "groups: { web: { labels: { app: web } } }\n"
-				     "rules:\n"
-				     "  - { name: a-allow, from: web, to: world }\n"
-				     "  - { name: b-deny, from: web, to: world, action: deny,"
-				     " ports: [tcp/25] }\n",
-				     EPS);
+	char *text =
+	    compile_to_text("version: 1\n"
+			    "groups: { web: { labels: { app: web } } }\n"
+			    "rules:\n"
+			    "  - { name: a-allow, from: web, to: world }\n"
+			    "  - { name: b-deny, from: web, to: world, action: deny,"
+			    " ports: [tcp/25] }\n"
+			    "  - { name: c-allow, from: web, to: world, ports: [\"tcp/1-100\"] }\n"
+			    "  - { name: d-deny, from: web, to: world, action: deny }\n",
+			    EPS);
 	char *fc4 = chain_text(text, "inet", "from_container4");
-	char *deny = strstr(fc4, "r_b-deny goto log_b-deny"),
+	char *seg = chain_text(text, "inet", "pp_from_container4_1");	/* tcp/25 */
+	char *other = chain_text(text, "inet", "pp_from_container4_0"); /* tcp/1-24 */
+
+	ck_assert_ptr_nonnull(fc4);
+	ck_assert_ptr_nonnull(seg);
+	ck_assert_ptr_nonnull(other);
+	/* Denies without ports, the port dispatch, allows without ports, defaults. */
+	char *deny = strstr(fc4, "r_d-deny goto log_d-deny"),
+	     *vmap = strstr(fc4, "meta l4proto . th dport vmap @pd_from_container4"),
 	     *allow = strstr(fc4, "r_a-allow accept");
 
 	ck_assert_ptr_nonnull(deny);
+	ck_assert_ptr_nonnull(vmap);
 	ck_assert_ptr_nonnull(allow);
-	ck_assert(deny < allow);
+	ck_assert(deny < vmap && vmap < allow);
 	ck_assert(allow < strstr(fc4, "d_c2c"));
+	/* In the segment of port 25: the deny before the allow that also covers it. */
+	ck_assert_ptr_nonnull(strstr(seg, "r_b-deny goto log_b-deny"));
+	ck_assert(strstr(seg, "r_b-deny") < strstr(seg, "r_c-allow accept"));
+	ck_assert_ptr_null(strstr(other, "r_b-deny"));
+	ck_assert_ptr_nonnull(strstr(other, "r_c-allow accept"));
+	ck_assert_ptr_nonnull(strstr(text, "tcp . 1-24 : jump pp_from_container4_0"));
+	ck_assert_ptr_nonnull(strstr(text, "tcp . 25 : jump pp_from_container4_1"));
+	ck_assert_ptr_nonnull(strstr(text, "tcp . 26-100 : jump pp_from_container4_0"));
+	free(other);
+	free(seg);
 	free(fc4);
 	free(text);
 }
