@@ -615,9 +615,18 @@ static void fake_start(struct fake *f, const struct route *routes, size_t n)
 	ck_assert_int_eq(pthread_create(&f->thread, NULL, fake_main, f), 0);
 }
 
-/* The test process exits right after: the thread and held fds go with it. */
+/*
+ * Stops the server and waits for its thread, so a test may free the responses it served:
+ * shutdown() wakes the thread's accept(), and a write still in progress ends once the client
+ * has closed its end (every test frees its client first).
+ */
 static void fake_stop(struct fake *f)
 {
+	shutdown(f->lfd, SHUT_RDWR);
+	pthread_join(f->thread, NULL);
+	for (size_t i = 0; i < f->nheld; i++)
+		close(f->held[i]);
+	close(f->lfd);
 	unlink(f->path);
 }
 
