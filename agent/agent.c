@@ -83,6 +83,7 @@ struct agent {
 	struct decisions *decisions;
 	struct endpoint_set dview; /* what the decision index borrows; valid while dview_ok */
 	bool dview_ok;
+	uint64_t dview_generation; /* the inventory generation dview was taken at */
 	struct nflog *nflog;
 	struct control *control, *metrics;
 };
@@ -193,22 +194,6 @@ static int epoll_add(struct agent *a, int fd, enum tag tag)
 	return epoll_ctl(a->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
-static void log_diag_lines(const struct diag_list *d, enum log_level level)
-{
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
-
-	if (!f)
-		return;
-	diag_print(d, f);
-	fclose(f);
-	for (char *save, *line = strtok_r(text, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save))
-		log_msg(level, "%s", line);
-	free(text);
-}
-
 /* Logs an error and keeps it for `netseg status`. */
 __attribute__((format(printf, 2, 3))) static void agent_error(struct agent *a, const char *fmt, ...)
 {
@@ -230,7 +215,7 @@ static int load_policy(const struct agent *a, struct policy **ret)
 	if (!d)
 		return -ENOMEM;
 	r = policy_load(cli_policy_path(&a->o.cli), d, ret);
-	log_diag_lines(d, r < 0 ? LOG_LEVEL_ERROR : LOG_LEVEL_WARNING);
+	log_diag(d, r < 0 ? LOG_LEVEL_ERROR : LOG_LEVEL_WARNING);
 	diag_list_free(d);
 	return r;
 }
@@ -369,15 +354,6 @@ static void on_signal(struct agent *a)
 	}
 }
 
-static void link_event(enum rtnl_watch_event ev, const struct rtnl_link_info *li, void *ud)
-{
-	(void)ev;
-	(void)li;
-	(void)ud;
-	/* Ports need no action here: an unknown port on a managed bridge is already isolated by
-	 * the kernel rules. Endpoint files without a bridge are re-resolved on rescan. */
-}
-
 static void resync_event(void *ud)
 {
 	struct agent *a = ud;
@@ -403,20 +379,7 @@ static void sync_docker_fd(struct agent *a)
 
 /* --- observability ------------------------------------------------------------------------ */
 
-static void on_decision(const struct nflog_record *rec, void *ud)
-{
-	struct agent *a = ud;
-
-	if (!a->dview_ok) {
-		if (inventory_view(a->ctx.inv, &a->dview) < 0)
-			return;
-		a->dview_ok = true;
-	}
-	if (decisions_write(a->decisions, rec, &a->dview, stdout) == -EINVAL)
-		log_debug("nflog: record with a foreign prefix '%s', ignoring", rec->prefix);
-}
-
-/* The inventory may have changed: what the decision index borrows may be gone. */
+/* The inventory changed: what the decision index borrows may be gone. */
 static void endpoints_changed(struct agent *a)
 {
 	if (a->dview_ok)
@@ -424,6 +387,24 @@ static void endpoints_changed(struct agent *a)
 	a->dview_ok = false;
 	if (a->decisions)
 		decisions_invalidate(a->decisions);
+}
+
+static void on_decision(const struct nflog_record *rec, void *ud)
+{
+	struct agent *a = ud;
+
+	/* Rebuilt only when a decision arrives after the inventory really changed, not on
+	 * every endpoint event. */
+	if (a->dview_ok && a->dview_generation != inventory_generation(a->ctx.inv))
+		endpoints_changed(a);
+	if (!a->dview_ok) {
+		if (inventory_view(a->ctx.inv, &a->dview) < 0)
+			return;
+		a->dview_ok = true;
+		a->dview_generation = inventory_generation(a->ctx.inv);
+	}
+	if (decisions_write(a->decisions, rec, &a->dview, stdout) == -EINVAL)
+		log_debug("nflog: record with a foreign prefix '%s', ignoring", rec->prefix);
 }
 
 static json_t *build_status(void *ud)
@@ -591,15 +572,12 @@ static void dispatch(struct agent *a, enum tag tag)
 	case T_FILES:
 		if ((r = src_files_read(a->files, &a->ctx)) < 0)
 			log_warn("endpoint files: %s, ignoring", strerror(-r));
-		endpoints_changed(a);
 		break;
 	case T_DOCKER:
 		(void)src_docker_read(a->docker, &a->ctx);
-		endpoints_changed(a);
 		break;
 	case T_DOCKER_TIMER:
 		(void)src_docker_connect(a->docker, &a->ctx);
-		endpoints_changed(a);
 		break;
 	case T_RTNL:
 		if ((r = rtnl_watch_read(a->ctx.rtnl)) < 0)
@@ -631,7 +609,9 @@ static void dispatch(struct agent *a, enum tag tag)
 
 static int setup(struct agent *a)
 {
-	struct rtnl_watch_cb cb = {.link = link_event, .resync = resync_event, .ud = a};
+	/* No link callback: an unknown port on a managed bridge is already isolated by the
+	 * kernel rules, and endpoint files without a bridge are resolved when they are read. */
+	struct rtnl_watch_cb cb = {.resync = resync_event, .ud = a};
 	struct policy *policy = NULL;
 	sigset_t mask;
 	int r;

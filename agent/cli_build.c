@@ -104,17 +104,16 @@ int cli_build_ruleset(const char *cmd, const struct cli_opts *o, struct cli_buil
 		cli_error(cmd, "cannot compile: %s", strerror(-r));
 		goto out;
 	}
+	/* The compiled ruleset already knows every managed bridge, endpoint files' included. */
+	const struct ir_table *arp = ir_table_find(rs, IR_FAMILY_ARP, COMPILE_TABLE_NAME);
+	const struct ir_set *managed = arp ? ir_set_find(arp, "bridges") : NULL;
+
 	*ret = (struct cli_build){
 	    .ruleset = rs,
 	    .nrules = policy->nrules,
 	    .nendpoints = eps ? eps->n : 0,
-	    .nbridges = bridges->n,
+	    .nbridges = managed ? managed->n : 0,
 	};
-	for (size_t i = 0; eps && i < eps->n; i++)
-		if (eps->items[i].bridge && !bridge_list_has(bridges, eps->items[i].bridge) &&
-		    bridges->n < CLI_MAX_BRIDGES)
-			bridges->names[bridges->n++] = eps->items[i].bridge;
-	ret->nbridges = bridges->n;
 	rs = NULL;
 out:
 	if (r == -ENOMEM)

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,7 @@ struct owner {
 struct inventory {
 	struct owner *owners;
 	size_t n, cap;
+	uint64_t generation;  /* bumped on every change, so views know when they are stale */
 	const char **scratch; /* inventory_owners() result */
 };
 
@@ -115,6 +117,7 @@ int inventory_set(struct inventory *inv, const char *owner, struct endpoint_set 
 		endpoint_set_free(eps);
 		return r;
 	}
+	inv->generation++;
 	if (o && !eps) {
 		free(o->name);
 		endpoint_set_free(o->eps);
@@ -163,6 +166,11 @@ size_t inventory_owners(const struct inventory *inv, const char *prefix, const c
 			grown[n++] = inv->owners[i].name;
 	*ret = grown;
 	return n;
+}
+
+uint64_t inventory_generation(const struct inventory *inv)
+{
+	return inv->generation;
 }
 
 size_t inventory_count(const struct inventory *inv)

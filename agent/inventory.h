@@ -10,6 +10,7 @@
  */
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "endpoints.h"
 #include "reconcile.h"
@@ -34,5 +35,8 @@ size_t inventory_owners(const struct inventory *inv, const char *prefix, const c
 int inventory_view(const struct inventory *inv, struct endpoint_set *ret);
 void inventory_view_free(struct endpoint_set *view);
 size_t inventory_count(const struct inventory *inv);
+/* Changes whenever inventory_set() changed something: a view taken at another generation is
+ * stale. */
+uint64_t inventory_generation(const struct inventory *inv);
 
 #endif

@@ -69,10 +69,17 @@ const struct reconcile_stats *reconcile_stats(const struct reconcile *rc)
 	return &rc->stats;
 }
 
-static int count_elem(const struct ir_table *t, const struct ir_set *s, const struct ir_elem *e,
-		      void *userdata)
+struct ref_args {
+	struct elemtab *tab;
+	int delta;
+};
+
+static int ref_elem(const struct ir_table *t, const struct ir_set *s, const struct ir_elem *e,
+		    void *userdata)
 {
-	return elemtab_ref(userdata, t->family, s->name, e, +1);
+	const struct ref_args *a = userdata;
+
+	return elemtab_ref(a->tab, t->family, s->name, e, a->delta);
 }
 
 /* Rebuilds the reference counts for BASE + EPS: the baseline's own elements in the sets
@@ -80,6 +87,7 @@ static int count_elem(const struct ir_table *t, const struct ir_set *s, const st
 static int count_all(struct elemtab *tab, const struct policy *p, const struct ir_ruleset *base,
 		     const struct endpoint_set *eps)
 {
+	struct ref_args add = {tab, +1};
 	int r;
 
 	elemtab_clear(tab);
@@ -92,12 +100,12 @@ static int count_all(struct elemtab *tab, const struct policy *p, const struct i
 			if (s->interval || s->constant)
 				continue; /* endpoints never touch these */
 			for (size_t k = 0; k < s->n; k++)
-				if ((r = count_elem(t, s, &s->elems[k], tab)) < 0)
+				if ((r = ref_elem(t, s, &s->elems[k], &add)) < 0)
 					return r;
 		}
 	}
 	for (size_t i = 0; eps && i < eps->n; i++)
-		if ((r = compile_endpoint_elems(p, base, &eps->items[i], count_elem, tab)) < 0)
+		if ((r = compile_endpoint_elems(p, base, &eps->items[i], ref_elem, &add)) < 0)
 			return r;
 	return 0;
 }
@@ -157,24 +165,15 @@ int reconcile_reapply(struct reconcile *rc, const struct endpoint_set *eps,
 	return install(rc, rc->policy, eps, ret_err);
 }
 
-static int ref_elem(const struct ir_table *t, const struct ir_set *s, const struct ir_elem *e,
-		    void *userdata)
-{
-	struct elemtab *tab = ((void **)userdata)[0];
-	int delta = *(int *)((void **)userdata)[1];
-
-	return elemtab_ref(tab, t->family, s->name, e, delta);
-}
-
 int reconcile_endpoint(struct reconcile *rc, const struct endpoint *ep, int delta)
 {
-	void *args[] = {rc->tab, &delta};
+	struct ref_args args = {rc->tab, delta};
 
 	/* Before the first install there is nothing to update: reconcile_full counts every
 	 * endpoint of the inventory. */
 	if (!rc->policy || !rc->base)
 		return 0;
-	return compile_endpoint_elems(rc->policy, rc->base, ep, ref_elem, args);
+	return compile_endpoint_elems(rc->policy, rc->base, ep, ref_elem, &args);
 }
 
 struct changes {

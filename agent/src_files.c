@@ -66,21 +66,6 @@ int src_files_fd(const struct src_files *s)
 	return s->fd;
 }
 
-static void log_diags(const struct diag_list *d)
-{
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
-
-	if (!f)
-		return;
-	diag_print(d, f);
-	fclose(f);
-	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"))
-		log_warn("%s", line);
-	free(text);
-}
-
 static int load_file(struct src_files *s, const char *name, struct agent_ctx *ctx)
 {
 	char path[PATH_MAX + 8], owner[PATH_MAX + 16];
@@ -97,7 +82,7 @@ static int load_file(struct src_files *s, const char *name, struct agent_ctx *ct
 	snprintf(owner, sizeof(owner), "file:%s", path);
 	r = endpoint_set_load(eps, path, d);
 	if (r < 0) {
-		log_diags(d);
+		log_diag(d, LOG_LEVEL_WARNING);
 		log_warn("endpoint file %s rejected; keeping its previous endpoints", path);
 		endpoint_set_free(eps);
 		diag_list_free(d);

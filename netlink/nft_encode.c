@@ -352,25 +352,6 @@ static int enc_type_id(enum ir_type t)
 	return -EINVAL;
 }
 
-static int enc_type_len(enum ir_type t)
-{
-	switch (t) {
-	case IR_TYPE_IFNAME:
-		return IR_IFNAMSIZ;
-	case IR_TYPE_IPV4:
-		return 4;
-	case IR_TYPE_IPV6:
-	case IR_TYPE_ND_TARGET:
-		return 16;
-	case IR_TYPE_INET_PROTO:
-	case IR_TYPE_ICMPV6_TYPE:
-		return 1;
-	case IR_TYPE_INET_SERVICE:
-		return 2;
-	}
-	return -EINVAL;
-}
-
 /* The byte order nft records for a key of this type (its datatype's). */
 static uint32_t enc_type_byteorder(enum ir_type t)
 {
@@ -488,12 +469,6 @@ out:
 	return r;
 }
 
-/* Number of elements nft would count for "flags constant" (its NFTA_SET_DESC_SIZE). */
-static uint32_t enc_set_size(const struct ir_set *s)
-{
-	return (uint32_t)s->n;
-}
-
 static int enc_set(struct nft_encode *e, const struct ir_table *t, const struct ir_set *s,
 		   uint32_t set_id)
 {
@@ -513,7 +488,7 @@ static int enc_set(struct nft_encode *e, const struct ir_table *t, const struct 
 	if (!ns)
 		return -ENOMEM;
 	for (size_t i = 0; i < s->ntypes; i++) {
-		uint32_t len = (uint32_t)enc_type_len(s->types[i]);
+		uint32_t len = (uint32_t)ir_type_len(s->types[i]);
 
 		keytype = (keytype << NFT_TYPE_BITS) | (uint32_t)enc_type_id(s->types[i]);
 		keylen += s->ntypes > 1 ? round_up4(len) : len;
@@ -542,13 +517,14 @@ static int enc_set(struct nft_encode *e, const struct ir_table *t, const struct 
 	}
 	nftnl_set_set_u32(ns, NFTNL_SET_ID, set_id);
 	if (s->constant)
-		nftnl_set_set_u32(ns, NFTNL_SET_DESC_SIZE, enc_set_size(s));
+		/* nft counts a constant set's elements as its NFTA_SET_DESC_SIZE. */
+		nftnl_set_set_u32(ns, NFTNL_SET_DESC_SIZE, (uint32_t)s->n);
 	if (s->interval && s->ntypes > 1) {
 		/* pipapo needs each field's length; nft sends the unpadded lengths. */
 		uint8_t fl[IR_CONCAT_MAX]; /* libnftnl's desc.field_len is a byte array */
 
 		for (size_t i = 0; i < s->ntypes; i++)
-			fl[i] = (uint8_t)enc_type_len(s->types[i]);
+			fl[i] = (uint8_t)ir_type_len(s->types[i]);
 		if (nftnl_set_set_data(ns, NFTNL_SET_DESC_CONCAT, fl,
 				       (uint32_t)(s->ntypes * sizeof(fl[0]))) < 0) {
 			r = -ENOMEM;
@@ -672,7 +648,7 @@ static int enc_iv_cmp(const void *a, const void *b, void *len)
  */
 static int enc_interval_elems(const struct ir_set *s, struct enc_elems *out)
 {
-	uint32_t len = (uint32_t)enc_type_len(s->types[0]);
+	uint32_t len = (uint32_t)ir_type_len(s->types[0]);
 	struct enc_iv *iv;
 	size_t n = 0;
 	uint8_t next[16];
@@ -762,7 +738,7 @@ static int enc_plain_elem(const struct ir_set *s, const struct ir_elem *ie, stru
 	int r;
 
 	for (size_t c = 0; c < s->ntypes; c++) {
-		uint32_t len = (uint32_t)enc_type_len(s->types[c]);
+		uint32_t len = (uint32_t)ir_type_len(s->types[c]);
 		uint32_t slot = concat ? round_up4(len) : len;
 
 		if (s->interval) {
@@ -1035,7 +1011,7 @@ static int enc_delta_elem_validate(const struct ir_set *s, const struct ir_elem 
 
 	for (size_t c = 0; c < s->ntypes; c++) {
 		const struct ir_value *v = &ie->key[c];
-		int len = enc_type_len(s->types[c]);
+		int len = ir_type_len(s->types[c]);
 
 		if (s->types[c] == IR_TYPE_IFNAME) {
 			/* At most IFNAMSIZ - 1 characters: the kernel keeps the terminating NUL. */
@@ -1369,32 +1345,6 @@ static int enc_key_load(struct enc_rule *rc, enum ir_key k, uint32_t slot, uint3
 	return -EINVAL;
 }
 
-static int enc_key_len(enum ir_key k)
-{
-	switch (k) {
-	case IR_KEY_IIFNAME:
-	case IR_KEY_OIFNAME:
-	case IR_KEY_IP6_SADDR:
-	case IR_KEY_IP6_DADDR:
-	case IR_KEY_ND_TARGET:
-		return 16;
-	case IR_KEY_MARK:
-	case IR_KEY_CT_STATE:
-	case IR_KEY_IP_SADDR:
-	case IR_KEY_IP_DADDR:
-	case IR_KEY_ARP_SADDR_IP:
-		return 4;
-	case IR_KEY_ETHER_TYPE:
-	case IR_KEY_TH_DPORT:
-		return 2;
-	case IR_KEY_PKTTYPE:
-	case IR_KEY_L4PROTO:
-	case IR_KEY_ICMPV6_TYPE:
-		return 1;
-	}
-	return -EINVAL;
-}
-
 static bool enc_key_is_addr(enum ir_key k)
 {
 	switch (k) {
@@ -1445,9 +1395,9 @@ static int enc_match_lookup(struct enc_rule *rc, const struct ir_match *m)
 			return r;
 	}
 	for (size_t i = 0; i < m->nkeys; i++) {
-		int len = enc_key_len(m->keys[i]);
+		int len = ir_key_len(m->keys[i]);
 
-		if (len < 0 || len != enc_type_len(s->types[i]))
+		if (len < 0 || len != ir_type_len(s->types[i]))
 			return -EINVAL;
 		r = enc_key_load(rc, m->keys[i], slot, (uint32_t)len);
 		if (r < 0)
@@ -1496,7 +1446,7 @@ static int enc_match(struct enc_rule *rc, const struct ir_match *m)
 {
 	uint8_t val[16], end[16], mask[16], zero[16] = {0};
 	enum ir_key k = m->keys[0];
-	int klen = enc_key_len(k);
+	int klen = ir_key_len(k);
 	uint32_t len, prefix;
 	int r;
 

@@ -266,7 +266,7 @@ static int compile_value_cmp(const struct ir_value *a, const struct ir_value *b)
 	return memcmp(a->data, b->data, a->len);
 }
 
-/* Removes [lo, hi] from the sorted, merged intervals of S. */
+/* Removes [lo, hi] from the disjoint intervals of S (order does not matter here). */
 static int compile_subtract(struct ir_set *s, const struct ir_value *lo, const struct ir_value *hi)
 {
 	size_t n = s->n;
@@ -299,7 +299,7 @@ static int compile_subtract(struct ir_set *s, const struct ir_value *lo, const s
 		if (keep_right && ir_elem_add(s, &right) < 0)
 			return -ENOMEM;
 	}
-	/* Compact out the emptied intervals; normalization re-sorts the appended ones. */
+	/* Compact out the emptied intervals; compile_cidr_fill sorts once at the end. */
 	size_t out = 0;
 
 	for (size_t i = 0; i < s->n; i++) {
@@ -308,7 +308,6 @@ static int compile_subtract(struct ir_set *s, const struct ir_value *lo, const s
 		s->elems[out++] = s->elems[i];
 	}
 	s->n = out;
-	ir_set_normalize(s);
 	return 0;
 }
 
@@ -338,5 +337,7 @@ int compile_cidr_fill(struct ir_set *s, enum compile_fam fam, const struct polic
 		if (r < 0)
 			return r;
 	}
+	/* Once, after every except: subtraction keeps intervals disjoint, only unsorted. */
+	ir_set_normalize(s);
 	return 0;
 }
