@@ -4,7 +4,7 @@
 # examples/demo on containers labelled app=web/api/db on a network of their own.
 #
 #   root netns: netseg agent --docker /var/run/docker.sock (tables inet/bridge/arp netseg)
-#   network nsdemo<PID> (bridge br-…):  web ── api ── db   (busybox nc listeners)
+#   network nsdemo<PID> (bridge br-…):  web ── api ── db   (netseg-banner listeners)
 #
 # Probes run from inside each container's network namespace (nsenter). Everything this
 # script made (containers, network, netseg's tables, the agent) is removed on exit.
@@ -32,8 +32,7 @@ bash tests/docker/dockerd.sh >/dev/null
 docker network create --label "netseg-demo=$tag" "$tag" >/dev/null
 run() { # name app
 	docker run -d --name "$tag-$1" --label "netseg-demo=$tag" --label "app=$2" \
-		--network "$tag" netseg-test/busybox sh -c \
-		'for p in 80 8080 5432; do nc -ll -p $p -e echo ok & done; wait' >/dev/null
+		--network "$tag" netseg-test/busybox netseg-banner ok 80 8080 5432 >/dev/null
 }
 run web web
 run api api

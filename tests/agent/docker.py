@@ -10,7 +10,7 @@
     nw<PID> 10.213.K.1/30 ── namespace TAG-W 10.213.K.2 ("world", listener on tcp/80, 8080)
     listener on tcp/HP (root namespace, "host")
 
-Every container runs busybox `nc -ll -p PORT -e echo NAME` on tcp/80, 5432, 8080. Probes run
+Every container runs `netseg-banner NAME 80 5432 8080` (tests/docker/banner.c). Probes run
 tests/netns/probe.py inside a container's namespace (`nsenter -t PID -n`), or in the root
 namespace for the host. Expected = Docker's own verdict (containers reach addresses on networks
 they share; Docker isolates different networks; world and host are reachable) AND the spec's
@@ -181,8 +181,7 @@ class Suite:
         cname = f"{self.tag}-{short}"
         labels = {"app": app, "nsgrun": self.tag}
         labels.update(extra_labels or {})
-        script = "".join(f"nc -ll -p {p} -e echo {short} & " for p in CPORTS) + \
-            "exec sleep 100000"
+        script = f"exec netseg-banner {short} " + " ".join(map(str, CPORTS))
         args = ["run", "-d", "--name", cname, "--network", net]
         for k, v in labels.items():
             args += ["--label", f"{k}={v}"]

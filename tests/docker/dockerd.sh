@@ -3,7 +3,9 @@
 #
 # Makes sure a Docker daemon answers on /var/run/docker.sock (or $DOCKER_SOCK) and that the
 # local test image netseg-test/busybox exists. These machines cannot pull images, so the image
-# is imported from a busybox-static rootfs. A daemon that already answers is reused as is;
+# is imported from a busybox-static rootfs plus /bin/netseg-banner (banner.c, built static
+# here: the test containers' listener). An image without the current IMAGE_REV label is
+# rebuilt. A daemon that already answers is reused as is;
 # one started here keeps running (other suites and engineers share it) with its log in
 # /tmp/netseg-dockerd.log.
 #
@@ -16,6 +18,8 @@ SOCK=${DOCKER_SOCK:-/var/run/docker.sock}
 IMAGE=${NETSEG_TEST_IMAGE:-netseg-test/busybox}
 LOG=/tmp/netseg-dockerd.log
 WAIT=${NETSEG_DOCKERD_WAIT:-60}
+IMAGE_REV=2 # bump when the image's content changes
+HERE=$(cd "$(dirname "$0")" && pwd)
 
 skip() { echo "dockerd.sh: skip: $*" >&2; exit 77; }
 
@@ -48,10 +52,15 @@ if ! answers; then
 	exec 9>&-
 fi
 
-if ! docker -H "unix://$SOCK" image inspect "$IMAGE" >/dev/null 2>&1; then
+image_current() {
+	[ "$(docker -H "unix://$SOCK" image inspect -f '{{index .Config.Labels "netseg.image-rev"}}' \
+		"$IMAGE" 2>/dev/null)" = "$IMAGE_REV" ]
+}
+
+if ! image_current; then
 	exec 8>/tmp/netseg-image.lock
 	flock -w "$WAIT" 8 || skip "timed out waiting for the image build lock"
-	if ! docker -H "unix://$SOCK" image inspect "$IMAGE" >/dev/null 2>&1; then
+	if ! image_current; then
 		bb=$(command -v busybox || true)
 		# The image has no libc: only a static busybox (Debian's busybox-static) runs in it.
 		if [ -z "$bb" ] || ! ldd "$bb" 2>&1 | grep -q 'not a dynamic executable'; then
@@ -67,7 +76,9 @@ if ! docker -H "unix://$SOCK" image inspect "$IMAGE" >/dev/null 2>&1; then
 		for a in $("$root/bin/busybox" --list); do
 			[ "$a" = busybox ] || ln -sf busybox "$root/bin/$a"
 		done
-		tar -C "$root" -c . | docker -H "unix://$SOCK" import - "$IMAGE" >/dev/null
+		cc -static -O2 -Wall -Wextra -Werror -o "$root/bin/netseg-banner" "$HERE/banner.c"
+		tar -C "$root" -c . | docker -H "unix://$SOCK" import \
+			--change "LABEL netseg.image-rev=$IMAGE_REV" - "$IMAGE" >/dev/null
 	fi
 	exec 8>&-
 fi

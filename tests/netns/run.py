@@ -157,8 +157,9 @@ def judge(t, probes, oracle, tally, section, timeout=0.8):
         if len(bad) > 60:
             print(f"    ... and {len(bad) - 60} more")
     nopen = sum(1 for p in probes if exp[p["id"]][0])
+    again = f"; {len(retry)} allowed ones slow, probed again" if retry else ""
     print(f"  [{section}] {len(probes) - len(bad)}/{len(probes)} probes as expected "
-          f"({nopen} expected open, {len(probes) - nopen} expected blocked)", flush=True)
+          f"({nopen} expected open, {len(probes) - nopen} expected blocked{again})", flush=True)
     return bad
 
 
