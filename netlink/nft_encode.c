@@ -386,10 +386,10 @@ static int enc_set_validate(const struct ir_set *s)
 	for (size_t i = 0; i < s->ntypes; i++)
 		if (enc_type_id(s->types[i]) < 0)
 			return -EINVAL;
-	/* Verdict maps: single keys (the interface dispatch) or concatenated intervals (the
-	 * port dispatch, one pipapo element per range like a concatenated interval set). A
-	 * single-key interval map would need enc_interval_elems to carry verdicts: not used. */
-	if (s->is_vmap && (s->interval ? s->ntypes < 2 : s->ntypes != 1))
+	/* Verdict maps: single keys (the interface dispatch), single-key intervals (the port
+	 * dispatch: enc_interval_elems carries the verdicts) or concatenated intervals (one
+	 * pipapo element per range, like a concatenated interval set). */
+	if (s->is_vmap && !s->interval && s->ntypes != 1)
 		return -EINVAL;
 	/* A typeof key (enc_typeof_parts): only iifname . @th,64,128 is written out. */
 	if (enc_set_has_typeof(s) &&
@@ -477,11 +477,11 @@ static int enc_set(struct nft_encode *e, const struct ir_table *t, const struct 
 	uint32_t flags = 0, keytype = 0, keylen = 0;
 	int r;
 
-	r = enc_set_validate(s);
-	if (r < 0)
-		return r;
+	/* Described first, so an error of our own is reported against this set too. */
 	r = enc_describe(e, "install %s %s in table %s %s", s->is_vmap ? "map" : "set", s->name,
 			 nft_encode_family_name(t->family), t->name);
+	if (r == 0)
+		r = enc_set_validate(s);
 	if (r < 0)
 		return r;
 	ns = nftnl_set_alloc();
@@ -630,6 +630,7 @@ static struct enc_elem *enc_elems_push(struct enc_elems *l)
 
 struct enc_iv {
 	uint8_t first[16], last[16];
+	const struct ir_verdict *verdict; /* maps: the start element's data */
 };
 
 /* qsort_r context: the key length. */
@@ -668,10 +669,18 @@ static int enc_interval_elems(const struct ir_set *s, struct enc_elems *out)
 			r = -EINVAL;
 			goto out;
 		}
+		if (s->is_vmap)
+			iv[i].verdict = &s->elems[i].verdict;
 	}
 	qsort_r(iv, s->n, sizeof(*iv), enc_iv_cmp, &len);
-	/* Merge overlapping and adjacent intervals, as the IR's normalisation does. */
+	/* Merge overlapping and adjacent intervals, as the IR's normalisation does. A map's
+	 * intervals are disjoint and adjacent ones differ in data: nft keeps them apart, an end
+	 * element and the next start at the same key. */
 	for (size_t i = 1; i < s->n; i++) {
+		if (s->is_vmap) {
+			iv[++n] = iv[i];
+			continue;
+		}
 		uint8_t after[16];
 		bool fits;
 
@@ -710,6 +719,7 @@ static int enc_interval_elems(const struct ir_set *s, struct enc_elems *out)
 		}
 		memcpy(el->key, iv[i].first, len);
 		el->key_len = len;
+		el->verdict = iv[i].verdict;
 		memcpy(next, iv[i].last, len);
 		have_next = enc_be_inc(next, len);
 		el->open = !have_next;

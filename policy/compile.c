@@ -325,7 +325,8 @@ static int compile_bridge_table(struct compile_ctx *cx)
 {
 	struct ir_table *t = ir_table_add(cx->rs, IR_FAMILY_BRIDGE, COMPILE_TABLE_NAME);
 	struct ir_set *ports, *pa[COMPILE_FAM_COUNT], *nd, *targets = NULL;
-	struct ir_chain *pre, *in, *in4, *in6, *na = NULL, *arp, *fwd, *flood, *flood4, *flood6;
+	struct ir_chain *pre, *in, *in4, *in6, *na = NULL, *arp, *fwd, *pfwd, *flood, *flood4;
+	struct ir_chain *flood6;
 	struct ir_stmt drop = compile_verdict(IR_VERDICT_DROP, NULL);
 	struct ir_stmt mark = {.kind = IR_STMT_MARK_OR, .mark_or = COMPILE_MARK_CLASSIFIED};
 	int r;
@@ -350,11 +351,12 @@ static int compile_bridge_table(struct compile_ctx *cx)
 		return r;
 	arp = ir_chain_add(cx->rs, t, "port_arp");
 	fwd = compile_base(cx, t, "forward", IR_HOOK_FORWARD, -300);
+	pfwd = ir_chain_add(cx->rs, t, "port_forward");
 	flood = ir_chain_add(cx->rs, t, "flood");
 	flood4 = ir_chain_add(cx->rs, t, "flood4");
 	flood6 = ir_chain_add(cx->rs, t, "flood6");
 	if (!ports || !pa[0] || !pa[1] || !nd || !pre || !in || !in4 || !in6 || !arp || !fwd ||
-	    !flood || !flood4 || !flood6)
+	    !pfwd || !flood || !flood4 || !flood6)
 		return -ENOMEM;
 	cx->pchains[COMPILE_V4][COMPILE_FLOOD] = flood4;
 	cx->pchains[COMPILE_V6][COMPILE_FLOOD] = flood6;
@@ -382,24 +384,26 @@ static int compile_bridge_table(struct compile_ctx *cx)
 	struct ir_stmt probe[] = {
 	    compile_eq(IR_KEY_ARP_SADDR_IP, ir_value_addr(AF_INET, (const uint8_t[4]){0}, 32)),
 	    compile_verdict(IR_VERDICT_ACCEPT, NULL)};
-	/* A frame between a classified and an unclassified port never crosses the bridge: the
-	 * bridge family cannot say which bridge a port is on, and does not need to. */
-	struct ir_stmt out_of[] = {compile_lookup(IR_KEY_IIFNAME, ports),
-				   compile_not_lookup(IR_KEY_OIFNAME, ports), drop};
-	struct ir_stmt into[] = {compile_not_lookup(IR_KEY_IIFNAME, ports),
-				 compile_lookup(IR_KEY_OIFNAME, ports), drop};
+	/*
+	 * A frame between a classified and an unclassified port never crosses the bridge: the
+	 * bridge family cannot say which bridge a port is on, and does not need to. Every
+	 * bridged frame passes here, so each side's port set is looked up once: two lookups
+	 * for a frame between containers, not five as with one flat rule per case.
+	 */
+	struct ir_stmt from_port[] = {compile_lookup(IR_KEY_IIFNAME, ports),
+				      compile_verdict(IR_VERDICT_GOTO, pfwd)};
+	struct ir_stmt into[] = {compile_lookup(IR_KEY_OIFNAME, ports), drop};
+	struct ir_stmt out_of[] = {compile_not_lookup(IR_KEY_OIFNAME, ports), drop};
 	/*
 	 * Broadcast and multicast between two containers: the only hook that sees the receiving
 	 * port is this one (run once per output port; in inet, oifname is the bridge), so the
 	 * container_to_container policy is judged here, statelessly, per receiver. The inet
 	 * forward chain then accepts these frames without judging them again.
 	 */
-	struct ir_stmt to_flood[][3] = {
-	    {compile_lookup(IR_KEY_IIFNAME, ports),
-	     compile_eq(IR_KEY_PKTTYPE, ir_value_u8(COMPILE_PACKET_BROADCAST)),
+	struct ir_stmt to_flood[][2] = {
+	    {compile_eq(IR_KEY_PKTTYPE, ir_value_u8(COMPILE_PACKET_BROADCAST)),
 	     compile_verdict(IR_VERDICT_GOTO, flood)},
-	    {compile_lookup(IR_KEY_IIFNAME, ports),
-	     compile_eq(IR_KEY_PKTTYPE, ir_value_u8(COMPILE_PACKET_MULTICAST)),
+	    {compile_eq(IR_KEY_PKTTYPE, ir_value_u8(COMPILE_PACKET_MULTICAST)),
 	     compile_verdict(IR_VERDICT_GOTO, flood)},
 	};
 	/* ARP falls through (accept): the policy is about IP, and ARP must work for it to. */
@@ -424,9 +428,10 @@ static int compile_bridge_table(struct compile_ctx *cx)
 	    (r = compile_nd_exceptions(in6, nd, IR_VERDICT_ACCEPT)) < 0 ||
 	    (r = compile_line(in6, 1, &drop)) < 0 || (r = compile_line(arp, 2, own_arp)) < 0 ||
 	    (r = compile_line(arp, 2, probe)) < 0 || (r = compile_line(arp, 1, &drop)) < 0 ||
-	    (r = compile_line(fwd, 3, out_of)) < 0 || (r = compile_line(fwd, 3, into)) < 0 ||
-	    (r = compile_line(fwd, 3, to_flood[0])) < 0 ||
-	    (r = compile_line(fwd, 3, to_flood[1])) < 0 ||
+	    (r = compile_line(fwd, 2, from_port)) < 0 || (r = compile_line(fwd, 2, into)) < 0 ||
+	    (r = compile_line(pfwd, 2, out_of)) < 0 ||
+	    (r = compile_line(pfwd, 2, to_flood[0])) < 0 ||
+	    (r = compile_line(pfwd, 2, to_flood[1])) < 0 ||
 	    (r = compile_line(flood, 2, by_fam[0])) < 0 ||
 	    (r = compile_line(flood, 2, by_fam[1])) < 0 || (r = compile_line(flood6, 2, nd_ok)) < 0)
 		return r;

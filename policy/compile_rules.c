@@ -703,15 +703,15 @@ static size_t compile_lower_bound(const uint32_t *b, size_t n, uint32_t v)
 	return lo;
 }
 
-/* One dispatch under construction: its map and its segment chains, which are shared by every
- * segment with the same lines (a rule's ports rarely overlap another's, so a multi-port rule
- * needs one chain, not one per port). */
+/* One dispatch under construction: its maps (one per protocol) and its segment chains, which
+ * are shared by every segment with the same lines (a rule's ports rarely overlap another's, so
+ * a multi-port rule needs one chain, not one per port). */
 struct compile_dispatch {
 	struct compile_ctx *cx;
 	struct ir_table *t;
 	struct ir_chain *c;
 	const struct compile_port_lines *pl;
-	struct ir_set *map;
+	struct ir_set *map; /* of the protocol being added; made with its first segment */
 	struct compile_idx *seg_lines; /* [segment] */
 	struct ir_chain **seg_chains;  /* [segment] */
 	size_t nseg, seg_cap;
@@ -763,6 +763,27 @@ static int compile_segment_chain(struct compile_dispatch *d, struct compile_idx 
 	d->seg_chains[d->nseg++] = sc;
 	*idx = (struct compile_idx){0};
 	*ret = sc;
+	return 0;
+}
+
+static const char *compile_proto_name(uint8_t proto)
+{
+	return proto == IPPROTO_TCP ? "tcp" : proto == IPPROTO_UDP ? "udp" : "sctp";
+}
+
+/* pd_<chain>_<proto>: port interval -> verdict. One map per protocol, not one keyed by
+ * protocol . port: the kernel keeps a one-field interval map in a tree searched in log n
+ * steps, but a concatenation in pipapo, whose lookup walks a bitmap as wide as the map. */
+static int compile_dispatch_map(struct compile_dispatch *d, uint8_t proto)
+{
+	static const enum ir_type types[] = {IR_TYPE_INET_SERVICE};
+	char name[64 + 16];
+
+	snprintf(name, sizeof(name), "pd_%s_%s", d->c->name, compile_proto_name(proto));
+	d->map = ir_set_add(d->cx->rs, d->t, name, types, 1, true);
+	if (!d->map)
+		return -ENOMEM;
+	d->map->is_vmap = true;
 	return 0;
 }
 
@@ -851,9 +872,13 @@ static int compile_dispatch_proto(struct compile_dispatch *d, uint8_t proto)
 		cur = (struct compile_idx){0};
 		if (r < 0)
 			goto out;
-		e.key[0] = e.key_end[0] = ir_value_u8(proto);
-		e.key[1] = ir_value_be16((uint16_t)b[k]);
-		e.key_end[1] = ir_value_be16((uint16_t)(b[end + 1] - 1));
+		if (!d->map) {
+			r = compile_dispatch_map(d, proto);
+			if (r < 0)
+				goto out;
+		}
+		e.key[0] = ir_value_be16((uint16_t)b[k]);
+		e.key_end[0] = ir_value_be16((uint16_t)(b[end + 1] - 1));
 		e.verdict = (struct ir_verdict){.kind = IR_VERDICT_JUMP, .chain = sc->name};
 		r = ir_elem_add(d->map, &e);
 		if (r < 0)
@@ -869,57 +894,53 @@ out:
 }
 
 /*
- * The port dispatch of policy chain C: "meta l4proto . th dport vmap @pd_<C>" inserted at POS
- * (after the deny lines without ports), jumping to the segment chain of the packet's port,
- * which holds the deny then allow lines of every rule whose ports cover it. A new connection
- * then meets only the lines that can match its port, instead of every line with ports, and
- * every deny that can match it still comes before every allow.
+ * The port dispatch of policy chain C: "meta l4proto P th dport vmap @pd_<C>_<P>" for each
+ * protocol P with ports in C's rules, inserted at POS (after the deny lines without ports),
+ * jumping to the segment chain of the packet's port, which holds the deny then allow lines of
+ * every rule whose ports cover it. A new connection then meets only the lines that can match
+ * its port, instead of every line with ports, and every deny that can match it still comes
+ * before every allow.
  */
 static int compile_dispatch(struct compile_ctx *cx, int f, int k, size_t pos)
 {
 	static const uint8_t protos[] = {IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP};
-	static const enum ir_type types[] = {IR_TYPE_INET_PROTO, IR_TYPE_INET_SERVICE};
 	struct compile_dispatch d = {
 	    .cx = cx,
 	    .t = k == COMPILE_FLOOD ? cx->bridge : cx->inet,
 	    .c = cx->pchains[f][k],
 	    .pl = &cx->port_lines[f * COMPILE_PCHAIN_COUNT + k],
 	};
-	char name[64];
-	struct ir_rule *line, tmp;
 	int r = 0;
 
-	if (d.pl->n == 0)
-		return 0;
-	snprintf(name, sizeof(name), "pd_%s", d.c->name);
-	d.map = ir_set_add(cx->rs, d.t, name, types, 2, true);
-	if (!d.map)
-		return -ENOMEM;
-	d.map->is_vmap = true;
-	for (size_t i = 0; r == 0 && i < sizeof(protos); i++)
+	for (size_t i = 0; r == 0 && i < sizeof(protos) && d.pl->n; i++) {
+		d.map = NULL;
 		r = compile_dispatch_proto(&d, protos[i]);
+		if (r < 0 || !d.map)
+			continue;
+
+		struct ir_stmt line[] = {
+		    compile_eq(IR_KEY_L4PROTO, ir_value_u8(protos[i])),
+		    {.kind = IR_STMT_MATCH,
+		     .match = {.keys = {IR_KEY_TH_DPORT},
+			       .nkeys = 1,
+			       .op = IR_OP_VMAP,
+			       .set = d.map->name}},
+		};
+		struct ir_rule tmp;
+
+		r = compile_line(d.c, 2, line);
+		if (r < 0)
+			break;
+		/* compile_line appends; move the line up to POS, after the previous protocol's. */
+		tmp = d.c->rules[d.c->n - 1];
+		memmove(&d.c->rules[pos + 1], &d.c->rules[pos], (d.c->n - 1 - pos) * sizeof(tmp));
+		d.c->rules[pos++] = tmp;
+	}
 	for (size_t i = 0; i < d.nseg; i++)
 		free(d.seg_lines[i].v);
 	free(d.seg_lines);
 	free(d.seg_chains);
-	if (r < 0)
-		return r;
-
-	struct ir_stmt vmap = {.kind = IR_STMT_MATCH,
-			       .match = {.keys = {IR_KEY_L4PROTO, IR_KEY_TH_DPORT},
-					 .nkeys = 2,
-					 .op = IR_OP_VMAP,
-					 .set = d.map->name}};
-
-	r = compile_line(d.c, 1, &vmap);
-	if (r < 0)
-		return r;
-	/* compile_line appends; move the line up to POS. */
-	line = &d.c->rules[d.c->n - 1];
-	tmp = *line;
-	memmove(&d.c->rules[pos + 1], &d.c->rules[pos], (d.c->n - 1 - pos) * sizeof(tmp));
-	d.c->rules[pos] = tmp;
-	return 0;
+	return r;
 }
 
 int compile_policy_chains(struct compile_ctx *cx)

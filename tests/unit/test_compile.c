@@ -169,22 +169,27 @@ START_TEST(test_rule_ir)
 	ck_assert_ptr_nonnull(fc4);
 	ck_assert_uint_eq(fc4->n, 5); /* 2 flood accepts, the port dispatch, 2 defaults */
 	r = &fc4->rules[2];
-	ck_assert_uint_eq(r->n, 1);
-	ck_assert_int_eq(r->stmts[0].match.op, IR_OP_VMAP);
-	ck_assert_uint_eq(r->stmts[0].match.nkeys, 2);
+	ck_assert_uint_eq(r->n, 2); /* meta l4proto tcp th dport vmap @pd_from_container4_tcp */
 	ck_assert_int_eq(r->stmts[0].match.keys[0], IR_KEY_L4PROTO);
-	ck_assert_int_eq(r->stmts[0].match.keys[1], IR_KEY_TH_DPORT);
-	ck_assert_str_eq(r->stmts[0].match.set, "pd_from_container4");
+	ck_assert_int_eq(r->stmts[0].match.value.data[0], 6);
+	ck_assert_int_eq(r->stmts[1].match.op, IR_OP_VMAP);
+	ck_assert_uint_eq(r->stmts[1].match.nkeys, 1);
+	ck_assert_int_eq(r->stmts[1].match.keys[0], IR_KEY_TH_DPORT);
+	ck_assert_str_eq(r->stmts[1].match.set, "pd_from_container4_tcp");
+	/* No udp or sctp ports in the policy: no maps for them. */
+	ck_assert_ptr_null(ir_set_find(inet, "pd_from_container4_udp"));
+	ck_assert_ptr_null(ir_set_find(inet, "pd_from_container4_sctp"));
 
-	/* The dispatch maps tcp/5432 to the segment chain holding the rule, port match gone. */
-	struct ir_set *pd = ir_set_find(inet, "pd_from_container4");
+	/* The dispatch maps tcp/5432 to the segment chain holding the rule, port match gone;
+	 * one key, so the kernel keeps the map in an rbtree, not in pipapo. */
+	struct ir_set *pd = ir_set_find(inet, "pd_from_container4_tcp");
 
 	ck_assert_ptr_nonnull(pd);
 	ck_assert(pd->is_vmap && pd->interval);
+	ck_assert_uint_eq(pd->ntypes, 1);
 	ck_assert_uint_eq(pd->n, 1);
-	ck_assert_int_eq(pd->elems[0].key[0].data[0], 6);
-	ck_assert_mem_eq(pd->elems[0].key[1].data, ir_value_be16(5432).data, 2);
-	ck_assert_mem_eq(pd->elems[0].key_end[1].data, ir_value_be16(5432).data, 2);
+	ck_assert_mem_eq(pd->elems[0].key[0].data, ir_value_be16(5432).data, 2);
+	ck_assert_mem_eq(pd->elems[0].key_end[0].data, ir_value_be16(5432).data, 2);
 	ck_assert_int_eq(pd->elems[0].verdict.kind, IR_VERDICT_JUMP);
 	ck_assert_str_eq(pd->elems[0].verdict.chain, "pp_from_container4_0");
 	ck_assert_ptr_null(ir_set_find(inet, "p_w2d"));
@@ -216,8 +221,8 @@ START_TEST(test_rule_ir)
 
 	ck_assert_ptr_nonnull(fl4);
 	ck_assert_uint_eq(fl4->n, 2); /* the port dispatch, the default */
-	ck_assert_str_eq(fl4->rules[0].stmts[0].match.set, "pd_flood4");
-	ck_assert_ptr_nonnull(ir_set_find(br, "pd_flood4"));
+	ck_assert_str_eq(fl4->rules[0].stmts[1].match.set, "pd_flood4_tcp");
+	ck_assert_ptr_nonnull(ir_set_find(br, "pd_flood4_tcp"));
 	r = &ir_chain_find(br, "pp_flood4_0")->rules[0];
 	ck_assert_int_eq(r->stmts[0].match.keys[0], IR_KEY_IIFNAME);
 	ck_assert_str_eq(r->stmts[0].match.set, "gp_web");
@@ -257,7 +262,7 @@ START_TEST(test_deny_before_allow)
 	ck_assert_ptr_nonnull(other);
 	/* Denies without ports, the port dispatch, allows without ports, defaults. */
 	char *deny = strstr(fc4, "r_d-deny goto log_d-deny"),
-	     *vmap = strstr(fc4, "meta l4proto . th dport vmap @pd_from_container4"),
+	     *vmap = strstr(fc4, "meta l4proto tcp th dport vmap @pd_from_container4_tcp"),
 	     *allow = strstr(fc4, "r_a-allow accept");
 
 	ck_assert_ptr_nonnull(deny);
@@ -270,9 +275,9 @@ START_TEST(test_deny_before_allow)
 	ck_assert(strstr(seg, "r_b-deny") < strstr(seg, "r_c-allow accept"));
 	ck_assert_ptr_null(strstr(other, "r_b-deny"));
 	ck_assert_ptr_nonnull(strstr(other, "r_c-allow accept"));
-	ck_assert_ptr_nonnull(strstr(text, "tcp . 1-24 : jump pp_from_container4_0"));
-	ck_assert_ptr_nonnull(strstr(text, "tcp . 25 : jump pp_from_container4_1"));
-	ck_assert_ptr_nonnull(strstr(text, "tcp . 26-100 : jump pp_from_container4_0"));
+	ck_assert_ptr_nonnull(strstr(text, "1-24 : jump pp_from_container4_0"));
+	ck_assert_ptr_nonnull(strstr(text, "25 : jump pp_from_container4_1"));
+	ck_assert_ptr_nonnull(strstr(text, "26-100 : jump pp_from_container4_0"));
 	free(other);
 	free(seg);
 	free(fc4);
