@@ -4,10 +4,9 @@
 # Makes sure a Docker daemon answers on /var/run/docker.sock (or $DOCKER_SOCK) and that the
 # local test image netseg-test/busybox exists. These machines cannot pull images, so the image
 # is imported from a busybox-static rootfs plus /bin/netseg-banner (banner.c, built static
-# here: the test containers' listener). An image without the current IMAGE_REV label is
-# rebuilt. A daemon that already answers is reused as is;
-# one started here keeps running (other suites and engineers share it) with its log in
-# /tmp/netseg-dockerd.log.
+# here: the test containers' listener); an image of another IMAGE_REV is rebuilt. A daemon
+# that already answers is reused as is; one started here keeps running (other suites and
+# engineers share it) with its log in /tmp/netseg-dockerd.log.
 #
 #   exit 0   daemon answers, image present
 #   exit 77  Docker cannot be made available here (not root, no package, daemon won't start)
@@ -52,9 +51,11 @@ if ! answers; then
 	exec 9>&-
 fi
 
+# The revision is an environment variable, not a label: containers inherit an image's labels,
+# and the tests and the demo match and print containers by label.
 image_current() {
-	[ "$(docker -H "unix://$SOCK" image inspect -f '{{index .Config.Labels "netseg.image-rev"}}' \
-		"$IMAGE" 2>/dev/null)" = "$IMAGE_REV" ]
+	docker -H "unix://$SOCK" image inspect -f '{{range .Config.Env}}{{println .}}{{end}}' \
+		"$IMAGE" 2>/dev/null | grep -qx "NETSEG_IMAGE_REV=$IMAGE_REV"
 }
 
 if ! image_current; then
@@ -78,7 +79,7 @@ if ! image_current; then
 		done
 		cc -static -O2 -Wall -Wextra -Werror -o "$root/bin/netseg-banner" "$HERE/banner.c"
 		tar -C "$root" -c . | docker -H "unix://$SOCK" import \
-			--change "LABEL netseg.image-rev=$IMAGE_REV" - "$IMAGE" >/dev/null
+			--change "ENV NETSEG_IMAGE_REV=$IMAGE_REV" - "$IMAGE" >/dev/null
 	fi
 	exec 8>&-
 fi
