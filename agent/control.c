@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
+#include <malloc.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,13 +54,22 @@ static int watch(struct control *c, int fd, uint32_t events, uint64_t data, int 
 	return epoll_ctl(c->epfd, op, fd, &ev) < 0 ? -errno : 0;
 }
 
+/* A reply this large (status of thousands of endpoints) was a heap peak worth returning. */
+#define CONTROL_TRIM_BYTES (1u << 20)
+
 static void client_close(struct client *cl)
 {
+	bool big = cl->outlen > CONTROL_TRIM_BYTES;
+
 	if (cl->fd >= 0)
 		close(cl->fd); /* closing also leaves the epoll set */
 	free(cl->in);
 	free(cl->out);
 	*cl = (struct client){.fd = -1};
+	/* glibc keeps freed pages mapped unless asked: without this the agent stays as large
+	 * as the biggest status it ever answered. */
+	if (big)
+		malloc_trim(0);
 }
 
 int control_open_fd(int listen_fd, const struct control_ops *ops, struct control **ret)
