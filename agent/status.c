@@ -16,28 +16,25 @@ struct kcounter {
 };
 
 struct kcounters {
-	struct kcounter *items;
-	size_t n;
+	struct kcounter *items; /* sorted by name, one per name, after read_counters() */
+	size_t n, cap;
 	int err;
 };
 
-/* The same counter name in several tables (the bridge table's flood chains keep their own
- * r_ and d_c2c) is one rule's or default's: the sum is what it matched. */
 static int add_counter(const char *name, uint64_t packets, uint64_t bytes, void *ud)
 {
 	struct kcounters *k = ud;
 	struct kcounter *c;
 
-	for (size_t i = 0; i < k->n; i++)
-		if (!strcmp(k->items[i].name, name)) {
-			k->items[i].packets += packets;
-			k->items[i].bytes += bytes;
-			return 0;
-		}
-	c = realloc(k->items, (k->n + 1) * sizeof(*c));
-	if (!c)
-		return -ENOMEM;
-	k->items = c;
+	if (k->n == k->cap) {
+		size_t cap = k->cap ? k->cap * 2 : 64;
+
+		c = realloc(k->items, cap * sizeof(*c));
+		if (!c)
+			return -ENOMEM;
+		k->items = c;
+		k->cap = cap;
+	}
 	c = &k->items[k->n++];
 	snprintf(c->name, sizeof(c->name), "%s", name);
 	c->packets = packets;
@@ -45,17 +42,25 @@ static int add_counter(const char *name, uint64_t packets, uint64_t bytes, void 
 	return 0;
 }
 
-static const struct kcounter *find_counter(const struct kcounters *k, const char *name)
+static int kcounter_cmp(const void *a, const void *b)
 {
-	for (size_t i = 0; i < k->n; i++)
-		if (!strcmp(k->items[i].name, name))
-			return &k->items[i];
-	return NULL;
+	return strcmp(((const struct kcounter *)a)->name, ((const struct kcounter *)b)->name);
 }
 
+static const struct kcounter *find_counter(const struct kcounters *k, const char *name)
+{
+	struct kcounter key;
+
+	snprintf(key.name, sizeof(key.name), "%s", name);
+	return k->n ? bsearch(&key, k->items, k->n, sizeof(*k->items), kcounter_cmp) : NULL;
+}
+
+/* Sorted, then merged: a rule has thousands of counters' worth of company at 1,000 rules, and
+ * every rule and default looks its own up. */
 static void read_counters(struct kcounters *k)
 {
 	static const enum ir_family families[] = {IR_FAMILY_INET, IR_FAMILY_BRIDGE, IR_FAMILY_ARP};
+	size_t n = 0;
 
 	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
 		int r = nft_counters_read(families[i], COMPILE_TABLE_NAME, add_counter, k);
@@ -63,6 +68,20 @@ static void read_counters(struct kcounters *k)
 		if (r < 0 && r != -ENOENT && !k->err)
 			k->err = r;
 	}
+	if (k->n == 0)
+		return;
+	qsort(k->items, k->n, sizeof(*k->items), kcounter_cmp);
+	/* The same counter name in several tables (the bridge table's flood chains keep their
+	 * own r_ and d_c2c) is one rule's or default's: the sum is what it matched. */
+	for (size_t i = 1; i < k->n; i++) {
+		if (!strcmp(k->items[n].name, k->items[i].name)) {
+			k->items[n].packets += k->items[i].packets;
+			k->items[n].bytes += k->items[i].bytes;
+		} else {
+			k->items[++n] = k->items[i];
+		}
+	}
+	k->n = n + 1;
 }
 
 /* One rule's or default's counter, its logging, and what the rate limit suppressed. */
@@ -162,11 +181,19 @@ json_t *status_build(const struct status_input *in)
 	const struct policy *p = in->policy;
 	struct kcounters k = {0};
 	struct endpoint_set view = {0};
+	struct compile_members *idx = NULL;
 	json_t *doc, *eps, *groups, *rules, *defs, *events;
 	char stamp[40], cname[POLICY_NAME_MAX + 8];
 
 	read_counters(&k);
 	if (inventory_view(in->inv, &view) < 0) {
+		free(k.items);
+		return NULL;
+	}
+	/* The compiler's label index: testing every endpoint against every group took most of
+	 * a status at 250 groups and 10,000 endpoints. */
+	if (compile_members_new(&view, &idx) < 0) {
+		inventory_view_free(&view);
 		free(k.items);
 		return NULL;
 	}
@@ -176,13 +203,16 @@ json_t *status_build(const struct status_input *in)
 	groups = json_array();
 	for (size_t g = 0; p && g < p->ngroups; g++) {
 		json_t *members = json_array();
+		const size_t *ids;
+		size_t n;
 
-		for (size_t i = 0; i < view.n; i++)
-			if (endpoint_matches(&view.items[i], &p->groups[g].match))
-				json_array_append_new(members, json_string(view.items[i].name));
+		compile_members_query(idx, &p->groups[g].match, &ids, &n);
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(members, json_string(view.items[ids[i]].name));
 		json_array_append_new(
 		    groups, json_pack("{s:s, s:o}", "name", p->groups[g].name, "members", members));
 	}
+	compile_members_free(idx);
 	rules = json_array();
 	for (size_t i = 0; p && i < p->nrules; i++) {
 		const struct policy_rule *r = &p->rules[i];

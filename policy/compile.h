@@ -39,4 +39,16 @@ typedef int (*compile_elem_fn)(const struct ir_table *t, const struct ir_set *s,
 int compile_endpoint_elems(const struct policy *p, const struct ir_ruleset *rs,
 			   const struct endpoint *ep, compile_elem_fn fn, void *userdata);
 
+/*
+ * A label index over EPS (borrowed; keep it alive and unchanged) that answers "which endpoints
+ * does this match select" without testing every endpoint: the compiler fills group sets with
+ * it, and `status` lists group members with it.
+ */
+struct compile_members;
+int compile_members_new(const struct endpoint_set *eps, struct compile_members **ret);
+void compile_members_free(struct compile_members *m);
+/* Indices of the endpoints matching M, ascending, in *ret (valid until the next query). */
+int compile_members_query(struct compile_members *idx, const struct policy_match *m,
+			  const size_t **ret, size_t *ret_n);
+
 #endif

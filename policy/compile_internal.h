@@ -21,7 +21,6 @@ enum compile_pchain {
 	COMPILE_PCHAIN_COUNT
 };
 
-struct compile_members;	   /* label index over the endpoints, compile_sets.c */
 struct compile_port_lines; /* lines of rules with ports, awaiting dispatch (compile_rules.c) */
 
 struct compile_ctx {
@@ -65,11 +64,6 @@ struct ir_set *compile_set1(struct compile_ctx *cx, struct ir_table *t, const ch
 			    enum ir_type type, bool interval);
 
 /* --- sets (compile_sets.c) --- */
-int compile_members_new(const struct endpoint_set *eps, struct compile_members **ret);
-void compile_members_free(struct compile_members *m);
-/* Indices of the endpoints matching M, ascending, in *ret (valid until the next query). */
-int compile_members_query(struct compile_members *idx, const struct policy_match *m,
-			  const size_t **ret, size_t *ret_n);
 /* Adds the FAM addresses of every endpoint matching M to S. */
 int compile_members_fill(struct compile_ctx *cx, const struct policy_match *m, enum compile_fam fam,
 			 struct ir_set *s);
