@@ -23,6 +23,23 @@
 
 #define RECV_CHUNK (64 * 1024)
 
+/*
+ * Docker networks seen: id -> bridge name (NULL: no bridge). A network's id never names
+ * another network and its bridge never changes, so the client keeps them: a container event
+ * costs no network request for a network seen before. A full list refreshes them.
+ */
+struct dk_net {
+	char *id;
+	char *bridge;
+};
+
+struct dk_nets {
+	struct dk_net *v;
+	size_t n, cap;
+};
+
+#define DK_NETS_MAX 4096 /* networks come and go: start over rather than grow forever */
+
 struct docker_client {
 	char *socket_path;
 	int host_ns_fd;
@@ -34,17 +51,8 @@ struct docker_client {
 	int ev_err; /* sticky: once the stream failed it stays failed until reopened */
 	bool ev_in_cb;
 	bool ev_close_pending;
-};
 
-/* Docker networks seen during one call: id -> bridge name (NULL: no bridge). */
-struct dk_net {
-	char *id;
-	char *bridge;
-};
-
-struct dk_nets {
-	struct dk_net *v;
-	size_t n, cap;
+	struct dk_nets nets;
 };
 
 __attribute__((format(printf, 2, 3))) static void set_error(struct docker_client *c,
@@ -93,12 +101,15 @@ fail:
 	return NULL;
 }
 
+static void nets_clear(struct dk_nets *ns);
+
 void docker_client_free(struct docker_client *c)
 {
 	if (!c)
 		return;
 	c->ev_in_cb = false;
 	docker_events_close(c);
+	nets_clear(&c->nets);
 	if (c->host_ns_fd >= 0)
 		close(c->host_ns_fd);
 	free(c->socket_path);
@@ -439,6 +450,8 @@ static int nets_bridge(struct docker_client *c, struct dk_nets *ns, const char *
 	char *esc, path[256];
 	int r;
 
+	if (ns->n >= DK_NETS_MAX)
+		nets_clear(ns);
 	for (int pass = 0; pass < 2; pass++) {
 		for (size_t i = 0; i < ns->n; i++)
 			if (strcmp(ns->v[i].id, id) == 0) {
@@ -739,26 +752,23 @@ static int inspect_one(struct docker_client *c, const char *container, struct dk
 int docker_inspect_endpoints(struct docker_client *c, const char *container,
 			     struct endpoint_set *ret)
 {
-	struct dk_nets ns = {0};
 	struct ep_vec ev = {0};
 	int r;
 
 	c->error[0] = '\0';
 	if (!container || !*container)
 		return -EINVAL;
-	r = inspect_one(c, container, &ns, &ev);
+	r = inspect_one(c, container, &c->nets, &ev);
 	if (r == 0)
 		r = ep_vec_move_to(&ev, ret);
 	if (r == 0)
 		c->error[0] = '\0';
 	ep_vec_clear(&ev);
-	nets_clear(&ns);
 	return r;
 }
 
 int docker_list_endpoints(struct docker_client *c, struct endpoint_set *ret)
 {
-	struct dk_nets ns = {0};
 	struct ep_vec ev = {0};
 	json_t *list = NULL, *item;
 	size_t i;
@@ -779,7 +789,8 @@ int docker_list_endpoints(struct docker_client *c, struct endpoint_set *ret)
 			  DOCKER_MAX_CONTAINERS);
 		goto out;
 	}
-	r = nets_load_all(c, &ns);
+	nets_clear(&c->nets);
+	r = nets_load_all(c, &c->nets);
 	if (r < 0)
 		goto out;
 	json_array_foreach (list, i, item) {
@@ -787,7 +798,7 @@ int docker_list_endpoints(struct docker_client *c, struct endpoint_set *ret)
 
 		if (!id)
 			continue;
-		r = inspect_one(c, id, &ns, &ev);
+		r = inspect_one(c, id, &c->nets, &ev);
 		/* Removed between the list and the inspect. */
 		if (r == -ENOENT)
 			r = 0;
@@ -799,7 +810,6 @@ out:
 	if (r == 0)
 		c->error[0] = '\0';
 	ep_vec_clear(&ev);
-	nets_clear(&ns);
 	json_decref(list);
 	return r;
 }
