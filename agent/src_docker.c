@@ -106,87 +106,100 @@ static int owner_of(const char *id, char *buf, size_t len)
 	return n > 0 && (size_t)n < len ? 0 : -ENAMETOOLONG;
 }
 
-/* Replaces every docker owner with the daemon's current list. */
+static int by_id_then_index(const void *a, const void *b, void *ud)
+{
+	const struct endpoint_set *all = ud;
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	int c = strcmp(all->items[x].id, all->items[y].id);
+
+	return c ? c : (x > y) - (x < y);
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* One owner's set: the attachments ORDER[0..n) of ALL, moved out of it. */
+static struct endpoint_set *take_owner(struct endpoint_set *all, const size_t *order, size_t n)
+{
+	struct endpoint_set *one = endpoint_set_new();
+
+	if (!one || !(one->items = calloc(n, sizeof(*one->items)))) {
+		endpoint_set_free(one);
+		return NULL;
+	}
+	one->cap = n;
+	for (size_t k = 0; k < n; k++) {
+		one->items[one->n++] = all->items[order[k]]; /* moved: all no longer owns it */
+		memset(&all->items[order[k]], 0, sizeof(all->items[order[k]]));
+	}
+	return one;
+}
+
+/*
+ * Replaces every docker owner with the daemon's current list. Sorting, not pairwise
+ * comparison, groups the attachments by container and finds the containers that are gone:
+ * a resync at the 4,096-container limit stays milliseconds, not seconds.
+ */
 static int resync(struct src_docker *s, struct agent_ctx *ctx)
 {
 	struct endpoint_set *all = endpoint_set_new();
+	size_t *order = NULL, nkeep = 0, nowners, ngone = 0;
+	char **keep = NULL, **gone = NULL;
 	const char **owners;
-	size_t nowners;
 	int r;
 
 	if (!all)
 		return -ENOMEM;
 	r = docker_list_endpoints(s->client, all);
-	if (r < 0) {
-		endpoint_set_free(all);
-		return r;
-	}
-	/* Group the attachments by container id into per-owner sets. */
-	bool *taken = calloc(all->n + 1, sizeof(*taken));
-	char **keep = calloc(all->n + 1, sizeof(*keep));
-	size_t nkeep = 0;
-
-	for (size_t i = 0; r == 0 && taken && keep && i < all->n; i++) {
+	if (r < 0)
+		goto out;
+	r = -ENOMEM;
+	order = calloc(all->n + 1, sizeof(*order));
+	keep = calloc(all->n + 1, sizeof(*keep));
+	if (!order || !keep)
+		goto out;
+	for (size_t i = 0; i < all->n; i++)
+		order[i] = i;
+	qsort_r(order, all->n, sizeof(*order), by_id_then_index, all);
+	r = 0;
+	for (size_t i = 0, j; r == 0 && i < all->n; i = j) {
 		struct endpoint_set *one;
 		char owner[128];
 
-		if (taken[i])
-			continue;
-		one = endpoint_set_new();
-		if (!one || owner_of(all->items[i].id, owner, sizeof(owner)) < 0) {
-			endpoint_set_free(one);
+		for (j = i + 1;
+		     j < all->n && !strcmp(all->items[order[j]].id, all->items[order[i]].id); j++)
+			;
+		if (owner_of(all->items[order[i]].id, owner, sizeof(owner)) < 0 ||
+		    !(keep[nkeep] = strdup(owner)) || !(one = take_owner(all, order + i, j - i))) {
 			r = -ENOMEM;
 			break;
 		}
-		for (size_t j = i; j < all->n; j++) {
-			/* Item i itself moves first, so compare with the moved copy. */
-			if (taken[j] || (one->n && strcmp(all->items[j].id, one->items[0].id)))
-				continue;
-			if (one->n == one->cap) {
-				size_t cap = one->cap ? one->cap * 2 : 4;
-				struct endpoint *g = realloc(one->items, cap * sizeof(*g));
-
-				if (!g) {
-					r = -ENOMEM;
-					break;
-				}
-				one->items = g;
-				one->cap = cap;
-			}
-			one->items[one->n++] = all->items[j]; /* moved: all no longer owns it */
-			memset(&all->items[j], 0, sizeof(all->items[j]));
-			taken[j] = true;
-		}
-		keep[nkeep++] = strdup(owner);
+		nkeep++;
 		agent_resolve_bridges(ctx, one);
-		if (r == 0)
-			r = inventory_set(ctx->inv, owner, one, ctx->rc) < 0 ? -ENOMEM : 0;
-		else
-			endpoint_set_free(one);
+		r = inventory_set(ctx->inv, owner, one, ctx->rc) < 0 ? -ENOMEM : 0;
 	}
+	if (r < 0)
+		goto out; /* a partial list must not look like containers gone */
 	/* Containers that disappeared while we were not listening. */
+	qsort(keep, nkeep, sizeof(*keep), str_cmp);
 	nowners = inventory_owners(ctx->inv, "docker:", &owners);
-	char **gone = calloc(nowners + 1, sizeof(*gone));
-	size_t ngone = 0;
-
-	for (size_t k = 0; gone && k < nowners; k++) {
-		bool kept = false;
-
-		for (size_t m = 0; m < nkeep && !kept; m++)
-			kept = keep[m] && !strcmp(keep[m], owners[k]);
-		if (!kept)
+	gone = calloc(nowners + 1, sizeof(*gone));
+	for (size_t k = 0; gone && k < nowners; k++)
+		if (!bsearch(&owners[k], keep, nkeep, sizeof(*keep), str_cmp))
 			gone[ngone++] = strdup(owners[k]);
-	}
 	for (size_t k = 0; k < ngone; k++) {
 		if (gone[k])
 			(void)inventory_set(ctx->inv, gone[k], NULL, ctx->rc);
 		free(gone[k]);
 	}
+out:
 	for (size_t m = 0; m < nkeep; m++)
 		free(keep[m]);
 	free(gone);
 	free(keep);
-	free(taken);
+	free(order);
 	endpoint_set_free(all);
 	return r;
 }
