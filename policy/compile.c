@@ -196,13 +196,19 @@ static int compile_add_ifname(struct ir_set *s, const char *name, enum ir_verdic
 	return ir_elem_add(s, &e);
 }
 
-/* ports, port_addrs4/6 and port_targets6 (bridge and inet tables alike) and containers4/6. */
+/*
+ * ports, port_addrs4/6 and port_targets6 and containers4/6. ROUTED_ONLY: the port sets hold
+ * only ports without a bridge (inet: bridged ports are never an inet iifname, their
+ * anti-spoofing is the bridge table's, and each element would be kernel memory and commit
+ * work for nothing).
+ */
 static int compile_fill_ports(const struct endpoint_set *eps, struct ir_set *ports,
 			      struct ir_set *pa[COMPILE_FAM_COUNT], struct ir_set *targets,
-			      struct ir_set *containers[COMPILE_FAM_COUNT])
+			      struct ir_set *containers[COMPILE_FAM_COUNT], bool routed_only)
 {
 	for (size_t i = 0; eps && i < eps->n; i++) {
 		const struct endpoint *ep = &eps->items[i];
+		bool port = !routed_only || !ep->bridge;
 
 		if (ports && compile_add_ifname(ports, ep->interface, IR_VERDICT_ACCEPT, NULL) < 0)
 			return -ENOMEM;
@@ -212,9 +218,9 @@ static int compile_fill_ports(const struct endpoint_set *eps, struct ir_set *por
 
 			e.key[0] = ir_value_ifname(ep->interface);
 			e.key[1] = compile_addr(&ep->addrs[j]);
-			if (pa && ir_elem_add(pa[f], &e) < 0)
+			if (port && pa && ir_elem_add(pa[f], &e) < 0)
 				return -ENOMEM;
-			if (targets && f == COMPILE_V6 && ir_elem_add(targets, &e) < 0)
+			if (port && targets && f == COMPILE_V6 && ir_elem_add(targets, &e) < 0)
 				return -ENOMEM;
 			if (containers) {
 				struct ir_elem c = {0};
@@ -360,7 +366,7 @@ static int compile_bridge_table(struct compile_ctx *cx)
 		return -ENOMEM;
 	cx->pchains[COMPILE_V4][COMPILE_FLOOD] = flood4;
 	cx->pchains[COMPILE_V6][COMPILE_FLOOD] = flood6;
-	r = compile_fill_ports(cx->in->endpoints, ports, pa, targets, NULL);
+	r = compile_fill_ports(cx->in->endpoints, ports, pa, targets, NULL, false);
 	if (r < 0)
 		return r;
 
@@ -586,7 +592,7 @@ static int compile_inet_table(struct compile_ctx *cx)
 			r = compile_add_ifname(in_d, cx->in->endpoints->items[i].interface,
 					       IR_VERDICT_GOTO, from_port);
 	if (r == 0)
-		r = compile_fill_ports(cx->in->endpoints, NULL, pa, targets, c);
+		r = compile_fill_ports(cx->in->endpoints, NULL, pa, targets, c, true);
 	if (r < 0)
 		return r;
 

@@ -203,8 +203,9 @@ int compile_endpoint_elems(const struct policy *p, const struct ir_ruleset *rs,
 	for (size_t i = 0; i < ep->naddrs; i++) {
 		const struct endpoint_addr *a = &ep->addrs[i];
 
+		/* inet: routed ports only, as compile.c. */
 		if ((r = walk_port_addr(&w, IR_FAMILY_BRIDGE, ep, a)) < 0 ||
-		    (r = walk_port_addr(&w, IR_FAMILY_INET, ep, a)) < 0 ||
+		    (!ep->bridge && (r = walk_port_addr(&w, IR_FAMILY_INET, ep, a)) < 0) ||
 		    (r = walk_addr(&w, "containers", a)) < 0)
 			return r;
 		for (size_t g = 0; g < p->ngroups; g++) {

@@ -632,10 +632,15 @@ class Suite:
                                   "networks": ["latnet"]}
                 t0 = time.monotonic()
                 self.write_ep(name)
-                dt = al.wait_elements([v4, v6, f'"vl{i}"'], (), self.H, 5)
-                if dt is None:
+                # addresses in inet (containers4/6), the port in the bridge table (its
+                # anti-spoofing pairs; inet holds port pairs for routed ports only)
+                dt = al.wait_elements([v4, v6], (), self.H, 5)
+                dtb = None if dt is None else al.wait_elements(
+                    [f'"vl{i}" . {v4}'], (), self.H, 5, family="bridge")
+                if dt is None or dtb is None:
                     self.ok(False, sec, f"{name}: elements not in the kernel within 5 s")
                     continue
+                dt += dtb
                 poll_t.append(dt)
                 tm = mon.first(v4, t0)
                 if tm is not None:
