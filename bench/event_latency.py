@@ -171,7 +171,24 @@ def agent_run(n, gen):
     lines = queue.Queue()
     threading.Thread(target=lambda: [lines.put((time.monotonic(), l)) for l in mon.stdout],
                      daemon=True).start()
-    time.sleep(0.5)
+    # `nft monitor` reads the whole ruleset before it listens, which takes a while at 10,000
+    # endpoints: a first event sent before then would never be seen. Wait until it echoes
+    # an element of a scratch table of ours (in this benchmark's own namespace).
+    ready = f"nsready{PID}"
+    run("nft", "-f", "-", input=f"table inet {ready} {{\n set s {{ type inet_service; }}\n}}\n",
+        text=True)
+    deadline = time.monotonic() + 60
+    while True:
+        run("nft", "add", "element", "inet", ready, "s", "{ 9 }")
+        run("nft", "delete", "element", "inet", ready, "s", "{ 9 }")
+        try:
+            if ready in lines.get(timeout=1)[1]:
+                break
+        except queue.Empty:
+            pass
+        if time.monotonic() > deadline:
+            sys.exit("nft monitor never started listening")
+    run("nft", "delete", "table", "inet", ready)
 
     def wait_for(text, t0):
         while True:

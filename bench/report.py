@@ -136,7 +136,7 @@ w("Where the time goes (`perf record -g` of two full applies, whole process incl
   "finds its set by walking the table's list of sets and comparing names, and the tables hold "
   f"{big['sets']:,} sets at 1,000 rules (one per group, inline match, cidr and port list, per "
   "family and table). The earlier estimate was ~64% batch processing, ~25% set-name lookups; "
-  "a quiet run during development measured 75% and 24% (transaction 0.95 s). The rest is element insertion (rhashtable, pipapo) and rule/expression parsing. "
+  "a quiet run during development measured 75% and 24% (transaction 0.95 s). The rest is element insertion (rhashtable, rbtree) and rule/expression parsing. "
   "What would help users: fewer sets (share one set between rules that select the same "
   "members; name port lists by content) and fewer, larger element messages, which shorten the "
   "kernel's walks; the kernel side (a hash of set names per table) is not ours to change.\n")
@@ -269,23 +269,33 @@ w(f"\n**Goals**: (b) ≥ 0.9 of (a) in connections/s: {ok(rb_a >= 0.9)} ({rb_a:.
 w("Per round (conn/s): " + "; ".join(
     f"({c}) " + ", ".join(f"{x['conn_per_s']:,.0f}" for x in dp["runs"][c]) for c in ("a", "b", "c"))
   + ".\n")
-chain = pct_of("perf_datapath.txt", "nft_do_chain_inet")
-lk = pct_of("perf_datapath.txt", "nft_lookup_eval")
+rbtree = pct_of("perf_datapath.txt", "nft_rbtree_lookup")
 pipapo = pct_of("perf_datapath.txt", "nft_pipapo_avx2_refill")
 w("Where the time goes under (b) (`perf record -a -g` during the connection load, samples of "
   "the load tool's threads, which run the whole softirq path; the profile is below). Each "
-  "policy chain sends tcp/udp/sctp through one interval verdict map on `meta l4proto . th "
-  "dport` to a chain holding only the rules whose ports cover that port (docs/design.md), so a "
-  "SYN no longer walks every rule; the port lookup itself is the pipapo interval-map walk at "
-  f"the top of the profile ({pipapo if pipapo is not None else '?'}% in "
-  "`nft_pipapo_avx2_refill`), and the rest is the rules that share the probe's port (in this "
-  "generated policy, dozens of the 1,000 rules use each common port) and the bridge table's "
-  "per-packet anti-spoofing lookup. Established packets skip the policy "
+  "policy chain sends tcp, udp and sctp through one interval verdict map per protocol "
+  "(`meta l4proto tcp th dport vmap @pd_<chain>_tcp`) to a chain holding only the rules whose "
+  "ports cover that port (docs/design.md), so a SYN does not walk every rule. The kernel keeps "
+  "a one-field interval map in an rbtree "
+  + (f"(`nft_rbtree_lookup`: {rbtree}% here). " if rbtree is not None else
+     "(`nft_rbtree_lookup` is not among the profile's top entries here). ") +
+  "The first version "
+  "keyed one map by `meta l4proto . th dport`; a concatenation lives in pipapo, whose lookup "
+  "ANDs bitmaps as wide as the map (about 1,600 segments per chain here), and that was the "
+  "largest nftables cost of a connection (7% of samples; ratio 0.73, connect median 73 µs in "
+  "that version's run"
+  + (f"; {pipapo}% pipapo in this run" if pipapo else "") + ").\n")
+w("What remains, all per connection: the SYN still meets every deny line without ports before "
+  "the dispatch (37 in this generated policy's `from_container4`, one set lookup each); and "
+  "every packet, established or not, costs four set lookups in the bridge table (port "
+  "membership and the anti-spoofing address check in prerouting, both ports in forward) and two "
+  "verdict-map lookups in inet (`in_dispatch`, `out_dispatch`), none of which (a) has. A short "
+  "connection is about seven packets. Established packets skip the policy "
   "(`ct state established,related accept` comes first), which is why request/response "
-  "latency and throughput hardly differ. What would close the remaining gap: dispatch by "
-  "source as well (a verdict map from a container's group combination to a chain of only the "
-  "rules whose `from` can match), so a new connection meets only the rules that can apply to "
-  "it; that is compiler work for a later issue.\n")
+  "latency and throughput hardly differ. What would close the gap: dispatch by source as well "
+  "(a verdict map from a container's group combination to a chain of only the rules whose "
+  "`from` can match), so a new connection meets only the rules that can apply to it; that is "
+  "compiler work for a later issue.\n")
 w(perf_block("perf_datapath.txt", incl_filter=["nft_", "br_nf", "nf_hook", "nf_conntrack",
                                                 "tcp_v4_connect", "net_rx"]))
 
