@@ -172,11 +172,15 @@ static int resync(struct src_docker *s, struct agent_ctx *ctx)
 		     j < all->n && !strcmp(all->items[order[j]].id, all->items[order[i]].id); j++)
 			;
 		if (owner_of(all->items[order[i]].id, owner, sizeof(owner)) < 0 ||
-		    !(keep[nkeep] = strdup(owner)) || !(one = take_owner(all, order + i, j - i))) {
+		    !(keep[nkeep] = strdup(owner))) {
 			r = -ENOMEM;
 			break;
 		}
 		nkeep++;
+		if (!(one = take_owner(all, order + i, j - i))) {
+			r = -ENOMEM;
+			break;
+		}
 		agent_resolve_bridges(ctx, one);
 		r = inventory_set(ctx->inv, owner, one, ctx->rc) < 0 ? -ENOMEM : 0;
 	}

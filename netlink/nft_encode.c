@@ -678,6 +678,11 @@ static int enc_interval_elems(const struct ir_set *s, struct enc_elems *out)
 	 * element and the next start at the same key. */
 	for (size_t i = 1; i < s->n; i++) {
 		if (s->is_vmap) {
+			/* Overlapping map intervals have no meaning (which verdict?): refuse. */
+			if (memcmp(iv[i].first, iv[n].last, len) <= 0) {
+				r = -EINVAL;
+				goto out;
+			}
 			iv[++n] = iv[i];
 			continue;
 		}

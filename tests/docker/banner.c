@@ -58,8 +58,14 @@ static void banner_serve(int lfd, const char *line, size_t len)
 {
 	for (;;) {
 		int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-		if (c < 0)
-			return; /* EAGAIN: queue empty; anything else: the client gave up */
+		if (c < 0) {
+			/* Out of descriptors: the connection stays queued and poll() would wake
+			 * us at once, forever; give the closes a moment. EAGAIN: queue empty;
+			 * anything else: that client gave up. */
+			if (errno == EMFILE || errno == ENFILE)
+				usleep(10000);
+			return;
+		}
 		/* A fresh socket's send buffer always holds a short line; a failure means the
 		 * client is gone, which is its probe's business. */
 		ssize_t sent = write(c, line, len);

@@ -17,7 +17,7 @@ SOCK=${DOCKER_SOCK:-/var/run/docker.sock}
 IMAGE=${NETSEG_TEST_IMAGE:-netseg-test/busybox}
 LOG=/tmp/netseg-dockerd.log
 WAIT=${NETSEG_DOCKERD_WAIT:-60}
-IMAGE_REV=2 # bump when the image's content changes
+IMAGE_REV=3 # bump when the image's content changes
 HERE=$(cd "$(dirname "$0")" && pwd)
 
 skip() { echo "dockerd.sh: skip: $*" >&2; exit 77; }
