@@ -576,6 +576,41 @@ START_TEST(test_big_sets)
 }
 END_TEST
 
+/* A one-key interval verdict map whose intervals overlap has no meaning (which verdict for
+ * port 90?): the encoder refuses it before anything reaches the kernel. */
+START_TEST(test_overlapping_map_refused)
+{
+	static const enum ir_type t_port[] = {IR_TYPE_INET_SERVICE};
+	struct ir_ruleset *rs = ir_ruleset_new();
+	struct ir_table *t = ir_table_add(rs, IR_FAMILY_INET, "netseg");
+	struct ir_chain *a = ir_chain_add(rs, t, "a"), *b = ir_chain_add(rs, t, "b");
+	struct ir_set *m = set_add(rs, t, "pd_x_tcp", t_port, 1, true);
+	struct ir_elem e = {0};
+	struct nft_encode *enc = nft_encode_new(1);
+
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_ptr_nonnull(enc);
+	m->is_vmap = true;
+	e.key[0] = ir_value_be16(80);
+	e.key_end[0] = ir_value_be16(100);
+	e.verdict = (struct ir_verdict){.kind = IR_VERDICT_JUMP, .chain = a->name};
+	ck_assert_int_eq(ir_elem_add(m, &e), 0);
+	e.key[0] = ir_value_be16(90);
+	e.key_end[0] = ir_value_be16(120);
+	e.verdict.chain = b->name;
+	ck_assert_int_eq(ir_elem_add(m, &e), 0);
+	ck_assert_int_eq(nft_encode_table_replace(enc, t), -EINVAL);
+	/* Disjoint, adjacent intervals with different verdicts are fine. */
+	m->elems[1].key[0] = ir_value_be16(101);
+	nft_encode_free(enc);
+	enc = nft_encode_new(1);
+	ck_assert_int_eq(nft_encode_table_replace(enc, t), 0);
+	nft_encode_free(enc);
+	ir_ruleset_free(rs);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ golden cases */
 
 static bool golden_file(const char *dir, const char *const *names, size_t n, char *out, size_t len)
@@ -723,6 +758,7 @@ int main(void)
 	tcase_add_test(tc, test_design_layout);
 	tcase_add_test(tc, test_edges);
 	tcase_add_test(tc, test_big_sets);
+	tcase_add_test(tc, test_overlapping_map_refused);
 	tcase_add_test(tc, test_golden_cases);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
