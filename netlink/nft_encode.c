@@ -1380,28 +1380,15 @@ static bool enc_key_is_host_order(enum ir_key k)
 	return k == IR_KEY_MARK || k == IR_KEY_CT_STATE;
 }
 
-static const struct ir_set *enc_find_set(const struct ir_table *t, const char *name,
-					 uint32_t *ret_idx)
-{
-	if (!name)
-		return NULL;
-	for (size_t i = 0; i < t->nsets; i++) {
-		if (strcmp(t->sets[i]->name, name) == 0) {
-			*ret_idx = (uint32_t)i;
-			return t->sets[i];
-		}
-	}
-	return NULL;
-}
-
 static int enc_match_lookup(struct enc_rule *rc, const struct ir_match *m)
 {
 	const struct ir_set *s;
 	struct nftnl_expr *ex;
-	uint32_t idx, slot = 0;
+	uint32_t slot = 0;
+	size_t idx;
 	int r;
 
-	s = enc_find_set(rc->t, m->set, &idx);
+	s = m->set ? ir_set_find_index(rc->t, m->set, &idx) : NULL;
 	if (!s || s->ntypes != m->nkeys || (m->op == IR_OP_VMAP) != s->is_vmap)
 		return -EINVAL;
 	for (size_t i = 0; i < m->nkeys; i++) {
@@ -1441,7 +1428,7 @@ static int enc_match_lookup(struct enc_rule *rc, const struct ir_match *m)
 		nftnl_expr_free(ex);
 		return -ENOMEM;
 	}
-	nftnl_expr_set_u32(ex, NFTNL_EXPR_LOOKUP_SET_ID, rc->set_id_base + idx);
+	nftnl_expr_set_u32(ex, NFTNL_EXPR_LOOKUP_SET_ID, rc->set_id_base + (uint32_t)idx);
 	if (m->op == IR_OP_NOT_LOOKUP)
 		nftnl_expr_set_u32(ex, NFTNL_EXPR_LOOKUP_FLAGS, NFT_LOOKUP_F_INV);
 	return enc_add(rc, ex);

@@ -51,6 +51,7 @@ static void ir_table_free(struct ir_table *t)
 	for (size_t i = 0; i < t->nchains; i++)
 		ir_chain_free(t->chains[i]);
 	free(t->sets);
+	free(t->set_slots);
 	free(t->chains);
 	free(t->counters);
 	free(t);
@@ -122,14 +123,58 @@ int ir_counter_add(struct ir_ruleset *rs, struct ir_table *t, const char *name)
 	return 0;
 }
 
+static uint32_t ir_name_hash(const char *name)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (; *name; name++)
+		h = (h ^ (uint8_t)*name) * 16777619u;
+	return h;
+}
+
+/* The slot of NAME: its set's, or the empty one where it would go. */
+static uint32_t *ir_set_slot(const struct ir_table *t, const char *name)
+{
+	size_t mask = t->set_slots_cap - 1, i = ir_name_hash(name) & mask;
+
+	while (t->set_slots[i] && strcmp(t->sets[t->set_slots[i] - 1]->name, name) != 0)
+		i = (i + 1) & mask;
+	return &t->set_slots[i];
+}
+
+/* Keeps the slots at most half full, so a probe ends soon. */
+static int ir_set_slots_reserve(struct ir_table *t)
+{
+	size_t cap = t->set_slots_cap ? t->set_slots_cap : 64;
+	uint32_t *old = t->set_slots;
+	size_t old_cap = t->set_slots_cap;
+
+	if (old && (t->nsets + 1) * 2 <= old_cap)
+		return 0;
+	while ((t->nsets + 1) * 2 > cap)
+		cap *= 2;
+	t->set_slots = calloc(cap, sizeof(*t->set_slots));
+	if (!t->set_slots) {
+		t->set_slots = old;
+		return -ENOMEM;
+	}
+	t->set_slots_cap = cap;
+	for (size_t i = 0; i < old_cap; i++)
+		if (old[i])
+			*ir_set_slot(t, t->sets[old[i] - 1]->name) = old[i];
+	free(old);
+	return 0;
+}
+
 struct ir_set *ir_set_add(struct ir_ruleset *rs, struct ir_table *t, const char *name,
 			  const enum ir_type *types, size_t ntypes, bool interval)
 {
 	struct ir_set *s;
 
-	if (ntypes == 0 || ntypes > IR_CONCAT_MAX)
+	if (ntypes == 0 || ntypes > IR_CONCAT_MAX || t->nsets >= UINT32_MAX - 1)
 		return NULL;
-	if (ir_grow((void **)&t->sets, &t->sets_cap, t->nsets, sizeof(*t->sets)) < 0)
+	if (ir_grow((void **)&t->sets, &t->sets_cap, t->nsets, sizeof(*t->sets)) < 0 ||
+	    ir_set_slots_reserve(t) < 0)
 		return NULL;
 	s = calloc(1, sizeof(*s));
 	if (!s)
@@ -143,15 +188,32 @@ struct ir_set *ir_set_add(struct ir_ruleset *rs, struct ir_table *t, const char 
 	s->ntypes = (uint8_t)ntypes;
 	s->interval = interval;
 	t->sets[t->nsets++] = s;
+	/* A second set of one name (never made) would stay unfindable, as the first one
+	 * found is what the linear search returned. */
+	uint32_t *slot = ir_set_slot(t, s->name);
+
+	if (!*slot)
+		*slot = (uint32_t)t->nsets;
 	return s;
+}
+
+struct ir_set *ir_set_find_index(const struct ir_table *t, const char *name, size_t *ret_idx)
+{
+	uint32_t slot;
+
+	if (!t->set_slots_cap)
+		return NULL;
+	slot = *ir_set_slot(t, name);
+	if (!slot)
+		return NULL;
+	if (ret_idx)
+		*ret_idx = slot - 1;
+	return t->sets[slot - 1];
 }
 
 struct ir_set *ir_set_find(const struct ir_table *t, const char *name)
 {
-	for (size_t i = 0; i < t->nsets; i++)
-		if (strcmp(t->sets[i]->name, name) == 0)
-			return t->sets[i];
-	return NULL;
+	return ir_set_find_index(t, name, NULL);
 }
 
 struct ir_chain *ir_chain_add(struct ir_ruleset *rs, struct ir_table *t, const char *name)

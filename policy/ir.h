@@ -163,6 +163,10 @@ struct ir_table {
 	size_t ncounters, counters_cap;
 	struct ir_set **sets; /* in creation order */
 	size_t nsets, sets_cap;
+	/* Name -> 1 + index in sets (0: empty slot), open addressing: the agent looks sets up
+	 * by name for every element of every endpoint, and tables hold thousands of sets. */
+	uint32_t *set_slots;
+	size_t set_slots_cap;
 	struct ir_chain **chains; /* in creation order */
 	size_t nchains, chains_cap;
 };
@@ -186,6 +190,8 @@ int ir_counter_add(struct ir_ruleset *rs, struct ir_table *t, const char *name);
 struct ir_set *ir_set_add(struct ir_ruleset *rs, struct ir_table *t, const char *name,
 			  const enum ir_type *types, size_t ntypes, bool interval);
 struct ir_set *ir_set_find(const struct ir_table *t, const char *name);
+/* The same, with the set's index in t->sets (its creation order) in *ret_idx. */
+struct ir_set *ir_set_find_index(const struct ir_table *t, const char *name, size_t *ret_idx);
 struct ir_chain *ir_chain_add(struct ir_ruleset *rs, struct ir_table *t, const char *name);
 struct ir_chain *ir_chain_find(const struct ir_table *t, const char *name);
 /* The returned rule lives in C's array: valid until the next ir_rule_add() on C. */
