@@ -14,15 +14,20 @@
 #include <netlink/netlink.h>
 #include <netlink/route/link.h>
 
-/* libnl's own error codes -> -errno (nl_syserr2nlerr's reverse, for the ones we can meet). */
-static int link_errno(int nlerr)
+int link_nl_errno(int nlerr)
 {
-	switch (-nlerr) {
+	switch (nlerr < 0 ? -nlerr : nlerr) {
 	case NLE_OBJ_NOTFOUND:
 	case NLE_NODEV:
 		return -ENOENT;
 	case NLE_NOMEM:
 		return -ENOMEM;
+	case NLE_AGAIN:
+		return -EAGAIN;
+	case NLE_INTR:
+		return -EINTR;
+	case NLE_BAD_SOCK:
+		return -EBADF;
 	case NLE_PERM:
 		return -EPERM;
 	case NLE_NOACCESS:
@@ -30,10 +35,17 @@ static int link_errno(int nlerr)
 	case NLE_INVAL:
 	case NLE_RANGE:
 		return -EINVAL;
-	case NLE_AGAIN:
-		return -EAGAIN;
-	case NLE_INTR:
-		return -EINTR;
+	case NLE_MSGSIZE:
+	case NLE_MSG_TRUNC:
+		return -EMSGSIZE;
+	case NLE_MSG_TOOSHORT:
+		return -EBADMSG;
+	case NLE_DUMP_INTR:
+		return -EBUSY;
+	case NLE_OPNOTSUPP:
+		return -EOPNOTSUPP;
+	case NLE_PROTO_MISMATCH:
+		return -EPROTONOSUPPORT;
 	default:
 		return -EIO;
 	}
@@ -66,16 +78,16 @@ int link_bridge_of(const char *ifname, char *ret_master, size_t len)
 		return -ENOMEM;
 	r = nl_connect(sk, NETLINK_ROUTE);
 	if (r < 0)
-		return link_errno(r);
+		return link_nl_errno(r);
 	r = rtnl_link_get_kernel(sk, 0, ifname, &port);
 	if (r < 0)
-		return link_errno(r);
+		return link_nl_errno(r);
 	mindex = rtnl_link_get_master(port);
 	if (mindex <= 0)
 		return -ENODEV;
 	r = rtnl_link_get_kernel(sk, mindex, NULL, &master);
 	if (r < 0)
-		return r == -NLE_OBJ_NOTFOUND || r == -NLE_NODEV ? -ENODEV : link_errno(r);
+		return r == -NLE_OBJ_NOTFOUND || r == -NLE_NODEV ? -ENODEV : link_nl_errno(r);
 	/* A port of a bond or a VRF has a master too; only a bridge makes it ours to filter. */
 	kind = rtnl_link_get_type(master);
 	if (!kind || strcmp(kind, "bridge") != 0)

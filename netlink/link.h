@@ -13,4 +13,8 @@
  */
 int link_bridge_of(const char *ifname, char *ret_master, size_t len);
 
+/* A libnl error code (NLE_*, either sign) as -errno, for every one netseg's calls can meet:
+ * the rtnetlink watcher shares it. */
+int link_nl_errno(int nlerr);
+
 #endif

@@ -29,6 +29,8 @@
 #include <netlink/socket.h>
 #include <sys/socket.h>
 
+#include "link.h"
+
 /* Large enough for a burst of a few thousand link events (each ~1.5 KiB of skb) between reads. */
 #define RW_RCVBUF (4 * 1024 * 1024)
 /* A dump interrupted by concurrent changes (NLM_F_DUMP_INTR) is retried this often. */
@@ -71,41 +73,6 @@ struct rtnl_watch {
 	struct rw_cache links;
 	bool need_resync;
 };
-
-/* libnl error codes -> -errno, for the ones the socket calls can return. */
-static int rw_errno(int nlerr)
-{
-	switch (nlerr < 0 ? -nlerr : nlerr) {
-	case NLE_NOMEM:
-		return -ENOMEM;
-	case NLE_AGAIN:
-		return -EAGAIN;
-	case NLE_INTR:
-		return -EINTR;
-	case NLE_BAD_SOCK:
-		return -EBADF;
-	case NLE_PERM:
-		return -EPERM;
-	case NLE_NOACCESS:
-		return -EACCES;
-	case NLE_INVAL:
-	case NLE_RANGE:
-		return -EINVAL;
-	case NLE_MSGSIZE:
-	case NLE_MSG_TRUNC:
-		return -EMSGSIZE;
-	case NLE_MSG_TOOSHORT:
-		return -EBADMSG;
-	case NLE_DUMP_INTR:
-		return -EBUSY;
-	case NLE_OPNOTSUPP:
-		return -EOPNOTSUPP;
-	case NLE_PROTO_MISMATCH:
-		return -EPROTONOSUPPORT;
-	default:
-		return -EIO;
-	}
-}
 
 /* ---- cache ---- */
 
@@ -499,12 +466,12 @@ static int rw_dump(struct rw_dump *ret)
 		return -ENOMEM;
 	r = nl_connect(sk, NETLINK_ROUTE);
 	if (r < 0) {
-		r = rw_errno(r);
+		r = link_nl_errno(r);
 		goto out;
 	}
 	r = nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, rw_dump_valid, &d);
 	if (r < 0) {
-		r = rw_errno(r);
+		r = link_nl_errno(r);
 		goto out;
 	}
 	for (int attempt = 0; attempt < RW_DUMP_TRIES; attempt++) {
@@ -515,7 +482,7 @@ static int rw_dump(struct rw_dump *ret)
 		if (r == -NLE_DUMP_INTR)
 			continue;
 		if (r < 0) {
-			r = rw_errno(r);
+			r = link_nl_errno(r);
 			goto out;
 		}
 		if (d.err < 0) {
@@ -663,7 +630,7 @@ int rtnl_watch_open(const struct rtnl_watch_cb *cb, struct rtnl_watch **ret_watc
 	return 0;
 
 fail_nl:
-	r = rw_errno(r);
+	r = link_nl_errno(r);
 fail:
 	rtnl_watch_free(w);
 	return r;
@@ -702,7 +669,7 @@ int rtnl_watch_read(struct rtnl_watch *w)
 		case NLE_MSG_TOOSHORT:
 			break;
 		default:
-			return rw_errno(r);
+			return link_nl_errno(r);
 		}
 		r = rw_resync(w);
 		if (r < 0)
