@@ -538,13 +538,12 @@ static void commit(struct agent *a)
 		(void)full_apply(a, NULL, "resync");
 		return;
 	}
-	uint64_t before = reconcile_stats(a->ctx.rc)->element_commits;
 	r = reconcile_commit(a->ctx.rc, &err);
 	if (r < 0) {
 		agent_error(a, "element update failed: %s; re-applying everything",
 			    err.message[0] ? err.message : strerror(-r));
 		(void)full_apply(a, NULL, "repair");
-	} else if (reconcile_stats(a->ctx.rc)->element_commits != before) {
+	} else if (r > 0) {
 		metrics_observe_reconcile(&a->stats, false, reconcile_stats(a->ctx.rc)->last_ms);
 	}
 }

@@ -35,7 +35,6 @@ struct control {
 	char *path; /* unix socket we created, removed at the end if still ours */
 	dev_t dev;
 	ino_t ino;
-	unsigned long refused;
 };
 
 static uint64_t now_ms(void)
@@ -185,11 +184,6 @@ int control_fd(const struct control *c)
 	return c->epfd;
 }
 
-unsigned long control_refused(const struct control *c)
-{
-	return c->refused;
-}
-
 static bool peer_ok(int fd, uid_t *ret_uid)
 {
 	struct ucred cred;
@@ -226,11 +220,10 @@ static void do_accept(struct control *c)
 				      .deadline_ms = now_ms() + CONTROL_REQUEST_MS,
 				      .refused = refused,
 				      .refused_uid = uid};
-		c->refused += refused;
 	}
 }
 
-static void client_write(struct control *c, struct client *cl)
+static void client_write(struct client *cl)
 {
 	while (cl->outoff < cl->outlen) {
 		ssize_t n = write(cl->fd, cl->out + cl->outoff, cl->outlen - cl->outoff);
@@ -241,7 +234,6 @@ static void client_write(struct control *c, struct client *cl)
 			break;
 		cl->outoff += (size_t)n;
 	}
-	(void)c;
 	client_close(cl);
 }
 
@@ -294,7 +286,7 @@ static int client_read(struct control *c, struct client *cl)
 			client_close(cl);
 			return 0;
 		}
-		client_write(c, cl);
+		client_write(cl);
 		return 1;
 	}
 	if (n == 0 || (n < 0 && errno != EAGAIN))
@@ -320,7 +312,7 @@ int control_process(struct control *c)
 		if (cl->fd < 0)
 			continue;
 		if (cl->out)
-			client_write(c, cl);
+			client_write(cl);
 		else
 			answered += client_read(c, cl);
 	}

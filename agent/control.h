@@ -47,8 +47,6 @@ int control_fd(const struct control *c); /* for the agent's epoll set */
 int control_process(struct control *c);
 /* Milliseconds until the next client expires, -1 when none waits. */
 int control_timeout_ms(const struct control *c);
-/* Clients refused by the peer check so far. */
-unsigned long control_refused(const struct control *c);
 
 /* The client: `netseg status` (cmd_status.c). */
 int cmd_status(int argc, char **argv);

@@ -199,11 +199,6 @@ size_t elemtab_pending(const struct elemtab *t)
 	return t->npending;
 }
 
-size_t elemtab_size(const struct elemtab *t)
-{
-	return t->used;
-}
-
 int elemtab_changes(const struct elemtab *t, elemtab_change_fn fn, void *userdata)
 {
 	/* Deletions first, so a name or address that moves between endpoints in one burst is

@@ -35,6 +35,5 @@ size_t elemtab_pending(const struct elemtab *t);
 void elemtab_commit(struct elemtab *t);
 /* After a full apply installed exactly what the table wants. */
 void elemtab_mark_installed(struct elemtab *t);
-size_t elemtab_size(const struct elemtab *t);
 
 #endif

@@ -2,12 +2,12 @@
 #include "log.h"
 
 #include "diag.h"
+#include "metrics.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
-#include <time.h>
 
 static enum log_level log_max = LOG_LEVEL_INFO;
 
@@ -19,20 +19,16 @@ void log_set_level(enum log_level max)
 void log_msg(enum log_level level, const char *fmt, ...)
 {
 	static const char *const names[] = {"error", "warning", "info", "debug"};
-	struct timespec ts;
-	struct tm tm;
-	char stamp[32];
+	char stamp[40];
 	va_list ap;
 
 	if (level > log_max)
 		return;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+	/* The same UTC stamp as status and the decision log. */
+	metrics_format_time(metrics_now_ns(), stamp, sizeof(stamp));
 	/* One write per line: lines from a crash-looping agent never interleave. */
 	char line[2048];
-	int n = snprintf(line, sizeof(line), "%s.%03ldZ netseg: %s: ", stamp, ts.tv_nsec / 1000000,
-			 names[level]);
+	int n = snprintf(line, sizeof(line), "%s netseg: %s: ", stamp, names[level]);
 	va_start(ap, fmt);
 	if (n > 0 && (size_t)n < sizeof(line))
 		vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);

@@ -48,7 +48,7 @@ struct metrics_error {
 struct agent_stats {
 	uint64_t events[METRICS_SRC_COUNT];
 	struct metrics_hist full, incremental;
-	uint64_t resyncs, tamper_repairs, reload_failures, reconcile_failures;
+	uint64_t resyncs, tamper_repairs, reload_failures;
 	/* the last successful reconcile */
 	bool last_full;
 	uint64_t last_at_ns;

@@ -143,7 +143,6 @@ static int install(struct reconcile *rc, struct policy *p, const struct endpoint
 	/* The full ruleset and its netlink batch were the agent's peak (tens of MiB at 10,000
 	 * endpoints) and are freed now; glibc keeps freed pages mapped unless asked. */
 	malloc_trim(0);
-	rc->stats.full_applies++;
 	rc->stats.last_ms = now_ms() - start;
 	return 0;
 }
@@ -233,12 +232,11 @@ int reconcile_commit(struct reconcile *rc, struct nft_batch_error *ret_err)
 				rc->stats.elements_added++;
 		}
 		elemtab_commit(rc->tab);
-		rc->stats.element_commits += c.n > 0;
 		rc->stats.last_ms = now_ms() - start;
 	} else {
 		rc->stats.failures++;
 	}
 	free(c.deltas);
 	free(c.elems);
-	return r;
+	return r < 0 ? r : c.n > 0;
 }

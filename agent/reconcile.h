@@ -20,7 +20,7 @@
 struct reconcile;
 
 struct reconcile_stats {
-	uint64_t full_applies, element_commits, elements_added, elements_deleted, failures;
+	uint64_t elements_added, elements_deleted, failures;
 	double last_ms; /* duration of the last commit or full apply */
 };
 
@@ -36,7 +36,8 @@ int reconcile_reapply(struct reconcile *rc, const struct endpoint_set *eps,
 		      struct nft_batch_error *ret_err);
 /* Adds (DELTA +1) or removes (-1) EP's elements from the pending change. */
 int reconcile_endpoint(struct reconcile *rc, const struct endpoint *ep, int delta);
-/* Sends the pending element changes, if any, in one transaction. */
+/* Sends the pending element changes, if any, in one transaction: 1 when one went out, 0 when
+ * nothing was pending, -errno on failure. */
 int reconcile_commit(struct reconcile *rc, struct nft_batch_error *ret_err);
 
 const struct policy *reconcile_policy(const struct reconcile *rc);
