@@ -27,6 +27,8 @@
 #include <linux/netfilter/nfnetlink_log.h>
 #include <linux/netlink.h>
 
+#include "sockbuf.h"
+
 /* IPv4/IPv6 headers, a few extension headers and the ports: the rest is never read. */
 #define NFLOG_COPY_RANGE 128u
 /*
@@ -44,7 +46,6 @@
 
 struct nflog {
 	struct mnl_socket *nl;
-	uint16_t group;
 	uint32_t next_seq; /* NFULA_SEQ the next message should carry */
 	uint64_t lost, overruns, malformed;
 	uint8_t *buf;
@@ -113,7 +114,6 @@ int nflog_open(uint16_t group, struct nflog **ret)
 	struct nfulnl_msg_config_cmd cmd = {.command = NFULNL_CFG_CMD_BIND};
 	struct nfulnl_msg_config_mode mode = {.copy_range = htonl(NFLOG_COPY_RANGE),
 					      .copy_mode = NFULNL_COPY_PACKET};
-	int size = (int)NFLOG_RCVBUF;
 	struct nlmsghdr *nlh;
 	struct nfgenmsg *nfg;
 	struct nflog *n;
@@ -123,7 +123,6 @@ int nflog_open(uint16_t group, struct nflog **ret)
 	n = calloc(1, sizeof(*n));
 	if (!n)
 		return -ENOMEM;
-	n->group = group;
 	n->buf = malloc(NFLOG_BUF);
 	if (!n->buf) {
 		r = -ENOMEM;
@@ -134,11 +133,7 @@ int nflog_open(uint16_t group, struct nflog **ret)
 		r = -errno;
 		goto fail;
 	}
-	/* FORCE ignores net.core.rmem_max but needs CAP_NET_ADMIN; fall back to the capped. */
-	if (setsockopt(mnl_socket_get_fd(n->nl), SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) <
-	    0)
-		(void)setsockopt(mnl_socket_get_fd(n->nl), SOL_SOCKET, SO_RCVBUF, &size,
-				 sizeof(size));
+	sockbuf_set(mnl_socket_get_fd(n->nl), SO_RCVBUFFORCE, SO_RCVBUF, NFLOG_RCVBUF);
 
 	/*
 	 * One message: the kernel binds first, then applies the mode and flags to the new

@@ -27,6 +27,7 @@
 #include <linux/netlink.h>
 
 #include "nft_encode.h"
+#include "sockbuf.h"
 
 /* Socket receive buffer: room for many error messages before the kernel drops any. */
 #define BATCH_RCVBUF (4u * 1024u * 1024u)
@@ -52,15 +53,6 @@ __attribute__((format(printf, 3, 4))) static int batch_fail(struct nft_batch_err
 		va_end(ap);
 	}
 	return err;
-}
-
-static void batch_sockbuf(int fd, int force, int plain, size_t want)
-{
-	int v = want > (size_t)INT32_MAX / 2 ? INT32_MAX / 2 : (int)want;
-
-	/* FORCE ignores net.core.[rw]mem_max but needs CAP_NET_ADMIN; fall back to the capped. */
-	if (setsockopt(fd, SOL_SOCKET, force, &v, sizeof(v)) < 0)
-		(void)setsockopt(fd, SOL_SOCKET, plain, &v, sizeof(v));
 }
 
 /* Reads the NLMSGERR_ATTR_* TLVs that follow an error when NETLINK_EXT_ACK is on. */
@@ -160,8 +152,8 @@ static int batch_talk(struct nft_encode *e, struct batch_reply *rep)
 	for (int i = 0; i < niov; i++)
 		total += iov[i].iov_len;
 	/* netlink refuses a datagram larger than the send buffer: make it fit the batch. */
-	batch_sockbuf(fd, SO_SNDBUFFORCE, SO_SNDBUF, total + 4096);
-	batch_sockbuf(fd, SO_RCVBUFFORCE, SO_RCVBUF, BATCH_RCVBUF);
+	sockbuf_set(fd, SO_SNDBUFFORCE, SO_SNDBUF, total + 4096);
+	sockbuf_set(fd, SO_RCVBUFFORCE, SO_RCVBUF, BATCH_RCVBUF);
 
 	msg.msg_name = &snl;
 	msg.msg_namelen = sizeof(snl);

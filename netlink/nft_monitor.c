@@ -21,6 +21,8 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
 
+#include "sockbuf.h"
+
 #define MONITOR_TABLE "netseg"
 
 /*
@@ -47,7 +49,7 @@ struct nft_monitor {
 int nft_monitor_open(struct nft_monitor **ret)
 {
 	struct nft_monitor *m;
-	int grp = NFNLGRP_NFTABLES, size = (int)MONITOR_RCVBUF;
+	int grp = NFNLGRP_NFTABLES;
 	int r;
 
 	m = calloc(1, sizeof(*m));
@@ -68,11 +70,7 @@ int nft_monitor_open(struct nft_monitor **ret)
 		r = -errno;
 		goto fail;
 	}
-	/* FORCE ignores net.core.rmem_max but needs CAP_NET_ADMIN; fall back to the capped. */
-	if (setsockopt(mnl_socket_get_fd(m->nl), SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) <
-	    0)
-		(void)setsockopt(mnl_socket_get_fd(m->nl), SOL_SOCKET, SO_RCVBUF, &size,
-				 sizeof(size));
+	sockbuf_set(mnl_socket_get_fd(m->nl), SO_RCVBUFFORCE, SO_RCVBUF, MONITOR_RCVBUF);
 	*ret = m;
 	return 0;
 fail:
@@ -165,13 +163,12 @@ static int mon_attr_cb(const struct nlattr *attr, void *data)
 
 /* Attribute TYPE of NLH's nfgenmsg payload, validated as KIND; NULL if absent or malformed. */
 static const struct nlattr *mon_attr(const struct nlmsghdr *nlh, uint16_t type,
-				     enum mnl_attr_data_type kind, bool *ret_malformed)
+				     enum mnl_attr_data_type kind)
 {
 	struct mon_attr want = {.type = type, .kind = kind};
 
 	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), mon_attr_cb, &want) < 0)
 		want.malformed = true;
-	*ret_malformed = want.malformed;
 	return want.malformed ? NULL : want.found;
 }
 
@@ -196,13 +193,12 @@ static bool mon_pid_ours(pid_t pid)
 static void mon_newgen(struct nft_monitor *m, const struct nlmsghdr *nlh)
 {
 	const struct nlattr *pid, *name;
-	bool bad_pid, bad_name;
 
-	pid = mon_attr(nlh, NFTA_GEN_PROC_PID, MNL_TYPE_U32, &bad_pid);
-	name = mon_attr(nlh, NFTA_GEN_PROC_NAME, MNL_TYPE_NUL_STRING, &bad_name);
 	if (!m->touched)
 		return;
 	m->touched = false;
+	pid = mon_attr(nlh, NFTA_GEN_PROC_PID, MNL_TYPE_U32);
+	name = mon_attr(nlh, NFTA_GEN_PROC_NAME, MNL_TYPE_NUL_STRING);
 	/* A transaction that does not say who made it cannot be ours. */
 	if (pid && mon_pid_ours((pid_t)ntohl(mnl_attr_get_u32(pid))))
 		return;
@@ -217,7 +213,6 @@ static void mon_message(struct nft_monitor *m, const struct nlmsghdr *nlh)
 	const struct nfgenmsg *nfg;
 	const struct nlattr *table;
 	uint16_t msg;
-	bool malformed;
 	int attr;
 
 	if (NFNL_SUBSYS_ID(nlh->nlmsg_type) != NFNL_SUBSYS_NFTABLES ||
@@ -232,7 +227,7 @@ static void mon_message(struct nft_monitor *m, const struct nlmsghdr *nlh)
 	nfg = mnl_nlmsg_get_payload(nlh);
 	if (attr < 0 || !mon_family_ours(nfg->nfgen_family))
 		return;
-	table = mon_attr(nlh, (uint16_t)attr, MNL_TYPE_NUL_STRING, &malformed);
+	table = mon_attr(nlh, (uint16_t)attr, MNL_TYPE_NUL_STRING);
 	/* A change we cannot attribute to a table might be to ours: count it. */
 	if (!table || strcmp(mnl_attr_get_str(table), MONITOR_TABLE) == 0)
 		m->touched = true;

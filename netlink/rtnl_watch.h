@@ -46,9 +46,6 @@ enum rtnl_watch_event {
 	RTNL_WATCH_LINK_DEL,
 	RTNL_WATCH_ADDR_NEW,
 	RTNL_WATCH_ADDR_DEL,
-	/* State was lost and rebuilt: re-read everything. Delivered through cb->resync (which
-	 * has no event argument); the value exists for consumers that queue events. */
-	RTNL_WATCH_RESYNC,
 };
 
 struct rtnl_watch_cb {

@@ -343,7 +343,6 @@ static int compile_bridge_table(struct compile_ctx *cx)
 	/* The flood chains count their default like the inet chains do (same name). */
 	if (ir_counter_add(cx->rs, t, "d_c2c") < 0)
 		return -ENOMEM;
-	cx->bridge_c2c_counter = t->counters[t->ncounters - 1];
 	ports = compile_set1(cx, t, "ports", IR_TYPE_IFNAME, false);
 	pa[COMPILE_V4] = compile_set2(cx, t, "port_addrs4", IR_TYPE_IFNAME, IR_TYPE_IPV4);
 	pa[COMPILE_V6] = compile_set2(cx, t, "port_addrs6", IR_TYPE_IFNAME, IR_TYPE_IPV6);

@@ -39,7 +39,6 @@ struct compile_ctx {
 	bool *bridge_counted;	   /* [rule]: r_<rule> exists in the bridge table */
 	struct ir_chain **bridge_log_chains; /* [rule] */
 	struct ir_chain *bridge_log_c2c;
-	const char *bridge_c2c_counter;
 	struct ir_chain *pchains[COMPILE_FAM_COUNT][COMPILE_PCHAIN_COUNT];
 	struct ir_chain **log_chains; /* [rule], created on first use */
 	struct ir_chain *log_default[POLICY_CATEGORY_COUNT];
