@@ -96,9 +96,20 @@ static int walk_addr_port(struct walk *w, const struct endpoint *ep, const char 
 	return walk_port(w, port_set, ep);
 }
 
-static int walk_flood_ports(struct walk *w, const struct policy *p, const struct endpoint *ep)
+/* The addresses of EP in <PREFIX>4 and <PREFIX>6. */
+static int walk_addrs(struct walk *w, const char *prefix, const struct endpoint *ep)
 {
-	char name[POLICY_NAME_MAX * 2 + 32];
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < ep->naddrs; i++)
+		r = walk_addr(w, prefix, &ep->addrs[i]);
+	return r;
+}
+
+/* The groups EP is a member of: their address sets g_ and their port sets gp_. */
+static int walk_groups(struct walk *w, const struct policy *p, const struct endpoint *ep)
+{
+	char name[POLICY_NAME_MAX + 8];
 	int r;
 
 	for (size_t g = 0; g < p->ngroups; g++) {
@@ -107,21 +118,29 @@ static int walk_flood_ports(struct walk *w, const struct policy *p, const struct
 		snprintf(name, sizeof(name), "gp_%s", p->groups[g].name);
 		if ((r = walk_port(w, name, ep)) < 0)
 			return r;
+		snprintf(name, sizeof(name), "g_%s", p->groups[g].name);
+		if ((r = walk_addrs(w, name, ep)) < 0)
+			return r;
 	}
-	for (size_t i = 0; i < p->nnets; i++)
-		for (int f = 0; f < 2; f++) {
-			snprintf(name, sizeof(name), "np_%s%c", p->nets[i].name, f ? '6' : '4');
-			if ((r = walk_addr_port(w, ep, name)) < 0)
-				return r;
-		}
+	return 0;
+}
+
+/* The rule terms EP belongs to, named as compile_rules.c does: an inline match's address sets
+ * m_ and port set mp_, and a receiving cidr's port sets cp_ (only that end is a port set). */
+static int walk_rule_terms(struct walk *w, const struct policy *p, const struct endpoint *ep)
+{
+	char name[POLICY_NAME_MAX * 2 + 32];
+	int r;
+
 	for (size_t ri = 0; ri < p->nrules; ri++) {
 		const struct policy_rule *rule = &p->rules[ri];
 		const struct policy_selector *sides[] = {&rule->from, &rule->to};
 
-		for (int side = 0; side < 2; side++)
+		for (int side = 0; side < 2; side++) {
+			const char *sname = side ? "to" : "from";
+
 			for (size_t ti = 0; ti < sides[side]->n; ti++) {
 				const struct policy_term *term = &sides[side]->terms[ti];
-				const char *sname = side ? "to" : "from";
 
 				if (term->kind == POLICY_TERM_MATCH &&
 				    endpoint_matches(ep, &term->match)) {
@@ -129,8 +148,11 @@ static int walk_flood_ports(struct walk *w, const struct policy *p, const struct
 						 sname, ti);
 					if ((r = walk_port(w, name, ep)) < 0)
 						return r;
+					snprintf(name, sizeof(name), "m_%s_%s_%zu", rule->name,
+						 sname, ti);
+					if ((r = walk_addrs(w, name, ep)) < 0)
+						return r;
 				}
-				/* Only the receiving end of a cidr is a port set. */
 				for (int f = 0; term->kind == POLICY_TERM_CIDR && side && f < 2;
 				     f++) {
 					snprintf(name, sizeof(name), "cp_%s_%s_%zu%c", rule->name,
@@ -139,34 +161,23 @@ static int walk_flood_ports(struct walk *w, const struct policy *p, const struct
 						return r;
 				}
 			}
+		}
 	}
 	return 0;
 }
 
-/* The inline-match sets of every rule term EP matches (named as compile_rules.c does). */
-static int walk_inline_terms(struct walk *w, const struct policy *p, const struct endpoint *ep,
-			     const struct endpoint_addr *a)
+/* The port sets np_ of the named nets EP has an address in. */
+static int walk_nets(struct walk *w, const struct policy *p, const struct endpoint *ep)
 {
-	char prefix[POLICY_NAME_MAX * 2 + 32];
+	char name[POLICY_NAME_MAX + 8];
 	int r;
 
-	for (size_t ri = 0; ri < p->nrules; ri++) {
-		const struct policy_rule *rule = &p->rules[ri];
-		const struct policy_selector *sides[] = {&rule->from, &rule->to};
-
-		for (int side = 0; side < 2; side++)
-			for (size_t ti = 0; ti < sides[side]->n; ti++) {
-				const struct policy_term *term = &sides[side]->terms[ti];
-
-				if (term->kind != POLICY_TERM_MATCH ||
-				    !endpoint_matches(ep, &term->match))
-					continue;
-				snprintf(prefix, sizeof(prefix), "m_%s_%s_%zu", rule->name,
-					 side ? "to" : "from", ti);
-				if ((r = walk_addr(w, prefix, a)) < 0)
-					return r;
-			}
-	}
+	for (size_t i = 0; i < p->nnets; i++)
+		for (int f = 0; f < 2; f++) {
+			snprintf(name, sizeof(name), "np_%s%c", p->nets[i].name, f ? '6' : '4');
+			if ((r = walk_addr_port(w, ep, name)) < 0)
+				return r;
+		}
 	return 0;
 }
 
@@ -186,7 +197,6 @@ int compile_endpoint_elems(const struct policy *p, const struct ir_ruleset *rs,
 			   const struct endpoint *ep, compile_elem_fn fn, void *userdata)
 {
 	struct walk w = {.rs = rs, .fn = fn, .userdata = userdata};
-	char prefix[POLICY_NAME_MAX + 8];
 	int r;
 
 	if ((r = walk_ifname(&w, IR_FAMILY_BRIDGE, "ports", ep->interface, IR_VERDICT_ACCEPT,
@@ -198,8 +208,6 @@ int compile_endpoint_elems(const struct policy *p, const struct ir_ruleset *rs,
 		return r;
 	if (ep->bridge && (r = walk_bridge(&w, ep->bridge)) < 0)
 		return r;
-	if ((r = walk_flood_ports(&w, p, ep)) < 0)
-		return r;
 	for (size_t i = 0; i < ep->naddrs; i++) {
 		const struct endpoint_addr *a = &ep->addrs[i];
 
@@ -208,15 +216,9 @@ int compile_endpoint_elems(const struct policy *p, const struct ir_ruleset *rs,
 		    (!ep->bridge && (r = walk_port_addr(&w, IR_FAMILY_INET, ep, a)) < 0) ||
 		    (r = walk_addr(&w, "containers", a)) < 0)
 			return r;
-		for (size_t g = 0; g < p->ngroups; g++) {
-			if (!endpoint_matches(ep, &p->groups[g].match))
-				continue;
-			snprintf(prefix, sizeof(prefix), "g_%s", p->groups[g].name);
-			if ((r = walk_addr(&w, prefix, a)) < 0)
-				return r;
-		}
-		if ((r = walk_inline_terms(&w, p, ep, a)) < 0)
-			return r;
 	}
-	return 0;
+	/* Each group and rule term is matched once, for its address and port sets alike. */
+	if ((r = walk_groups(&w, p, ep)) < 0 || (r = walk_nets(&w, p, ep)) < 0)
+		return r;
+	return walk_rule_terms(&w, p, ep);
 }
