@@ -316,7 +316,7 @@ for s in event["sizes"]:
       f"{i['rss_kib'] / 1024:.1f} | {i['peak_rss_kib'] / 1024:.1f} | "
       f"{a['rss_after_events_kib'] / 1024:.1f} |")
 w(f"\n**Goals**: no polling when idle (< 0.1% of a core) and RSS under 32 MiB at 1,000 and "
-  f"64 MiB at 10,000 endpoints (the budgets of bench/agent_latency.py and of section 1): "
+  f"64 MiB at 10,000 endpoints (the agent's goal at 1,000 endpoints, and section 1's memory budget at 10,000): "
   f"{ok(g5)}.\n")
 if not g5:
     lo, hi = event["sizes"][0], event["sizes"][-1]
