@@ -44,6 +44,21 @@ void nt_enter_netns_or_skip(const char *suite)
 	}
 }
 
+void nt_fresh_netns(bool lo_up)
+{
+	ck_assert_msg(unshare(CLONE_NEWNET) == 0, "unshare: %s", strerror(errno));
+	if (lo_up)
+		ck_assert_int_eq(system("ip link set lo up"), 0);
+}
+
+void nt_apply_ok(const struct ir_ruleset *rs)
+{
+	struct nft_batch_error err = {0};
+	int r = nft_batch_apply(rs, &err);
+
+	ck_assert_msg(r == 0, "apply: %d: %s", r, err.message);
+}
+
 /* ------------------------------------------------------------------------ IR building */
 
 struct ir_value nt_v4(const char *addr, int prefix)

@@ -16,6 +16,10 @@
 
 /* Exits 77 (skip) with a reason unless we are root in a fresh network namespace with nft. */
 void nt_enter_netns_or_skip(const char *suite);
+/* A new, empty network namespace for the calling test (process), loopback up if LO_UP. */
+void nt_fresh_netns(bool lo_up);
+/* nft_batch_apply() of RS, which must succeed (the kernel's message on failure). */
+void nt_apply_ok(const struct ir_ruleset *rs);
 
 /* --- IR building (literal strings are fine: they outlive the ruleset) --- */
 struct ir_value nt_v4(const char *addr, int prefix);

@@ -6,7 +6,6 @@
  */
 #include <check.h>
 #include <errno.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,11 +23,6 @@
 
 static const enum ir_type T_V4[] = {IR_TYPE_IPV4};
 static const enum ir_type T_IF[] = {IR_TYPE_IFNAME};
-
-static void fresh_netns(void)
-{
-	ck_assert_msg(unshare(CLONE_NEWNET) == 0, "unshare: %s", strerror(errno));
-}
 
 /* inet netseg: set "allowed" with ADDRS, a forward chain using it, optionally a bad jump. */
 static struct ir_ruleset *ruleset(const char *const *addrs, size_t n, const char *jump_to)
@@ -65,14 +59,6 @@ static struct ir_ruleset *ruleset(const char *const *addrs, size_t n, const char
 	return rs;
 }
 
-static void apply_ok(const struct ir_ruleset *rs)
-{
-	struct nft_batch_error err = {0};
-	int r = nft_batch_apply(rs, &err);
-
-	ck_assert_msg(r == 0, "apply: %d: %s", r, err.message);
-}
-
 static char *listing(const char *what)
 {
 	char cmd[256];
@@ -93,22 +79,22 @@ START_TEST(test_apply_then_replace)
 	struct ir_ruleset *rs1, *rs2;
 	char *s;
 
-	fresh_netns();
+	nt_fresh_netns(false);
 	rs1 = ruleset(a, 2, NULL);
 	rs2 = ruleset(b, 1, "allowed_chain_that_exists");
 	/* The jump target must exist for the replacement to be valid. */
 	ck_assert_ptr_nonnull(ir_chain_add(rs2, rs2->tables[0], "allowed_chain_that_exists"));
-	apply_ok(rs1);
+	nt_apply_ok(rs1);
 	s = listing("set inet netseg allowed");
 	ck_assert_ptr_nonnull(strstr(s, "10.0.0.1"));
 	free(s);
-	apply_ok(rs2);
+	nt_apply_ok(rs2);
 	s = listing("table inet netseg");
 	ck_assert_msg(strstr(s, "10.0.0.3") && !strstr(s, "10.0.0.1"), "not replaced:\n%s", s);
 	ck_assert_ptr_nonnull(strstr(s, "jump allowed_chain_that_exists"));
 	free(s);
 	/* Applying the same ruleset again is a no-op replacement, not an error. */
-	apply_ok(rs2);
+	nt_apply_ok(rs2);
 	ir_ruleset_free(rs1);
 	ir_ruleset_free(rs2);
 }
@@ -123,8 +109,8 @@ START_TEST(test_failed_apply_keeps_state)
 	char *before, *after;
 	int r;
 
-	fresh_netns();
-	apply_ok(good);
+	nt_fresh_netns(false);
+	nt_apply_ok(good);
 	before = nt_ruleset_text();
 	ck_assert_ptr_nonnull(before);
 	r = nft_batch_apply(bad, &err);
@@ -154,7 +140,7 @@ START_TEST(test_encode_error_names_object)
 	char *text;
 	int r;
 
-	fresh_netns();
+	nt_fresh_netns(false);
 	ck_assert_ptr_nonnull(rs);
 	t = ir_table_add(rs, IR_FAMILY_ARP, "netseg");
 	ck_assert_ptr_nonnull(t);
@@ -184,7 +170,7 @@ START_TEST(test_flush_only_ours)
 	int st, r;
 	char *out;
 
-	fresh_netns();
+	nt_fresh_netns(false);
 	out = nt_capture("printf 'table ip filter {\\n chain input {\\n type filter hook input "
 			 "priority 0; policy accept;\\n ip saddr 1.2.3.4 counter drop\\n }\\n}\\n"
 			 "table inet other {\\n set s {\\n type ipv4_addr\\n }\\n}\\n' | nft -f - "
@@ -193,7 +179,7 @@ START_TEST(test_flush_only_ours)
 	ck_assert_msg(st == 0, "foreign tables: %s", out);
 	free(out);
 	before = nt_ruleset_text();
-	apply_ok(rs);
+	nt_apply_ok(rs);
 	out = nt_ruleset_text();
 	ck_assert_ptr_nonnull(strstr(out, "table inet netseg"));
 	ck_assert_ptr_nonnull(strstr(out, "table bridge netseg"));
@@ -220,7 +206,7 @@ START_TEST(test_flush_nothing_installed)
 	struct nft_batch_error err = {0};
 	int r;
 
-	fresh_netns();
+	nt_fresh_netns(false);
 	r = nft_batch_flush(rs, &err);
 	ck_assert_msg(r == 0, "flush: %s", err.message);
 	ir_ruleset_free(rs);
@@ -244,7 +230,7 @@ START_TEST(test_apply_10k_elements)
 	char *out;
 	int st;
 
-	fresh_netns();
+	nt_fresh_netns(false);
 	for (unsigned i = 0; i < 10000; i++) {
 		uint8_t a[4] = {10, (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i};
 
@@ -299,7 +285,7 @@ START_TEST(test_link_bridge_of)
 	int st;
 	char *out;
 
-	fresh_netns();
+	nt_fresh_netns(false);
 	/* A port of a non-bridge master (bond, VRF) would be -ENODEV too; this kernel has
 	 * neither driver, so only the bridge and master-less cases are exercised. */
 	out = nt_capture("ip link add br-t type bridge && "
@@ -323,7 +309,7 @@ START_TEST(test_brnf_ensure)
 	char *v4, *v6;
 	int s;
 
-	fresh_netns();
+	nt_fresh_netns(false);
 	/* A new namespace starts from the kernel default; make it 0 to see the switch. */
 	ck_assert_int_eq(system("echo 0 > /proc/sys/net/bridge/bridge-nf-call-iptables && "
 				"echo 0 > /proc/sys/net/bridge/bridge-nf-call-ip6tables"),

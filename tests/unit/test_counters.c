@@ -9,7 +9,6 @@
 #include <check.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,20 +35,6 @@
 #define IPLEN	  (20u + 8u + PAYLOAD)
 #define MANY	  3000u
 #define NAMES_MAX 4096
-
-static void fresh_netns(void)
-{
-	ck_assert_msg(unshare(CLONE_NEWNET) == 0, "unshare: %s", strerror(errno));
-	ck_assert_int_eq(system("ip link set lo up"), 0);
-}
-
-static void apply(const struct ir_ruleset *rs)
-{
-	struct nft_batch_error err = {0};
-	int r = nft_batch_apply(rs, &err);
-
-	ck_assert_msg(r == 0, "apply: %d: %s", r, err.message);
-}
 
 /* Every counter read: names (copied), packets, bytes. */
 struct seen {
@@ -144,8 +129,8 @@ START_TEST(test_counters_move_exactly)
 	struct seen *s;
 	ssize_t u, i;
 
-	fresh_netns();
-	apply(rs);
+	nt_fresh_netns(true);
+	nt_apply_ok(rs);
 	s = read_table(IR_FAMILY_INET, "netseg");
 	ck_assert_uint_eq(s->n, 2);
 	u = seen_find(s, "r_udp");
@@ -188,9 +173,9 @@ START_TEST(test_absent_table_and_callback_error)
 	struct seen *s = calloc(1, sizeof(*s));
 
 	ck_assert_ptr_nonnull(s);
-	fresh_netns();
+	nt_fresh_netns(true);
 	ck_assert_int_eq(nft_counters_read(IR_FAMILY_INET, "netseg", seen_cb, s), -ENOENT);
-	apply(rs);
+	nt_apply_ok(rs);
 	ck_assert_int_eq(nft_counters_read(IR_FAMILY_ARP, "netseg", seen_cb, s), -ENOENT);
 	ck_assert_int_eq(nft_counters_read(IR_FAMILY_INET, "other", seen_cb, s), -ENOENT);
 	ck_assert_uint_eq(s->n, 0);
@@ -217,8 +202,8 @@ START_TEST(test_many_counters)
 		snprintf(name, sizeof(name), "r_rule-%04u", i);
 		ck_assert_int_eq(ir_counter_add(rs, t, name), 0);
 	}
-	fresh_netns();
-	apply(rs);
+	nt_fresh_netns(true);
+	nt_apply_ok(rs);
 	s = read_table(IR_FAMILY_INET, "netseg");
 	ck_assert_uint_eq(s->n, MANY);
 	for (unsigned i = 0; i < MANY; i++) {
@@ -246,8 +231,8 @@ START_TEST(test_compiled_ruleset)
 	in.policy = p;
 	in.endpoints = e;
 	ck_assert_int_eq(compile_ruleset(&in, &rs), 0);
-	fresh_netns();
-	apply(rs);
+	nt_fresh_netns(true);
+	nt_apply_ok(rs);
 	for (size_t ti = 0; ti < rs->n; ti++) {
 		const struct ir_table *t = rs->tables[ti];
 		struct seen *s;

@@ -11,7 +11,6 @@
 #include <jansson.h>
 #include <poll.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,11 +38,6 @@ static const enum ir_type T_IF[] = {IR_TYPE_IFNAME};
 static const enum ir_type T_V4[] = {IR_TYPE_IPV4};
 static const enum ir_type T_V6[] = {IR_TYPE_IPV6};
 static const enum ir_type T_IF_V4[] = {IR_TYPE_IFNAME, IR_TYPE_IPV4};
-
-static void fresh_netns(void)
-{
-	ck_assert_msg(unshare(CLONE_NEWNET) == 0, "unshare: %s", strerror(errno));
-}
 
 /* The sets a delta touches, as the compiler lays them out (docs/design.md), and a user. */
 struct fixture {
@@ -101,14 +95,6 @@ static void fixture_init(struct fixture *f, size_t nfill)
 		nt_elem1(f->ports, ir_value_ifname(name));
 	}
 	ir_ruleset_normalize(f->rs);
-}
-
-static void fixture_apply(struct fixture *f)
-{
-	struct nft_batch_error err = {0};
-	int r = nft_batch_apply(f->rs, &err);
-
-	ck_assert_msg(r == 0, "apply: %d: %s", r, err.message);
 }
 
 /* One endpoint: port "veth1" with 10.0.0.2 and fd00::2, routed. Six elements. */
@@ -238,9 +224,9 @@ START_TEST(test_add_delete_each_type)
 	struct fixture f;
 	struct endpoint_delta add, del;
 
-	fresh_netns();
+	nt_fresh_netns(false);
 	fixture_init(&f, 3);
-	fixture_apply(&f);
+	nt_apply_ok(f.rs);
 	endpoint_delta_init(&add, &f, "veth1", "10.0.0.2", "fd00::2", false);
 	endpoint_delta_init(&del, &f, "veth1", "10.0.0.2", "fd00::2", true);
 
@@ -269,9 +255,9 @@ START_TEST(test_delete_and_add_in_one_batch)
 	struct ir_elem a = {0}, b = {0};
 	struct nft_elem_delta d[2];
 
-	fresh_netns();
+	nt_fresh_netns(false);
 	fixture_init(&f, 0);
-	fixture_apply(&f);
+	nt_apply_ok(f.rs);
 	a.key[0] = ir_value_ifname("veth1");
 	a.verdict.kind = IR_VERDICT_GOTO;
 	a.verdict.chain = "from_port";
@@ -314,9 +300,9 @@ START_TEST(test_errors_name_the_element)
 	char *before, *after;
 	int r;
 
-	fresh_netns();
+	nt_fresh_netns(false);
 	fixture_init(&f, 2);
-	fixture_apply(&f);
+	nt_apply_ok(f.rs);
 	ok.key[0] = nt_v4("10.0.0.7", 32);
 	missing.key[0] = nt_v4("10.9.9.9", 32);
 
@@ -385,9 +371,9 @@ START_TEST(test_encode_refusals)
 	struct nft_batch_error err = {0};
 	int r;
 
-	fresh_netns();
+	nt_fresh_netns(false);
 	fixture_init(&f, 0);
-	fixture_apply(&f);
+	nt_apply_ok(f.rs);
 
 	net.key[0] = nt_v4("172.16.0.0", 32);
 	d = (struct nft_elem_delta){IR_FAMILY_INET, "netseg", f.nets4, &net, 1, false};
@@ -472,10 +458,10 @@ START_TEST(test_batch_size_flat)
 		struct endpoint_delta add, del;
 		double t0, t_add, t_del;
 
-		fresh_netns();
+		nt_fresh_netns(false);
 		fixture_init(&f, fills[k]);
 		ck_assert_uint_eq(f.containers4->n, fills[k]);
-		fixture_apply(&f);
+		nt_apply_ok(f.rs);
 		endpoint_delta_init(&add, &f, "veth1", "10.0.0.2", "fd00::2", false);
 		endpoint_delta_init(&del, &f, "veth1", "10.0.0.2", "fd00::2", true);
 		bytes[k][0] = delta_bytes(add.d, 5);
@@ -572,9 +558,9 @@ START_TEST(test_latency)
 	struct mnl_socket *nl;
 	pthread_t th;
 
-	fresh_netns();
+	nt_fresh_netns(false);
 	fixture_init(&f, 1000);
-	fixture_apply(&f);
+	nt_apply_ok(f.rs);
 	nl = mnl_socket_open(NETLINK_NETFILTER);
 	ck_assert_ptr_nonnull(nl);
 	ck_assert_int_eq(mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID), 0);
@@ -684,7 +670,7 @@ START_TEST(test_golden_incremental_equals_full)
 	size_t n;
 	int r;
 
-	fresh_netns();
+	nt_fresh_netns(false);
 	ck_assert(diags && eps && c);
 	r = policy_load(tu_src_path("tests/golden/icc-deny/policy.yaml"), diags, &p);
 	ck_assert_msg(r == 0, "policy_load: %s", strerror(-r));

@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
-#include <sched.h>
 #include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,11 +30,6 @@
 #include "nft_testlib.c"
 
 static const enum ir_type T_V4[] = {IR_TYPE_IPV4};
-
-static void fresh_netns(void)
-{
-	ck_assert_msg(unshare(CLONE_NEWNET) == 0, "unshare: %s", strerror(errno));
-}
 
 /* inet netseg with containers4 holding NFILL addresses, and bridge netseg. */
 static struct ir_ruleset *ruleset(size_t nfill)
@@ -61,14 +55,6 @@ static struct ir_ruleset *ruleset(size_t nfill)
 	ck_assert_ptr_nonnull(ir_table_add(rs, IR_FAMILY_BRIDGE, "netseg"));
 	ir_ruleset_normalize(rs);
 	return rs;
-}
-
-static void apply_ok(const struct ir_ruleset *rs)
-{
-	struct nft_batch_error err = {0};
-	int r = nft_batch_apply(rs, &err);
-
-	ck_assert_msg(r == 0, "apply: %d: %s", r, err.message);
 }
 
 static void sh_ok(const char *cmd)
@@ -119,13 +105,13 @@ START_TEST(test_own_changes_are_not_tamper)
 	struct nft_elem_delta d;
 	struct nft_batch_error err = {0};
 
-	fresh_netns();
+	nt_fresh_netns(false);
 	m = monitor();
 	rs = ruleset(3);
-	apply_ok(rs);
+	nt_apply_ok(rs);
 	ck_assert_msg(!poll_read(m, 1000), "own apply reported: %s", nft_monitor_culprit(m));
 	/* Applying again replaces the tables: deletions of ours, by us. */
-	apply_ok(rs);
+	nt_apply_ok(rs);
 	ck_assert(!poll_read(m, 1000));
 
 	el.key[0] = nt_v4("10.7.7.7", 32);
@@ -150,7 +136,7 @@ static void *apply_thread(void *arg)
 {
 	struct thread_apply *ta = arg;
 
-	apply_ok(ta->rs);
+	nt_apply_ok(ta->rs);
 	sem_post(&ta->applied);
 	/* Stay alive until the monitor has judged the transaction. */
 	while (sem_wait(&ta->read) < 0 && errno == EINTR)
@@ -166,7 +152,7 @@ START_TEST(test_own_thread_is_not_tamper)
 	bool tampered = true;
 	pthread_t th;
 
-	fresh_netns();
+	nt_fresh_netns(false);
 	m = monitor();
 	ta.rs = ruleset(3);
 	ck_assert_int_eq(sem_init(&ta.applied, 0, 0), 0);
@@ -193,9 +179,9 @@ START_TEST(test_foreign_delete_table)
 	struct ir_ruleset *rs;
 	struct nft_monitor *m;
 
-	fresh_netns();
+	nt_fresh_netns(false);
 	rs = ruleset(3);
-	apply_ok(rs);
+	nt_apply_ok(rs);
 	m = monitor();
 	sh_ok("nft delete table inet netseg 2>&1");
 	ck_assert(poll_read(m, 1000));
@@ -213,9 +199,9 @@ START_TEST(test_foreign_add_element)
 	struct ir_ruleset *rs;
 	struct nft_monitor *m;
 
-	fresh_netns();
+	nt_fresh_netns(false);
 	rs = ruleset(3);
-	apply_ok(rs);
+	nt_apply_ok(rs);
 	m = monitor();
 	sh_ok("nft add element inet netseg containers4 { 10.9.9.9 } 2>&1");
 	ck_assert(poll_read(m, 1000));
@@ -229,9 +215,9 @@ START_TEST(test_foreign_unrelated_change)
 	struct ir_ruleset *rs;
 	struct nft_monitor *m;
 
-	fresh_netns();
+	nt_fresh_netns(false);
 	rs = ruleset(3);
-	apply_ok(rs);
+	nt_apply_ok(rs);
 	m = monitor();
 	/* Another table, and a table named netseg in a family we do not own. */
 	sh_ok("nft add table inet other && nft add set inet other s '{ type ipv4_addr; }' && "
@@ -253,11 +239,11 @@ START_TEST(test_big_own_apply_fits)
 	struct ir_ruleset *rs;
 	struct nft_monitor *m;
 
-	fresh_netns();
+	nt_fresh_netns(false);
 	m = monitor();
 	rs = ruleset(10000);
-	apply_ok(rs);
-	apply_ok(rs);
+	nt_apply_ok(rs);
+	nt_apply_ok(rs);
 	ck_assert_msg(!poll_read(m, 1000), "reported: %s", nft_monitor_culprit(m));
 	nft_monitor_free(m);
 	ir_ruleset_free(rs);
@@ -270,13 +256,13 @@ START_TEST(test_lost_events_are_tamper)
 	struct nft_monitor *m;
 	int small = 1;
 
-	fresh_netns();
+	nt_fresh_netns(false);
 	m = monitor();
 	/* The kernel rounds this up to its minimum: a few notifications at most. */
 	ck_assert_int_eq(
 	    setsockopt(nft_monitor_fd(m), SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)), 0);
 	rs = ruleset(2000);
-	apply_ok(rs);
+	nt_apply_ok(rs);
 	ck_assert(poll_read(m, 1000));
 	printf("culprit: %s\n", nft_monitor_culprit(m));
 	ck_assert_ptr_nonnull(strstr(nft_monitor_culprit(m), "ENOBUFS"));
@@ -307,7 +293,7 @@ START_TEST(test_forged_messages_ignored)
 	struct nlmsghdr *nlh;
 	int fd;
 
-	fresh_netns();
+	nt_fresh_netns(false);
 	m = monitor();
 	ck_assert_int_eq(getsockname(nft_monitor_fd(m), (struct sockaddr *)&self, &len), 0);
 	to.nl_pid = self.nl_pid;
@@ -335,9 +321,9 @@ START_TEST(test_foreign_flush_set)
 	struct nft_monitor *m;
 	bool tampered = true;
 
-	fresh_netns();
+	nt_fresh_netns(false);
 	rs = ruleset(1);
-	apply_ok(rs);
+	nt_apply_ok(rs);
 	m = monitor();
 	/* Reading twice with nothing in between changes nothing. */
 	ck_assert_int_eq(nft_monitor_read(m, &tampered), 0);

@@ -147,14 +147,6 @@ static struct ir_ruleset *compile_policy(void)
 	return rs;
 }
 
-static void apply(const struct ir_ruleset *rs)
-{
-	struct nft_batch_error err = {0};
-	int r = nft_batch_apply(rs, &err);
-
-	ck_assert_msg(r == 0, "apply: %d: %s", r, err.message);
-}
-
 /* ------------------------------------------------------------------ containers */
 
 enum op { OP_SYN, OP_CONNECT, OP_FLOOD, OP_BCAST };
@@ -330,7 +322,7 @@ static void ctr_stop(struct container *c)
 /* The test namespace H with br-t; the containers; netseg's ruleset. */
 static void topology(struct container *a, struct container *b)
 {
-	ck_assert_msg(unshare(CLONE_NEWNET) == 0, "unshare: %s", strerror(errno));
+	nt_fresh_netns(false);
 	ipv6_off();
 	sh("ip link set lo up && ip link add br-t address 02:00:00:00:77:01 type bridge && "
 	   "ip addr add " HOST "/24 brd + dev br-t && ip link set br-t up");
@@ -443,7 +435,7 @@ START_TEST(test_decisions)
 	ck_assert_ptr_nonnull(recs);
 	topology(&a, &b);
 	rs = compile_policy();
-	apply(rs);
+	nt_apply_ok(rs);
 	ck_assert_int_eq(nflog_open(GROUP, &nl), 0);
 
 	/* The denied SYN, dropped by deny-telnet's log chain. */
@@ -505,7 +497,7 @@ START_TEST(test_flood_is_bounded_and_counted)
 	ck_assert_ptr_nonnull(recs);
 	topology(&a, &b);
 	rs = compile_policy();
-	apply(rs);
+	nt_apply_ok(rs);
 	ck_assert_int_eq(nflog_open(GROUP, &nl), 0);
 
 	t0 = now_ns();
@@ -583,10 +575,9 @@ START_TEST(test_ipv6_and_icmp)
 	int fd;
 
 	ck_assert_ptr_nonnull(recs);
-	ck_assert_msg(unshare(CLONE_NEWNET) == 0, "unshare: %s", strerror(errno));
-	sh("ip link set lo up");
+	nt_fresh_netns(true);
 	rs = lo_ruleset();
-	apply(rs);
+	nt_apply_ok(rs);
 	ck_assert_int_eq(nflog_open(GROUP, &nl), 0);
 
 	fd = socket(AF_INET6, SOCK_DGRAM, 0);
@@ -673,10 +664,9 @@ START_TEST(test_overrun_counts_lost)
 	struct recs *recs = calloc(1, sizeof(*recs));
 
 	ck_assert_ptr_nonnull(recs);
-	ck_assert_msg(unshare(CLONE_NEWNET) == 0, "unshare: %s", strerror(errno));
-	sh("ip link set lo up");
+	nt_fresh_netns(true);
 	rs = unlimited_ruleset();
-	apply(rs);
+	nt_apply_ok(rs);
 	ck_assert_int_eq(nflog_open(GROUP, &nl), 0);
 	send_lo(n);
 	collect(nl, recs, 300);
@@ -701,7 +691,7 @@ START_TEST(test_group_is_exclusive)
 {
 	struct nflog *a = NULL, *b = NULL;
 
-	ck_assert_msg(unshare(CLONE_NEWNET) == 0, "unshare: %s", strerror(errno));
+	nt_fresh_netns(false);
 	ck_assert_int_eq(nflog_open(GROUP, &a), 0);
 	ck_assert_int_ge(nflog_fd(a), 0);
 	/* The kernel says EPERM: the group belongs to another socket. */
