@@ -22,6 +22,7 @@
 set -eu
 
 HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../lib.sh"
 if [ "$(id -u)" != 0 ]; then
 	echo "agent: skipped: needs root (network namespaces, nftables, Docker)"
 	echo "agent: 0 passed, 0 failed"
@@ -72,8 +73,6 @@ fi
 echo "netseg under test: $NETSEG_BIN ($(sha256sum "$NETSEG_BIN" | cut -c1-12))"
 cp "$NETSEG_BIN" "$OUT/netseg"
 
-PASS=0
-FAIL=0
 START=$(date +%s)
 for t in netns.py docker.py dockerd_restart.sh; do
 	echo "### $t"
@@ -89,25 +88,11 @@ for t in netns.py docker.py dockerd_restart.sh; do
 	esac
 	rc=${PIPESTATUS[0]}
 	set -e
-	line=$(grep -E "^$pfx: [0-9]+ passed, [0-9]+ failed$" "$OUT/$t.log" | tail -1 || true)
 	if [ "$rc" = 77 ]; then
 		echo "### $t skipped: $(grep -E "^$pfx: skipped" "$OUT/$t.log" | tail -1)"
 		continue
 	fi
-	if [ -z "$line" ]; then
-		echo "  FAIL [$t] no result line (exit $rc; crashed?)"
-		FAIL=$((FAIL + 1))
-		continue
-	fi
-	p=$(echo "$line" | sed -E "s/^$pfx: ([0-9]+) passed, ([0-9]+) failed$/\1/")
-	f=$(echo "$line" | sed -E "s/^$pfx: ([0-9]+) passed, ([0-9]+) failed$/\2/")
-	PASS=$((PASS + p))
-	FAIL=$((FAIL + f))
-	if grep -q "^Traceback" "$OUT/$t.log"; then
-		echo "  FAIL [$t] python traceback"
-		FAIL=$((FAIL + 1))
-	fi
+	add_result "$pfx" "$OUT/$t.log"
 done
 echo "### total $(($(date +%s) - START))s"
-echo "agent: $PASS passed, $FAIL failed"
-[ "$FAIL" = 0 ]
+summary agent

@@ -21,6 +21,7 @@
 set -eu
 
 HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../lib.sh"
 if [ "$(id -u)" != 0 ]; then
 	echo "netns: skipped: needs root (network namespaces, nftables)"
 	echo "netns: 0 passed, 0 failed"
@@ -50,8 +51,6 @@ if [ -x "$NETSEG_BIN" ]; then
 	NETSEG_BIN="$OUT/netseg"
 fi
 
-PASS=0
-FAIL=0
 START=$(date +%s)
 for t in run.py stream.py flush.sh; do
 	echo "### $t"
@@ -61,21 +60,7 @@ for t in run.py stream.py flush.sh; do
 	esac
 	# sub-results are renamed so that the summed line below is the only `netns:` line
 	"${cmd[@]}" 2>&1 | tee "$OUT/$t.log" | sed -u "s/^netns: /$t: /" || true
-	line=$(grep -E '^netns: [0-9]+ passed, [0-9]+ failed$' "$OUT/$t.log" | tail -1 || true)
-	if [ -z "$line" ]; then
-		echo "  FAIL [$t] no result line (crashed?)"
-		FAIL=$((FAIL + 1))
-		continue
-	fi
-	p=$(echo "$line" | sed -E 's/^netns: ([0-9]+) passed, ([0-9]+) failed$/\1/')
-	f=$(echo "$line" | sed -E 's/^netns: ([0-9]+) passed, ([0-9]+) failed$/\2/')
-	PASS=$((PASS + p))
-	FAIL=$((FAIL + f))
-	if grep -q "^Traceback" "$OUT/$t.log"; then
-		echo "  FAIL [$t] python traceback"
-		FAIL=$((FAIL + 1))
-	fi
+	add_result netns "$OUT/$t.log"
 done
 echo "### total $(($(date +%s) - START))s"
-echo "netns: $PASS passed, $FAIL failed"
-[ "$FAIL" = 0 ]
+summary netns
