@@ -74,11 +74,14 @@ echo "netseg under test: $NETSEG_BIN ($(sha256sum "$NETSEG_BIN" | cut -c1-12))"
 cp "$NETSEG_BIN" "$OUT/netseg"
 
 START=$(date +%s)
-for t in netns.py docker.py dockerd_restart.sh; do
+# robust_*.py: regression suites for bad input and hostile peers (tests/agent/README.md); each
+# prints "robust-NAME: N passed, N failed" for robust_NAME.py.
+for t in netns.py docker.py dockerd_restart.sh $(cd "$HERE" && ls robust_*.py 2>/dev/null); do
 	echo "### $t"
 	case $t in
 	netns.py) pfx=agent-netns ;;
 	docker.py) pfx=agent-docker ;;
+	robust_*.py) pfx=$(basename "$t" .py | tr _ -) ;;
 	*) pfx=agent-dockerd ;;
 	esac
 	set +e
