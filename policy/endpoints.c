@@ -449,17 +449,28 @@ out:
 	return r;
 }
 
-int endpoint_set_load(struct endpoint_set *s, const char *path, struct diag_list *diags)
+static int endpoint_set_load_at(struct endpoint_set *s, const char *path, bool listed,
+				struct diag_list *diags)
 {
 	struct node *root = NULL;
 	int r;
 
-	r = parse_file(path, diags, &root);
-	if (r < 0)
+	r = listed ? parse_listed_file(path, diags, &root) : parse_file(path, diags, &root);
+	if (r != 0)
 		return r;
 	r = endpoint_set_from_node(s, root, diags);
 	node_free(root);
 	return r;
+}
+
+int endpoint_set_load(struct endpoint_set *s, const char *path, struct diag_list *diags)
+{
+	return endpoint_set_load_at(s, path, false, diags);
+}
+
+int endpoint_set_load_listed(struct endpoint_set *s, const char *path, struct diag_list *diags)
+{
+	return endpoint_set_load_at(s, path, true, diags);
 }
 
 static const char *label_value(const struct endpoint *e, const char *key)

@@ -60,6 +60,9 @@ int endpoint_set_from_node(struct endpoint_set *s, const struct node *root,
 			   struct diag_list *diags);
 /* parse_file() then endpoint_set_from_node(). */
 int endpoint_set_load(struct endpoint_set *s, const char *path, struct diag_list *diags);
+/* The same with parse_listed_file(), for a file of a watched directory: PARSE_SKIPPED (one
+ * warning in DIAGS) when it is not a regular file. */
+int endpoint_set_load_listed(struct endpoint_set *s, const char *path, struct diag_list *diags);
 
 /* Whether endpoint E satisfies match M (labels exact, name/image fnmatch, network). */
 bool endpoint_matches(const struct endpoint *e, const struct policy_match *m);

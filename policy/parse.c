@@ -137,36 +137,112 @@ out:
 	return r;
 }
 
-int parse_file(const char *path, struct diag_list *diags, struct node **ret_root)
+/* What a path is when it is not a regular file, for the message that says why it is not read. */
+static const char *parse_type_name(mode_t mode)
+{
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	if (S_ISCHR(mode) || S_ISBLK(mode))
+		return "a device";
+	return "an unknown kind of file";
+}
+
+/*
+ * Opens PATH for reading only if it is a regular file once symlinks are followed. The type is
+ * read from an O_PATH descriptor, which opens nothing: a FIFO cannot block us and a device
+ * never sees an open(). The file is then reopened through that descriptor, so what is read
+ * is the inode that was checked. Returns 0 and *ret_fd and *ret_st, -EMEDIUMTYPE with *ret_why
+ * for anything but a regular file, or -errno.
+ */
+static int parse_open_regular(const char *path, int *ret_fd, struct stat *ret_st,
+			      const char **ret_why)
+{
+	char proc[64];
+	struct stat st;
+	int pfd, fd, r = 0;
+
+	pfd = open(path, O_PATH | O_CLOEXEC);
+	if (pfd < 0) {
+		if (errno == ENOENT && lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+			*ret_why = "a dangling symlink";
+			return -EMEDIUMTYPE;
+		}
+		return -errno;
+	}
+	if (fstat(pfd, &st) < 0) {
+		r = -errno;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		*ret_why = parse_type_name(st.st_mode);
+		r = -EMEDIUMTYPE;
+		goto out;
+	}
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
+	fd = open(proc, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	/* Without /proc, the path again; fstat below still refuses whatever it now names. */
+	if (fd < 0 && errno == ENOENT)
+		fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		goto out;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		r = -errno;
+		if (r == 0) {
+			*ret_why = parse_type_name(st.st_mode);
+			r = -EMEDIUMTYPE;
+		}
+		close(fd);
+		goto out;
+	}
+	*ret_fd = fd;
+	*ret_st = st;
+out:
+	close(pfd);
+	return r;
+}
+
+static int parse_file_at(const char *path, bool listed, struct diag_list *diags,
+			 struct node **ret_root)
 {
 	enum parse_format fmt = PARSE_YAML;
-	const char *file = diag_intern_file(diags, path);
+	const char *file = diag_intern_file(diags, path), *why = NULL;
 	char *buf = NULL;
 	size_t len = 0;
-	struct stat st;
+	struct stat st = {0};
 	int fd = -1, r;
 
 	if (!file)
 		return -ENOMEM;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return parse_cannot_read(file, errno, diags);
 	/* The spec lets the extension pick the parser; guessing would hide a wrong path. */
 	if (parse_format_from_name(path, &fmt) < 0) {
 		diag_error(diags, parse_whole_file(file), NULL,
 			   "unknown file type: a policy file ends in .yaml, .yml or .json");
-		r = -EINVAL;
-		goto out;
+		return -EINVAL;
 	}
-	if (fstat(fd, &st) < 0) {
-		r = parse_cannot_read(file, errno, diags);
-		goto out;
+	r = parse_open_regular(path, &fd, &st, &why);
+	if (r == -EMEDIUMTYPE && listed) {
+		diag_warning(diags, parse_whole_file(file), NULL,
+			     "not a regular file (%s); skipped", why);
+		return PARSE_SKIPPED;
 	}
-	if (S_ISREG(st.st_mode) && (unsigned long long)st.st_size > NODE_MAX_FILE_BYTES) {
+	if (r == -EMEDIUMTYPE) {
+		diag_error(diags, parse_whole_file(file), NULL,
+			   "not a regular file (%s); only regular files are read", why);
+		return -EINVAL;
+	}
+	if (r < 0)
+		return parse_cannot_read(file, -r, diags);
+	if ((unsigned long long)st.st_size > NODE_MAX_FILE_BYTES) {
 		r = parse_too_large(file, diags);
 		goto out;
 	}
-	r = parse_read_fd(fd, S_ISREG(st.st_mode) ? (size_t)st.st_size : 4096, &buf, &len);
+	r = parse_read_fd(fd, (size_t)st.st_size, &buf, &len);
 	if (r == -ENOMEM)
 		goto out;
 	if (r < 0) {
@@ -176,9 +252,18 @@ int parse_file(const char *path, struct diag_list *diags, struct node **ret_root
 	r = parse_buffer(buf, len, file, fmt, diags, ret_root);
 out:
 	free(buf);
-	if (fd >= 0)
-		close(fd);
+	close(fd);
 	return r;
+}
+
+int parse_file(const char *path, struct diag_list *diags, struct node **ret_root)
+{
+	return parse_file_at(path, false, diags, ret_root);
+}
+
+int parse_listed_file(const char *path, struct diag_list *diags, struct node **ret_root)
+{
+	return parse_file_at(path, true, diags, ret_root);
 }
 
 /* Like the shell's "*.yaml": dotfiles (editor and backup droppings) are not policies. */
@@ -203,14 +288,14 @@ static void parse_free_names(char **names, size_t n)
 	free(names);
 }
 
-/* Policy file paths in DIR, sorted by name; symlinks to regular files count. */
+/* Paths of the entries of DIR named like policy files, sorted by name. Their type is checked
+ * when each is opened, not here: a check apart from the open would race with it. */
 static int parse_list_dir(const char *dir, char ***ret_paths, size_t *ret_n)
 {
 	const char *sep = parse_has_suffix(dir, "/") ? "" : "/";
 	char **paths = NULL, **grown, *path = NULL;
 	size_t n = 0;
 	struct dirent *de;
-	struct stat st;
 	DIR *d;
 	int r = 0;
 
@@ -219,8 +304,6 @@ static int parse_list_dir(const char *dir, char ***ret_paths, size_t *ret_n)
 		return -errno;
 	while ((errno = 0, de = readdir(d))) {
 		if (!parse_is_policy_name(de->d_name))
-			continue;
-		if (fstatat(dirfd(d), de->d_name, &st, 0) < 0 || !S_ISREG(st.st_mode))
 			continue;
 		if (asprintf(&path, "%s%s%s", dir, sep, de->d_name) < 0) {
 			path = NULL;
@@ -277,20 +360,14 @@ static int parse_dir(const char *dir, struct diag_list *diags, struct node ***re
 		return r;
 	if (r < 0)
 		return parse_cannot_read(file, -r, diags);
-	if (npaths == 0) {
-		diag_error(diags, parse_whole_file(file), NULL,
-			   "no policy files (*.yaml, *.yml, *.json) in directory");
-		r = -ENOENT;
-		goto out;
-	}
-	roots = calloc(npaths, sizeof(*roots));
+	roots = calloc(npaths + 1, sizeof(*roots));
 	if (!roots) {
 		r = -ENOMEM;
 		goto out;
 	}
 	/* Every file, even after an error: the user fixes them all in one round. */
 	for (size_t i = 0; i < npaths; i++) {
-		r = parse_file(paths[i], diags, &roots[nroots]);
+		r = parse_listed_file(paths[i], diags, &roots[nroots]);
 		if (r == -ENOMEM)
 			goto out;
 		if (r < 0 && !first_error)
@@ -301,6 +378,12 @@ static int parse_dir(const char *dir, struct diag_list *diags, struct node ***re
 	r = first_error;
 	if (r < 0)
 		goto out;
+	if (nroots == 0) {
+		diag_error(diags, parse_whole_file(file), NULL,
+			   "no policy files (*.yaml, *.yml, *.json) in directory");
+		r = -ENOENT;
+		goto out;
+	}
 	*ret_roots = roots;
 	*ret_n = nroots;
 	roots = NULL;

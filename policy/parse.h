@@ -52,13 +52,28 @@ int parse_too_deep(struct diag_list *diags, struct loc loc);
  */
 int parse_check_duplicates(const struct node *map, struct diag_list *diags, bool *failed);
 
-/* Reads and parses one file (limit checked before reading it all). */
+/*
+ * Reads and parses one file (limit checked before reading it all). Symlinks are followed;
+ * what is not a regular file then (a FIFO, a directory, a device, a socket, a dangling
+ * symlink) is a located error, found without opening it for reading, so a FIFO never blocks.
+ */
 int parse_file(const char *path, struct diag_list *diags, struct node **ret_root);
+
+/* parse_listed_file(): the entry was skipped (one warning in DIAGS says why). */
+#define PARSE_SKIPPED 1
+
+/*
+ * parse_file() for an entry found in a directory (a policy directory, --endpoints-dir): what
+ * is not a regular file is skipped with a located warning, returning PARSE_SKIPPED and
+ * leaving *ret_root alone.
+ */
+int parse_listed_file(const char *path, struct diag_list *diags, struct node **ret_root);
 
 /*
  * A policy path: a file, or a directory whose *.yaml|*.yml|*.json entries are parsed in name
- * (strcmp) order. Returns the roots in *ret_roots (count in *ret_n); every file is parsed even
- * after an error so that all errors are reported at once.
+ * (strcmp) order, each as by parse_listed_file(): what is not a regular file is skipped with a
+ * warning. Returns the roots in *ret_roots (count in *ret_n); every file is parsed even after
+ * an error so that all errors are reported at once.
  */
 int parse_path(const char *path, struct diag_list *diags, struct node ***ret_roots, size_t *ret_n);
 

@@ -46,6 +46,29 @@ check "missing file is located" grep -qE "^$tmp/nope.yaml: error: " "$tmp/err"
 echo 'version: 1' >"$tmp/p.txt"
 expect_exit "unknown extension" 1 "$bin" check -p "$tmp/p.txt"
 
+# --- only regular files are read: a FIFO must not hang check (timeout 10: a hang is exit 124)
+mkfifo "$tmp/fifo.yaml"
+expect_exit "check -p FIFO" 1 timeout 10 "$bin" check -p "$tmp/fifo.yaml"
+check "check -p FIFO says why, in one line" test "$(cat "$tmp/err")" = \
+	"$tmp/fifo.yaml: error: not a regular file (a FIFO); only regular files are read"
+# a policy directory: the FIFO, a directory and a dangling symlink named *.yaml are skipped
+# with a warning each; a symlink to a regular file (ConfigMap mounts) is read
+mkdir -p "$tmp/pd/dir.yaml" "$tmp/cm"
+printf 'version: 1\ngroups:\n  web: { labels: { app: web } }\nrules:\n  - name: a\n    from: web\n    to: world\n' >"$tmp/pd/a.yaml"
+printf 'version: 1\nrules:\n  - name: linked\n    from: web\n    to: world\n    ports: [tcp/443]\n' >"$tmp/cm/b.yaml"
+ln -s ../cm/b.yaml "$tmp/pd/b.yaml"
+ln -s ../cm/nothing.yaml "$tmp/pd/c.yaml"
+mkfifo "$tmp/pd/d.yaml"
+expect_exit "check -p DIR with a FIFO, a directory, symlinks" 0 timeout 10 "$bin" check -p "$tmp/pd"
+check "the symlinked file's rule is read" grep -q "^$tmp/pd: ok: 2 rules" "$tmp/out"
+check "a directory named x.yaml is warned about" grep -qx \
+	"$tmp/pd/dir.yaml: warning: not a regular file (a directory); skipped" "$tmp/err"
+check "a dangling symlink is warned about" grep -qx \
+	"$tmp/pd/c.yaml: warning: not a regular file (a dangling symlink); skipped" "$tmp/err"
+check "a FIFO in the directory is warned about" grep -qx \
+	"$tmp/pd/d.yaml: warning: not a regular file (a FIFO); skipped" "$tmp/err"
+check "nothing else is said" test "$(wc -l <"$tmp/err")" -eq 3
+
 # --- every example validates, compiles byte-identically, and nft accepts it
 for d in examples/*/; do
 	p=$(policy_of "$d")

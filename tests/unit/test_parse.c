@@ -692,6 +692,70 @@ START_TEST(file_cannot_read)
 }
 END_TEST
 
+/* A FIFO would block open(O_RDONLY) until a writer came: it is refused without being opened. */
+START_TEST(file_not_regular)
+{
+	char *dir = make_tmpdir(), fifo[4096], link[4096], expected[8400], *out;
+	struct diag_list *d = diag_list_new();
+	struct node *root = NULL;
+
+	snprintf(fifo, sizeof(fifo), "%s/fifo.yaml", dir);
+	snprintf(link, sizeof(link), "%s/link.yaml", dir);
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	ck_assert_int_eq(symlink("fifo.yaml", link), 0);
+	ck_assert_int_eq(parse_file(fifo, d, &root), -EINVAL);
+	ck_assert_int_eq(parse_listed_file(link, d, &root), PARSE_SKIPPED);
+	ck_assert_ptr_null(root);
+	ck_assert_uint_eq(d->nerrors, 1);
+	out = tu_render(d);
+	snprintf(expected, sizeof(expected),
+		 "%s: error: not a regular file (a FIFO); only regular files are read\n"
+		 "%s: warning: not a regular file (a FIFO); skipped\n",
+		 fifo, link);
+	ck_assert_str_eq(out, expected);
+	free(out);
+	diag_list_free(d);
+	remove_tree(dir);
+	free(dir);
+}
+END_TEST
+
+/* Entries that are not regular files are warned about and skipped; a symlink to one is read. */
+START_TEST(path_directory_special_entries)
+{
+	char *dir = make_tmpdir(), path[4096], expected[8400], *out;
+	struct diag_list *d = diag_list_new();
+	struct node **roots = NULL;
+	size_t n = 0;
+
+	tu_write_file(dir, "real.txt", "name: linked\n");
+	snprintf(path, sizeof(path), "%s/a.yaml", dir);
+	ck_assert_int_eq(symlink("real.txt", path), 0);
+	snprintf(path, sizeof(path), "%s/b.yaml", dir);
+	ck_assert_int_eq(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/c.yaml", dir);
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	snprintf(path, sizeof(path), "%s/d.yaml", dir);
+	ck_assert_int_eq(symlink("gone.yaml", path), 0);
+	ck_assert_int_eq(parse_path(dir, d, &roots, &n), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(get(roots[0], "name")->str, "linked");
+	out = tu_render(d);
+	snprintf(expected, sizeof(expected),
+		 "%s/b.yaml: warning: not a regular file (a directory); skipped\n"
+		 "%s/c.yaml: warning: not a regular file (a FIFO); skipped\n"
+		 "%s/d.yaml: warning: not a regular file (a dangling symlink); skipped\n",
+		 dir, dir, dir);
+	ck_assert_str_eq(out, expected);
+	free(out);
+	node_free(roots[0]);
+	free(roots);
+	diag_list_free(d);
+	remove_tree(dir);
+	free(dir);
+}
+END_TEST
+
 START_TEST(path_single_file)
 {
 	char *dir = make_tmpdir(), path[4096];
@@ -990,7 +1054,9 @@ static Suite *parse_suite(void)
 	tcase_add_test(lim, size_limit_buffer);
 	tcase_add_test(lim, size_limit_file);
 	tcase_add_test(files, file_cannot_read);
+	tcase_add_test(files, file_not_regular);
 	tcase_add_test(files, path_single_file);
+	tcase_add_test(files, path_directory_special_entries);
 	tcase_add_test(files, path_directory_order_and_filter);
 	tcase_add_test(files, path_directory_reports_every_file);
 	tcase_add_test(files, path_empty_directory);
