@@ -345,6 +345,8 @@ static void on_signal(struct agent *a)
 		if (si.ssi_signo == SIGHUP) {
 			log_info("SIGHUP: reloading the policy");
 			reload_policy(a);
+			if (a->files)
+				(void)src_files_rescan(a->files, &a->ctx, "SIGHUP");
 		} else {
 			log_info("%s: exiting; the rules stay installed ('netseg flush' removes "
 				 "them)",

@@ -36,7 +36,10 @@ void src_files_free(struct src_files *s);
 int src_files_fd(const struct src_files *s);
 /* Re-reads the directory: changed files replace their endpoints, bad ones keep the old. */
 int src_files_scan(struct src_files *s, struct agent_ctx *ctx);
-/* Drains inotify; rescans when something changed. */
+/* Re-arms the watch (the directory may have been removed and re-created) and rescans it;
+ * WHY goes into the log line. */
+int src_files_rescan(struct src_files *s, struct agent_ctx *ctx, const char *why);
+/* Drains inotify; rescans when events were lost or the directory came back. */
 int src_files_read(struct src_files *s, struct agent_ctx *ctx);
 
 /* --- Docker (src_docker.c) --- */

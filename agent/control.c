@@ -226,7 +226,9 @@ static void do_accept(struct control *c)
 static void client_write(struct client *cl)
 {
 	while (cl->outoff < cl->outlen) {
-		ssize_t n = write(cl->fd, cl->out + cl->outoff, cl->outlen - cl->outoff);
+		/* A client that gave up and closed must not kill the agent with SIGPIPE. */
+		ssize_t n =
+		    send(cl->fd, cl->out + cl->outoff, cl->outlen - cl->outoff, MSG_NOSIGNAL);
 
 		if (n < 0 && errno == EAGAIN)
 			return; /* EPOLLOUT brings us back */

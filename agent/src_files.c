@@ -12,35 +12,51 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "parse.h"
 
-#define SRC_FILES_MAX 4096
+/* The directory's entries; a file is read once its writer closed it or renamed it into place
+ * (not IN_CREATE). The SELF events say the watch is lost. */
+#define DIR_MASK                                                                                   \
+	(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_DELETE_SELF |               \
+	 IN_MOVE_SELF | IN_ONLYDIR)
+/* While the directory is missing: its nearest existing ancestor, for it to come back. */
+#define UP_MASK (IN_CREATE | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
 
 struct src_files {
 	char *dir;
 	int fd;
+	int wd;			     /* the directory's watch; -1 while it is gone */
+	int up_wd;		     /* while it is gone, the nearest existing ancestor's */
+	char up_child[NAME_MAX + 1]; /* the entry of that ancestor on the way to the directory */
 };
+
+static int arm(struct src_files *s);
 
 int src_files_open(const char *dir, struct src_files **ret)
 {
 	struct src_files *s = calloc(1, sizeof(*s));
+	size_t len;
 	int r;
 
 	if (!s)
 		return -ENOMEM;
+	s->wd = s->up_wd = -1;
 	s->dir = strdup(dir);
 	s->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (!s->dir || s->fd < 0) {
 		r = s->dir ? -errno : -ENOMEM;
 		goto fail;
 	}
-	/* Not IN_CREATE: a file is read once its writer closed it or renamed it into place. */
-	if (inotify_add_watch(s->fd, dir,
-			      IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE |
-				  IN_ONLYDIR) < 0) {
+	/* Owners are "file:DIR/NAME": one spelling of DIR. */
+	for (len = strlen(s->dir); len > 1 && s->dir[len - 1] == '/'; len--)
+		s->dir[len - 1] = '\0';
+	/* At start the directory must be there: a typo should not wait silently. */
+	s->wd = inotify_add_watch(s->fd, s->dir, DIR_MASK);
+	if (s->wd < 0) {
 		r = -errno;
 		goto fail;
 	}
@@ -66,6 +82,15 @@ int src_files_fd(const struct src_files *s)
 	return s->fd;
 }
 
+static int forget_owner(struct agent_ctx *ctx, const char *owner)
+{
+	int r = inventory_set(ctx->inv, owner, NULL, ctx->rc);
+
+	if (r > 0)
+		log_info("endpoint file %s removed", owner + 5);
+	return r < 0 ? r : 0;
+}
+
 static int load_file(struct src_files *s, const char *name, struct agent_ctx *ctx)
 {
 	char path[PATH_MAX + 8], owner[PATH_MAX + 16];
@@ -80,20 +105,26 @@ static int load_file(struct src_files *s, const char *name, struct agent_ctx *ct
 	}
 	snprintf(path, sizeof(path), "%s/%s", s->dir, name);
 	snprintf(owner, sizeof(owner), "file:%s", path);
-	r = endpoint_set_load(eps, path, d);
+	r = endpoint_set_load_listed(eps, path, d);
+	if (r == PARSE_SKIPPED) {
+		/* Not a file we read (a FIFO, a directory...): as if it were not there. */
+		log_diag(d, LOG_LEVEL_WARNING);
+		endpoint_set_free(eps);
+		diag_list_free(d);
+		return forget_owner(ctx, owner);
+	}
 	if (r < 0) {
 		log_diag(d, LOG_LEVEL_WARNING);
 		log_warn("endpoint file %s rejected; keeping its previous endpoints", path);
 		endpoint_set_free(eps);
 		diag_list_free(d);
-		return 0;
+		return r == -ENOMEM ? r : 0;
 	}
 	diag_list_free(d);
 	agent_resolve_bridges(ctx, eps);
 	r = inventory_set(ctx->inv, owner, eps, ctx->rc);
 	if (r > 0)
-		log_info("endpoint file %s loaded (%zu endpoints managed)", path,
-			 inventory_count(ctx->inv));
+		log_info("endpoint file %s loaded", path);
 	return r < 0 ? r : 0;
 }
 
@@ -104,58 +135,198 @@ static bool is_endpoint_file(const char *name)
 	return name[0] != '.' && parse_format_from_name(name, &fmt) == 0;
 }
 
-int src_files_scan(struct src_files *s, struct agent_ctx *ctx)
+static int only_endpoint_files(const struct dirent *de)
 {
-	struct dirent **names = NULL;
-	const char **owners;
-	char prefix[PATH_MAX + 16];
-	int n = scandir(s->dir, &names, NULL, alphasort), r = 0;
-	size_t nowners;
+	return is_endpoint_file(de->d_name);
+}
 
-	if (n < 0)
-		return -errno;
-	for (int i = 0; i < n && i < SRC_FILES_MAX; i++)
-		if (r == 0 && is_endpoint_file(names[i]->d_name))
-			r = load_file(s, names[i]->d_name, ctx);
-	/* Files that are gone take their endpoints with them. */
+/* strcmp, not alphasort's strcoll: the gone-files lookup below bsearches with strcmp. */
+static int name_cmp(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static int dirent_key_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, (*(const struct dirent *const *)elem)->d_name);
+}
+
+/* Owners of this directory whose file is not among NAMES lose their endpoints. */
+static int forget_missing(struct src_files *s, struct dirent **names, size_t n,
+			  struct agent_ctx *ctx)
+{
+	char prefix[PATH_MAX + 16];
+	const char **owners;
+	char **gone;
+	size_t nowners, ngone = 0;
+	int r = 0;
+
 	snprintf(prefix, sizeof(prefix), "file:%s/", s->dir);
 	nowners = inventory_owners(ctx->inv, prefix, &owners);
-	char **gone = calloc(nowners + 1, sizeof(*gone));
-	size_t ngone = 0;
-
+	gone = calloc(nowners + 1, sizeof(*gone));
 	if (!gone)
-		r = -ENOMEM;
-	for (size_t k = 0; r == 0 && k < nowners; k++) {
+		return -ENOMEM;
+	for (size_t k = 0; k < nowners; k++) {
 		const char *base = owners[k] + strlen(prefix);
-		bool present = false;
 
-		for (int i = 0; i < n && !present; i++)
-			present = !strcmp(names[i]->d_name, base);
-		if (!present && !(gone[ngone++] = strdup(owners[k])))
+		if (n && bsearch(base, names, n, sizeof(*names), dirent_key_cmp))
+			continue;
+		if (!(gone[ngone++] = strdup(owners[k]))) {
 			r = -ENOMEM;
+			break;
+		}
 	}
+	/* inventory_set() invalidates OWNERS: remove only after the walk. */
 	for (size_t k = 0; k < ngone; k++) {
-		if (r == 0 && gone[k] && inventory_set(ctx->inv, gone[k], NULL, ctx->rc) > 0)
-			log_info("endpoint file %s removed", gone[k] + 5);
+		if (r == 0 && gone[k])
+			r = forget_owner(ctx, gone[k]);
 		free(gone[k]);
 	}
 	free(gone);
+	return r;
+}
+
+/* Every file: there is no cap on their number, only memory (a file is read and dropped;
+ * what stays are its endpoints). */
+int src_files_scan(struct src_files *s, struct agent_ctx *ctx)
+{
+	struct dirent **names = NULL;
+	size_t before = inventory_count(ctx->inv);
+	int n, r = 0;
+
+	if (s->wd < 0)
+		return forget_missing(s, NULL, 0, ctx);
+	n = scandir(s->dir, &names, only_endpoint_files, name_cmp);
+	if (n < 0) {
+		r = -errno;
+		log_error("endpoint files: cannot list %s: %s; keeping its endpoints", s->dir,
+			  strerror(-r));
+		return r;
+	}
+	for (int i = 0; i < n && r == 0; i++)
+		r = load_file(s, names[i]->d_name, ctx);
+	if (r == 0)
+		r = forget_missing(s, names, (size_t)n, ctx);
+	if (r < 0)
+		log_error("endpoint files: scan of %s stopped: %s", s->dir, strerror(-r));
+	else
+		log_info("endpoint files: %d in %s read; %zu endpoints managed (were %zu)", n,
+			 s->dir, inventory_count(ctx->inv), before);
 	for (int i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
 	return r;
 }
 
-static int forget_file(struct src_files *s, const char *name, struct agent_ctx *ctx)
+/* The parent of PATH (in place): "a/b" -> "a", "/a" -> "/", "a" -> "."; the last component's
+ * name into CHILD. */
+static void split_parent(char *path, char child[NAME_MAX + 1])
 {
-	char owner[PATH_MAX + 16];
-	int r;
+	char *slash = strrchr(path, '/');
 
-	snprintf(owner, sizeof(owner), "file:%s/%s", s->dir, name);
-	r = inventory_set(ctx->inv, owner, NULL, ctx->rc);
-	if (r > 0)
-		log_info("endpoint file %s removed", owner + 5);
-	return r < 0 ? r : 0;
+	const char *name = slash ? slash + 1 : path;
+	size_t len = strnlen(name, NAME_MAX);
+
+	memcpy(child, name, len);
+	child[len] = '\0';
+	if (!slash)
+		strcpy(path, ".");
+	else if (slash == path)
+		path[1] = '\0';
+	else
+		*slash = '\0';
+}
+
+static void drop_watch(struct src_files *s, int *wd)
+{
+	if (*wd >= 0)
+		(void)inotify_rm_watch(s->fd, *wd);
+	*wd = -1;
+}
+
+/*
+ * Watches the directory, or while it is missing its nearest existing ancestor, so that its
+ * coming back is an event. Returns 1 when the directory is (newly or still) watched, 0 when
+ * waiting for it, -errno when not even an ancestor can be watched.
+ */
+static int arm(struct src_files *s)
+{
+	char up[PATH_MAX], child[NAME_MAX + 1], probe[PATH_MAX + NAME_MAX + 2];
+	struct stat st;
+	int wd;
+
+	for (int tries = 0; tries < 64; tries++) {
+		wd = inotify_add_watch(s->fd, s->dir, DIR_MASK);
+		if (wd >= 0) {
+			if (s->wd >= 0 && s->wd != wd)
+				drop_watch(s, &s->wd);
+			s->wd = wd;
+			drop_watch(s, &s->up_wd);
+			return 1;
+		}
+		if (errno != ENOENT && errno != ENOTDIR)
+			return -errno;
+		snprintf(up, sizeof(up), "%s", s->dir);
+		do {
+			split_parent(up, child);
+			wd = inotify_add_watch(s->fd, up, UP_MASK);
+		} while (wd < 0 && (errno == ENOENT || errno == ENOTDIR) && strcmp(up, "/") &&
+			 strcmp(up, "."));
+		if (wd < 0)
+			return -errno;
+		if (s->up_wd >= 0 && s->up_wd != wd)
+			drop_watch(s, &s->up_wd);
+		s->up_wd = wd;
+		snprintf(s->up_child, sizeof(s->up_child), "%s", child);
+		/* Made between our look and the watch? Then no event will say so: look again. */
+		snprintf(probe, sizeof(probe), "%s/%s", up, child);
+		if (stat(probe, &st) < 0)
+			return 0;
+	}
+	return 0;
+}
+
+static void dir_lost(struct src_files *s, struct agent_ctx *ctx)
+{
+	size_t before = inventory_count(ctx->inv);
+
+	drop_watch(s, &s->wd);
+	(void)forget_missing(s, NULL, 0, ctx);
+	log_warn("endpoints directory %s is gone (removed or moved away): the endpoints of its "
+		 "files are removed (%zu -> %zu managed); watching for it to come back",
+		 s->dir, before, inventory_count(ctx->inv));
+}
+
+int src_files_rescan(struct src_files *s, struct agent_ctx *ctx, const char *why)
+{
+	bool was = s->wd >= 0;
+	int r = arm(s);
+
+	if (r < 0) {
+		log_error("endpoint files: cannot watch %s or any parent: %s; send SIGHUP once "
+			  "it is back",
+			  s->dir, strerror(-r));
+		return r;
+	}
+	if (r == 0 && was)
+		dir_lost(s, ctx);
+	if (r == 0)
+		return 0;
+	log_info("endpoint files: %s; rescanning %s", why, s->dir);
+	return src_files_scan(s, ctx);
+}
+
+static int max_queued_events(void)
+{
+	FILE *f = fopen("/proc/sys/fs/inotify/max_queued_events", "re");
+	int v = -1;
+
+	if (f) {
+		if (fscanf(f, "%d", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
 }
 
 /* Only the files named in the events are read again: the cost of an event does not grow
@@ -163,7 +334,8 @@ static int forget_file(struct src_files *s, const char *name, struct agent_ctx *
 int src_files_read(struct src_files *s, struct agent_ctx *ctx)
 {
 	char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
-	bool rescan = false;
+	bool rescan = false, lost = false, rearm = false;
+	char owner[PATH_MAX + 16];
 	ssize_t n;
 	int r = 0;
 
@@ -176,19 +348,42 @@ int src_files_read(struct src_files *s, struct agent_ctx *ctx)
 				rescan = true;
 				continue;
 			}
+			if (s->up_wd >= 0 && ev->wd == s->up_wd) {
+				if ((ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED)) ||
+				    (ev->len && !strcmp(ev->name, s->up_child)))
+					rearm = true;
+				continue;
+			}
+			/* Events of a watch dropped earlier (IN_IGNORED among them). */
+			if (s->wd < 0 || ev->wd != s->wd || lost)
+				continue;
+			if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED | IN_UNMOUNT)) {
+				lost = true;
+				continue;
+			}
 			if (!ev->len || !is_endpoint_file(ev->name) || rescan)
 				continue;
-			if (ev->mask & (IN_DELETE | IN_MOVED_FROM))
-				r = forget_file(s, ev->name, ctx);
-			else
+			if (ev->mask & (IN_DELETE | IN_MOVED_FROM)) {
+				snprintf(owner, sizeof(owner), "file:%s/%s", s->dir, ev->name);
+				r = forget_owner(ctx, owner);
+			} else {
 				r = load_file(s, ev->name, ctx);
+			}
 			if (r < 0)
 				return r;
 		}
 	}
 	if (n < 0 && errno != EAGAIN)
 		return -errno;
-	if (rescan)
-		log_warn("endpoint files: inotify queue overflowed; rescanning %s", s->dir);
-	return rescan ? src_files_scan(s, ctx) : 0;
+	if (lost)
+		dir_lost(s, ctx);
+	if (rescan) {
+		log_warn("endpoint files: inotify queue overflowed (fs.inotify.max_queued_events = "
+			 "%d): events were lost",
+			 max_queued_events());
+		return src_files_rescan(s, ctx, "after the overflow");
+	}
+	if (lost || rearm)
+		return src_files_rescan(s, ctx, "it is back");
+	return 0;
 }
