@@ -53,6 +53,11 @@ struct docker_client {
 	bool ev_close_pending;
 
 	struct dk_nets nets;
+
+	/* Containers the last list left out, each with the reason. */
+	struct docker_skip *skipped;
+	size_t nskipped;
+	bool io_failed; /* the last request failed talking to the daemon, not in its answer */
 };
 
 __attribute__((format(printf, 2, 3))) static void set_error(struct docker_client *c,
@@ -103,6 +108,42 @@ fail:
 
 static void nets_clear(struct dk_nets *ns);
 
+static void skipped_clear(struct docker_client *c)
+{
+	for (size_t i = 0; i < c->nskipped; i++) {
+		free(c->skipped[i].id);
+		free(c->skipped[i].reason);
+	}
+	free(c->skipped);
+	c->skipped = NULL;
+	c->nskipped = 0;
+}
+
+/* Remembers why container ID was left out (the client's last error says it). */
+static int skipped_add(struct docker_client *c, const char *id)
+{
+	struct docker_skip *v = realloc(c->skipped, (c->nskipped + 1) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	c->skipped = v;
+	v[c->nskipped].id = strdup(id);
+	v[c->nskipped].reason = strdup(c->error[0] ? c->error : "unknown error");
+	if (!v[c->nskipped].id || !v[c->nskipped].reason) {
+		free(v[c->nskipped].id);
+		free(v[c->nskipped].reason);
+		return -ENOMEM;
+	}
+	c->nskipped++;
+	return 0;
+}
+
+size_t docker_client_skipped(const struct docker_client *c, const struct docker_skip **ret)
+{
+	*ret = c->skipped;
+	return c->nskipped;
+}
+
 void docker_client_free(struct docker_client *c)
 {
 	if (!c)
@@ -110,6 +151,7 @@ void docker_client_free(struct docker_client *c)
 	c->ev_in_cb = false;
 	docker_events_close(c);
 	nets_clear(&c->nets);
+	skipped_clear(c);
 	if (c->host_ns_fd >= 0)
 		close(c->host_ns_fd);
 	free(c->socket_path);
@@ -285,6 +327,7 @@ static int dk_get(struct docker_client *c, const char *path, json_t **ret)
 	json_t *j;
 	int fd = -1, r;
 
+	c->io_failed = true;
 	docker_http_init(&h, DOCKER_MAX_RESPONSE);
 	r = dk_connect(c, deadline, &fd);
 	if (r < 0)
@@ -319,8 +362,11 @@ static int dk_get(struct docker_client *c, const char *path, json_t **ret)
 	if (r < 0) {
 		set_error(c, "GET %s: %s", path,
 			  r == -EMSGSIZE ? "response over the size limit" : strerror(-r));
+		/* An answer we refuse says nothing about the daemon being reachable. */
+		c->io_failed = r != -EMSGSIZE && r != -EBADMSG;
 		goto out;
 	}
+	c->io_failed = false;
 	if (h.status < 200 || h.status > 299) {
 		describe_failure(c, path, h.status, h.body ? h.body : "", h.body_len);
 		r = h.status == 404 ? -ENOENT : -EIO;
@@ -615,9 +661,13 @@ static int container_endpoints(struct docker_client *c, const json_t *ins, struc
 
 	ct.id = jstr(ins, "Id");
 	ct.name = jstr(ins, "Name");
-	if (!ct.id || !json_is_true(json_object_get(state, "Running")) || pid <= 0 ||
-	    pid > INT32_MAX)
+	if (!ct.id || !json_is_true(json_object_get(state, "Running")))
 		return 0;
+	if (pid <= 0 || pid > INT32_MAX) {
+		set_error(c, "container %.64s: Pid %lld is not a process",
+			  ct.name ? ct.name : ct.id, (long long)pid);
+		return -ERANGE;
+	}
 	ct.pid = (int)pid;
 	if (!ct.name)
 		ct.name = ct.id;
@@ -783,12 +833,7 @@ int docker_list_endpoints(struct docker_client *c, struct endpoint_set *ret)
 		set_error(c, "GET /containers/json: not a JSON array");
 		goto out;
 	}
-	r = -E2BIG;
-	if (json_array_size(list) > DOCKER_MAX_CONTAINERS) {
-		set_error(c, "%zu running containers, over the limit of %u", json_array_size(list),
-			  DOCKER_MAX_CONTAINERS);
-		goto out;
-	}
+	skipped_clear(c);
 	nets_clear(&c->nets);
 	r = nets_load_all(c, &c->nets);
 	if (r < 0)
@@ -802,6 +847,12 @@ int docker_list_endpoints(struct docker_client *c, struct endpoint_set *ret)
 		/* Removed between the list and the inspect. */
 		if (r == -ENOENT)
 			r = 0;
+		/*
+		 * One container we cannot make sense of (an unreadable namespace, a nonsense
+		 * answer) is left out, not the whole list; losing the daemon fails the list.
+		 */
+		if (r < 0 && r != -ENOMEM && !c->io_failed)
+			r = skipped_add(c, id);
 		if (r < 0)
 			goto out;
 	}

@@ -23,7 +23,6 @@
 #define DOCKER_EVENTS_REPLAY_S 2 /* the event stream starts this long in the past */
 #define DOCKER_MAX_RESPONSE    (64u * 1024 * 1024)
 #define DOCKER_MAX_EVENT       (1024u * 1024) /* one event line on the stream */
-#define DOCKER_MAX_CONTAINERS  4096	      /* per docker_list_endpoints() */
 #define DOCKER_MAX_ATTACHMENTS 64	      /* networks per container */
 #define DOCKER_MAX_LABELS      1024	      /* per container */
 
@@ -40,18 +39,31 @@ const char *docker_client_last_error(const struct docker_client *c);
 
 /*
  * Appends one endpoint per network attachment with a host-side veth of every running
- * container (at most DOCKER_MAX_CONTAINERS): name = container name, id, image (as the user
+ * container (as many as fit in DOCKER_MAX_RESPONSE): name = container name, id, image (as the user
  * gave it, Config.Image), labels (sorted by key), networks (every network of the container,
  * sorted), addrs (the attachment's IPv4 and global IPv6 address), interface = the host-side
  * veth, bridge = the network's bridge (bridge driver; NULL for other drivers). Containers
  * with --network host/none, and containers that stop while we look, contribute nothing.
  * Endpoints are sorted by name, then interface. On failure RET is unchanged.
+ *
+ * A container that fails on its own (its namespace cannot be entered, a Pid that is no
+ * process, over a per-container limit, an inspect answered with an error) contributes
+ * nothing and is named in docker_client_skipped(); only losing the daemon (or memory) fails
+ * the whole list.
  */
 int docker_list_endpoints(struct docker_client *c, struct endpoint_set *ret);
 /* The same for one container (ID or name). -ENOENT if Docker does not know it; 0 and nothing
  * appended if it is not running. */
 int docker_inspect_endpoints(struct docker_client *c, const char *container,
 			     struct endpoint_set *ret);
+
+struct docker_skip {
+	char *id;     /* the container */
+	char *reason; /* one line */
+};
+
+/* The containers the last docker_list_endpoints() left out, in list order. */
+size_t docker_client_skipped(const struct docker_client *c, const struct docker_skip **ret);
 
 enum docker_event_kind {
 	DOCKER_EVENT_START,

@@ -137,16 +137,46 @@ static struct endpoint_set *take_owner(struct endpoint_set *all, const size_t *o
 	return one;
 }
 
+#define SKIPS_LOGGED 20 /* per resync; the rest are counted */
+
+/*
+ * Containers the list left out: named in the log, and their owners kept as they were (a
+ * container we knew keeps its last good state; a new one is simply not added, so its
+ * interface stays fail-closed). KEEP gets their owners.
+ */
+static int note_skipped(struct src_docker *s, char **keep, size_t *nkeep)
+{
+	const struct docker_skip *sk;
+	size_t n = docker_client_skipped(s->client, &sk);
+	char owner[128];
+
+	for (size_t i = 0; i < n; i++) {
+		if (i < SKIPS_LOGGED)
+			log_warn("docker: container %.12s: %s; skipped, its interfaces stay "
+				 "fail-closed",
+				 sk[i].id, sk[i].reason);
+		if (owner_of(sk[i].id, owner, sizeof(owner)) < 0)
+			continue;
+		if (!(keep[*nkeep] = strdup(owner)))
+			return -ENOMEM;
+		(*nkeep)++;
+	}
+	if (n > SKIPS_LOGGED)
+		log_warn("docker: %zu more containers skipped", n - SKIPS_LOGGED);
+	return 0;
+}
+
 /*
  * Replaces every docker owner with the daemon's current list. Sorting, not pairwise
  * comparison, groups the attachments by container and finds the containers that are gone:
- * a resync at the 4,096-container limit stays milliseconds, not seconds.
+ * a resync of thousands of containers stays milliseconds, not seconds.
  */
 static int resync(struct src_docker *s, struct agent_ctx *ctx)
 {
 	struct endpoint_set *all = endpoint_set_new();
-	size_t *order = NULL, nkeep = 0, nowners, ngone = 0;
+	size_t *order = NULL, nkeep = 0, nowners, ngone = 0, nskip;
 	char **keep = NULL, **gone = NULL;
+	const struct docker_skip *sk;
 	const char **owners;
 	int r;
 
@@ -155,10 +185,11 @@ static int resync(struct src_docker *s, struct agent_ctx *ctx)
 	r = docker_list_endpoints(s->client, all);
 	if (r < 0)
 		goto out;
+	nskip = docker_client_skipped(s->client, &sk);
 	r = -ENOMEM;
 	order = calloc(all->n + 1, sizeof(*order));
-	keep = calloc(all->n + 1, sizeof(*keep));
-	if (!order || !keep)
+	keep = calloc(all->n + nskip + 1, sizeof(*keep));
+	if (!order || !keep || note_skipped(s, keep, &nkeep) < 0)
 		goto out;
 	for (size_t i = 0; i < all->n; i++)
 		order[i] = i;
@@ -224,7 +255,11 @@ int src_docker_connect(struct src_docker *s, struct agent_ctx *ctx)
 		const char *why = docker_client_last_error(s->client);
 
 		docker_events_close(s->client);
-		if (!s->ever_connected || s->backoff_ms >= BACKOFF_MAX_MS)
+		if (r == -EMSGSIZE)
+			log_error("docker: %s (the limit is %u MiB): the container list cannot be "
+				  "read, the last one stays enforced",
+				  why, DOCKER_MAX_RESPONSE >> 20);
+		else if (!s->ever_connected || s->backoff_ms >= BACKOFF_MAX_MS)
 			log_warn("docker: cannot connect: %s; retrying",
 				 why && *why ? why : strerror(-r));
 		schedule_retry(s);
