@@ -84,6 +84,8 @@ struct docker_client *docker_client_new(const char *socket_path)
 		return NULL;
 	c->ev_fd = -1;
 	c->host_ns_fd = -1;
+	if (socket_path && strncmp(socket_path, "unix://", 7) == 0)
+		socket_path += 7; /* DOCKER_HOST's spelling */
 	c->socket_path = strdup(socket_path ? socket_path : DOCKER_DEFAULT_SOCKET);
 	if (!c->socket_path) {
 		e = ENOMEM;

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "docker.h"
@@ -20,6 +21,8 @@
 
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
+/* A stream that stayed up this long (or carried an event) was a success: back off anew. */
+#define STREAM_STABLE_MS 10000
 
 struct src_docker {
 	struct docker_client *client;
@@ -28,7 +31,9 @@ struct src_docker {
 	unsigned backoff_ms;
 	bool fd_changed;
 	bool ever_connected;
-	struct agent_ctx *ctx; /* during a read */
+	bool events_seen;	 /* since the stream opened */
+	int64_t connected_at_ms; /* when the stream opened */
+	struct agent_ctx *ctx;	 /* during a read */
 };
 
 int src_docker_open(const char *socket_path, struct src_docker **ret)
@@ -90,12 +95,27 @@ static void schedule_retry(struct src_docker *s)
 	s->backoff_ms = s->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : s->backoff_ms * 2;
 }
 
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Only a stream that proved itself resets the backoff: one the daemon fails right after
+ * each list (an /events handler that errors) would otherwise cost a full resync every
+ * BACKOFF_MIN_MS.
+ */
 static void disconnect(struct src_docker *s, const char *why)
 {
+	if (s->events_seen || now_ms() - s->connected_at_ms >= STREAM_STABLE_MS)
+		s->backoff_ms = BACKOFF_MIN_MS;
 	docker_events_close(s->client);
 	s->events_fd = -1;
 	s->fd_changed = true;
-	log_warn("docker: %s; enforcement continues, reconnecting", why);
+	log_warn("docker: %s; enforcement continues, reconnecting in %u ms", why, s->backoff_ms);
 	schedule_retry(s);
 }
 
@@ -152,9 +172,10 @@ static int note_skipped(struct src_docker *s, char **keep, size_t *nkeep)
 
 	for (size_t i = 0; i < n; i++) {
 		if (i < SKIPS_LOGGED)
-			log_warn("docker: container %.12s: %s; skipped, its interfaces stay "
-				 "fail-closed",
-				 sk[i].id, sk[i].reason);
+			log_warn(
+			    "docker: container %.12s skipped, its interfaces stay fail-closed: "
+			    "%s",
+			    sk[i].id, sk[i].reason);
 		if (owner_of(sk[i].id, owner, sizeof(owner)) < 0)
 			continue;
 		if (!(keep[*nkeep] = strdup(owner)))
@@ -267,7 +288,8 @@ int src_docker_connect(struct src_docker *s, struct agent_ctx *ctx)
 	}
 	s->events_fd = fd;
 	s->fd_changed = true;
-	s->backoff_ms = BACKOFF_MIN_MS;
+	s->events_seen = false;
+	s->connected_at_ms = now_ms();
 	log_info("docker: connected, %zu endpoints managed", inventory_count(ctx->inv));
 	s->ever_connected = true;
 	return 0;
@@ -281,6 +303,7 @@ static void on_event(const struct docker_event *ev, void *userdata)
 	char owner[128];
 	int r;
 
+	s->events_seen = true;
 	if (owner_of(ev->container_id, owner, sizeof(owner)) < 0)
 		return;
 	if (ev->kind != DOCKER_EVENT_DIE && ev->kind != DOCKER_EVENT_DESTROY) {
@@ -316,6 +339,8 @@ int src_docker_read(struct src_docker *s, struct agent_ctx *ctx)
 	s->ctx = NULL;
 	if (r == -EAGAIN || r == 0)
 		return 0;
-	disconnect(s, r == -ECONNRESET ? "event stream ended (daemon restart?)" : strerror(-r));
+	/* The client's error carries the daemon's own message and the HTTP status. */
+	disconnect(s, *docker_client_last_error(s->client) ? docker_client_last_error(s->client)
+							   : strerror(-r));
 	return 0;
 }

@@ -682,6 +682,7 @@ START_TEST(fake_error_status)
 	struct fake f;
 	struct docker_client *c;
 	struct endpoint_set *s = set_new();
+	char *url;
 
 	fake_start(&f, routes, 3);
 	c = docker_client_new(f.path);
@@ -704,6 +705,12 @@ START_TEST(fake_error_status)
 	ck_assert_uint_eq(s->n, 0);
 	docker_client_free(c);
 	docker_client_free(NULL);
+	/* DOCKER_HOST's spelling of the same socket. */
+	ck_assert_int_ge(asprintf(&url, "unix://%s", f.path), 0);
+	c = docker_client_new(url);
+	ck_assert_int_eq(docker_inspect_endpoints(c, "gone", s), -ENOENT);
+	docker_client_free(c);
+	free(url);
 	endpoint_set_free(s);
 	fake_stop(&f);
 	free(e500);
