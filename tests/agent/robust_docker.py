@@ -374,8 +374,9 @@ def main():
         return 77
     s = Suite(a.bin)
     sections = {"bad-container": s.s_bad_container,
-                "events-fail": lambda: s.backoff("fail500", 2500),
+                "events-fail": lambda: s.backoff("fail500", 300),
                 "events-close": lambda: s.backoff("close", 2500),
+                "slow-daemon": s.s_slow,
                 "order": s.s_order}
     try:
         s.setup()
