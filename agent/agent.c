@@ -40,7 +40,6 @@ enum tag {
 	T_RELOAD,
 	T_FILES,
 	T_DOCKER,
-	T_DOCKER_TIMER,
 	T_RTNL,
 	T_MONITOR,
 	T_NFLOG,
@@ -50,12 +49,11 @@ enum tag {
 
 /* Which source each tag counts as in the events metric. */
 static const enum metrics_source tag_source[] = {
-    [T_SIGNAL] = METRICS_SRC_SIGNAL,   [T_POLICY] = METRICS_SRC_POLICY,
-    [T_RELOAD] = METRICS_SRC_POLICY,   [T_FILES] = METRICS_SRC_FILES,
-    [T_DOCKER] = METRICS_SRC_DOCKER,   [T_DOCKER_TIMER] = METRICS_SRC_DOCKER,
-    [T_RTNL] = METRICS_SRC_RTNL,       [T_MONITOR] = METRICS_SRC_NFT_MONITOR,
-    [T_NFLOG] = METRICS_SRC_NFLOG,     [T_CONTROL] = METRICS_SRC_CONTROL,
-    [T_METRICS] = METRICS_SRC_METRICS,
+    [T_SIGNAL] = METRICS_SRC_SIGNAL,	   [T_POLICY] = METRICS_SRC_POLICY,
+    [T_RELOAD] = METRICS_SRC_POLICY,	   [T_FILES] = METRICS_SRC_FILES,
+    [T_DOCKER] = METRICS_SRC_DOCKER,	   [T_RTNL] = METRICS_SRC_RTNL,
+    [T_MONITOR] = METRICS_SRC_NFT_MONITOR, [T_NFLOG] = METRICS_SRC_NFLOG,
+    [T_CONTROL] = METRICS_SRC_CONTROL,	   [T_METRICS] = METRICS_SRC_METRICS,
 };
 
 struct agent_opts {
@@ -76,7 +74,6 @@ struct agent {
 	struct src_files *files;
 	struct src_docker *docker;
 	struct nft_monitor *monitor;
-	int docker_fd_registered;
 	bool stop;
 	/* observability */
 	struct agent_stats stats;
@@ -365,20 +362,6 @@ static void resync_event(void *ud)
 	a->ctx.need_reapply = true;
 }
 
-static void sync_docker_fd(struct agent *a)
-{
-	int fd;
-
-	if (!a->docker || !src_docker_fd_changed(a->docker))
-		return;
-	fd = src_docker_events_fd(a->docker);
-	if (a->docker_fd_registered >= 0 && a->docker_fd_registered != fd)
-		epoll_ctl(a->epfd, EPOLL_CTL_DEL, a->docker_fd_registered, NULL);
-	a->docker_fd_registered = -1;
-	if (fd >= 0 && epoll_add(a, fd, T_DOCKER) == 0)
-		a->docker_fd_registered = fd;
-}
-
 /* --- observability ------------------------------------------------------------------------ */
 
 /* The inventory changed: what the decision index borrows may be gone. */
@@ -575,10 +558,7 @@ static void dispatch(struct agent *a, enum tag tag)
 			log_warn("endpoint files: %s, ignoring", strerror(-r));
 		break;
 	case T_DOCKER:
-		(void)src_docker_read(a->docker, &a->ctx);
-		break;
-	case T_DOCKER_TIMER:
-		(void)src_docker_connect(a->docker, &a->ctx);
+		(void)src_docker_dispatch(a->docker, &a->ctx);
 		break;
 	case T_RTNL:
 		if ((r = rtnl_watch_read(a->ctx.rtnl)) < 0)
@@ -605,7 +585,6 @@ static void dispatch(struct agent *a, enum tag tag)
 		(void)control_process(a->metrics);
 		break;
 	}
-	sync_docker_fd(a);
 }
 
 static int setup(struct agent *a)
@@ -665,14 +644,13 @@ static int setup(struct agent *a)
 	struct stat st;
 	if (a->o.docker_socket && (a->o.docker_explicit || stat(a->o.docker_socket, &st) == 0)) {
 		if ((r = src_docker_open(a->o.docker_socket, &a->docker)) < 0 ||
-		    (r = epoll_add(a, src_docker_timer_fd(a->docker), T_DOCKER_TIMER)) < 0) {
+		    (r = epoll_add(a, src_docker_fd(a->docker), T_DOCKER)) < 0) {
 			cli_error("agent", "cannot use docker socket %s: %s", a->o.docker_socket,
 				  strerror(-r));
 			policy_free(policy);
 			return r;
 		}
-		(void)src_docker_connect(a->docker, &a->ctx);
-		sync_docker_fd(a);
+		(void)src_docker_start(a->docker, &a->ctx, DOCKER_TIMEOUT_MS);
 	} else if (a->o.docker_socket) {
 		log_info("docker: no socket at %s; managing endpoint files only",
 			 a->o.docker_socket);
@@ -723,8 +701,7 @@ static void teardown(struct agent *a)
 
 int cmd_agent(int argc, char **argv)
 {
-	struct agent a = {
-	    .epfd = -1, .sigfd = -1, .policy_fd = -1, .reload_fd = -1, .docker_fd_registered = -1};
+	struct agent a = {.epfd = -1, .sigfd = -1, .policy_fd = -1, .reload_fd = -1};
 	int r = parse_args(argc, argv, &a.o);
 
 	if (r != CLI_OK)

@@ -46,13 +46,14 @@ int src_files_read(struct src_files *s, struct agent_ctx *ctx);
 struct src_docker;
 int src_docker_open(const char *socket_path, struct src_docker **ret);
 void src_docker_free(struct src_docker *s);
-int src_docker_events_fd(const struct src_docker *s); /* -1 while disconnected */
-int src_docker_timer_fd(const struct src_docker *s);  /* reconnect backoff */
-/* Connects (events first, then a full list), or schedules the next try. */
-int src_docker_connect(struct src_docker *s, struct agent_ctx *ctx);
-int src_docker_read(struct src_docker *s, struct agent_ctx *ctx);
-/* The fd set changed (connected / disconnected) since the last call. */
-bool src_docker_fd_changed(struct src_docker *s);
+/* One fd for the agent's epoll set: readable when the source has work (its stream, its
+ * request in flight, its timer). */
+int src_docker_fd(const struct src_docker *s);
+/* Does what is due without waiting: reads events, advances requests, reconnects. */
+int src_docker_dispatch(struct src_docker *s, struct agent_ctx *ctx);
+/* Connects and waits up to TIMEOUT_MS for the first full list, so the first install has the
+ * containers; 0 if it came, -EAGAIN if the source goes on from the loop. */
+int src_docker_start(struct src_docker *s, struct agent_ctx *ctx, int timeout_ms);
 
 int cmd_agent(int argc, char **argv);
 

@@ -4,26 +4,29 @@
 
 /*
  * Docker as a source of endpoints: a client of the Engine API over its unix socket (HTTP/1.1,
- * JSON). Requests are synchronous and short (each on its own connection, bounded by
- * DOCKER_TIMEOUT_MS); the event stream is a non-blocking fd for the caller's epoll loop.
- * Nothing here logs: failures return -errno and leave a one-line reason in
- * docker_client_last_error().
+ * JSON). Nothing here blocks an event loop: a request (a full list, one container's inspect)
+ * is a sequence of GETs on non-blocking connections of their own, each bounded by
+ * DOCKER_TIMEOUT_MS, that the caller drives from its loop (docker_*_begin, docker_op_fd,
+ * docker_op_run); the event stream is a non-blocking fd too. docker_list_endpoints() and
+ * docker_inspect_endpoints() are the same requests run to completion under poll(), for
+ * tests and one-shot commands. Nothing here logs: failures return -errno and leave a
+ * one-line reason in docker_client_last_error().
  *
  * Paths are unversioned, so the daemon answers in its own API version: Debian's docker.io
  * 20.10 (API 1.41) and later engines (whose minimum API version keeps rising) alike. Only
  * fields stable since API 1.22 are read.
  */
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "endpoints.h"
 
 #define DOCKER_DEFAULT_SOCKET  "/var/run/docker.sock"
-#define DOCKER_TIMEOUT_MS      5000
-#define DOCKER_EVENTS_REPLAY_S 2 /* the event stream starts this long in the past */
+#define DOCKER_TIMEOUT_MS      5000 /* per GET */
+#define DOCKER_EVENTS_REPLAY_S 2    /* the event stream starts this long in the past */
 #define DOCKER_MAX_RESPONSE    (64u * 1024 * 1024)
 #define DOCKER_MAX_EVENT       (1024u * 1024) /* one event line on the stream */
-#define DOCKER_MAX_CONTAINERS  4096	      /* per docker_list_endpoints() */
 #define DOCKER_MAX_ATTACHMENTS 64	      /* networks per container */
 #define DOCKER_MAX_LABELS      1024	      /* per container */
 
@@ -40,18 +43,48 @@ const char *docker_client_last_error(const struct docker_client *c);
 
 /*
  * Appends one endpoint per network attachment with a host-side veth of every running
- * container (at most DOCKER_MAX_CONTAINERS): name = container name, id, image (as the user
+ * container (as many as fit in DOCKER_MAX_RESPONSE): name = container name, id, image (as the user
  * gave it, Config.Image), labels (sorted by key), networks (every network of the container,
  * sorted), addrs (the attachment's IPv4 and global IPv6 address), interface = the host-side
  * veth, bridge = the network's bridge (bridge driver; NULL for other drivers). Containers
  * with --network host/none, and containers that stop while we look, contribute nothing.
  * Endpoints are sorted by name, then interface. On failure RET is unchanged.
+ *
+ * A container that fails on its own (its namespace cannot be entered, a Pid that is no
+ * process, over a per-container limit, an inspect answered with an error) contributes
+ * nothing and is named in docker_client_skipped(); only losing the daemon (or memory) fails
+ * the whole list.
  */
 int docker_list_endpoints(struct docker_client *c, struct endpoint_set *ret);
 /* The same for one container (ID or name). -ENOENT if Docker does not know it; 0 and nothing
  * appended if it is not running. */
 int docker_inspect_endpoints(struct docker_client *c, const char *container,
 			     struct endpoint_set *ret);
+
+/*
+ * The same, driven by the caller: at most one request at a time (-EBUSY otherwise). After a
+ * _begin, wait for docker_op_fd()'s fd (EPOLLIN or EPOLLOUT as it says) or its deadline
+ * (CLOCK_MONOTONIC ms), then call docker_op_run(): -EAGAIN while under way; else the
+ * request is over with the result its blocking form would have returned (endpoints appended
+ * to RET on 0). docker_op_fd() is -1 when nothing is in flight; the fd may change between
+ * runs (each GET has its own connection) and is closed by docker_op_run() and
+ * docker_op_cancel(), so take it out of an epoll set before calling either.
+ */
+int docker_list_begin(struct docker_client *c);
+int docker_inspect_begin(struct docker_client *c, const char *container);
+bool docker_op_busy(const struct docker_client *c);
+int docker_op_fd(const struct docker_client *c, uint32_t *ret_events, int64_t *ret_deadline_ms);
+int docker_op_run(struct docker_client *c, struct endpoint_set *ret);
+/* Drops the request in flight, if any. */
+void docker_op_cancel(struct docker_client *c);
+
+struct docker_skip {
+	char *id;     /* the container */
+	char *reason; /* one line */
+};
+
+/* The containers the last docker_list_endpoints() left out, in list order. */
+size_t docker_client_skipped(const struct docker_client *c, const struct docker_skip **ret);
 
 enum docker_event_kind {
 	DOCKER_EVENT_START,
@@ -87,10 +120,11 @@ int docker_events_open(struct docker_client *c, int *ret_fd);
  * stopped or restarted: docker_events_close(), wait, docker_events_open(), list again);
  * -ENOTCONN without a stream; -EIO (status) / -EBADMSG / -EMSGSIZE (framing, an event
  * over DOCKER_MAX_EVENT) after which the stream is unusable too. Events that are not JSON
- * objects or lack a container id are skipped. CB must not open or close the stream; it may
- * call the synchronous requests.
+ * objects or lack a container id are skipped. CB must not open or close the stream.
  */
 int docker_events_read(struct docker_client *c, docker_event_cb cb, void *userdata);
+/* The daemon accepted the stream (a 2xx status has arrived). */
+bool docker_events_ready(const struct docker_client *c);
 /* Closes the stream (remove its fd from epoll first). No-op without one. */
 void docker_events_close(struct docker_client *c);
 

@@ -542,6 +542,7 @@ struct fake {
 	size_t nheld;
 	char last_path[1024];
 	int nrequests;
+	char *(*gen)(const char *path); /* instead of routes: made per request, freed after */
 };
 
 static void *fake_main(void *arg)
@@ -575,6 +576,20 @@ static void *fake_main(void *arg)
 			snprintf(f->last_path, sizeof(f->last_path), "%s", sp + 1);
 		}
 		f->nrequests++;
+		if (f->gen && sp2) {
+			char *resp = f->gen(sp + 1);
+
+			for (size_t off = 0, len = strlen(resp); off < len;) {
+				ssize_t n = write(fd, resp + off, len - off);
+
+				if (n <= 0)
+					break;
+				off += (size_t)n;
+			}
+			free(resp);
+			close(fd);
+			continue;
+		}
 		for (size_t i = 0; i < f->nroutes && sp2; i++)
 			if (strncmp(sp + 1, f->routes[i].prefix, strlen(f->routes[i].prefix)) ==
 			    0) {
@@ -598,11 +613,13 @@ static void *fake_main(void *arg)
 	}
 }
 
-static void fake_start(struct fake *f, const struct route *routes, size_t n)
+static void fake_start_gen(struct fake *f, const struct route *routes, size_t n,
+			   char *(*gen)(const char *path))
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 
 	memset(f, 0, sizeof(*f));
+	f->gen = gen;
 	snprintf(f->path, sizeof(f->path), "%s/fake-%d.sock", g_tmp, (int)getpid());
 	unlink(f->path);
 	f->routes = routes;
@@ -613,6 +630,11 @@ static void fake_start(struct fake *f, const struct route *routes, size_t n)
 	ck_assert_int_eq(bind(f->lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	ck_assert_int_eq(listen(f->lfd, 16), 0);
 	ck_assert_int_eq(pthread_create(&f->thread, NULL, fake_main, f), 0);
+}
+
+static void fake_start(struct fake *f, const struct route *routes, size_t n)
+{
+	fake_start_gen(f, routes, n, NULL);
 }
 
 /*
@@ -660,6 +682,7 @@ START_TEST(fake_error_status)
 	struct fake f;
 	struct docker_client *c;
 	struct endpoint_set *s = set_new();
+	char *url;
 
 	fake_start(&f, routes, 3);
 	c = docker_client_new(f.path);
@@ -682,6 +705,12 @@ START_TEST(fake_error_status)
 	ck_assert_uint_eq(s->n, 0);
 	docker_client_free(c);
 	docker_client_free(NULL);
+	/* DOCKER_HOST's spelling of the same socket. */
+	ck_assert_int_ge(asprintf(&url, "unix://%s", f.path), 0);
+	c = docker_client_new(url);
+	ck_assert_int_eq(docker_inspect_endpoints(c, "gone", s), -ENOENT);
+	docker_client_free(c);
+	free(url);
 	endpoint_set_free(s);
 	fake_stop(&f);
 	free(e500);
@@ -1072,6 +1101,120 @@ START_TEST(veth_lookup)
 }
 END_TEST
 
+/*
+ * A list of containers with some bad ones among them: each bad one is skipped and named, the
+ * others still come out, and there is no cap on their number.
+ *   c00000: a real "container": a process in netns nsdkPIDs, its ceth0 ──veth── nsdkPIDk
+ *   c00001: Pid 1 (here, as for a daemon in another PID namespace, not ours to enter)
+ *   c00002: a Pid that is no process; c00003: 65 networks, over DOCKER_MAX_ATTACHMENTS
+ *   the rest: not running
+ */
+static int g_list_n, g_list_child;
+
+static char *list_gen(const char *path)
+{
+	char *body = NULL, *resp, id[16];
+	size_t len = 0;
+	FILE *f = open_memstream(&body, &len);
+	int i;
+
+	ck_assert_ptr_nonnull(f);
+	if (strcmp(path, "/containers/json") == 0) {
+		fputc('[', f);
+		for (i = 0; i < g_list_n; i++)
+			fprintf(f, "%s{\"Id\":\"c%05d\"}", i ? "," : "", i);
+		fputc(']', f);
+	} else if (strcmp(path, "/networks") == 0) {
+		fputs("[]", f);
+	} else if (sscanf(path, "/containers/c%5d/json", &i) == 1) {
+		snprintf(id, sizeof(id), "c%05d", i);
+		fprintf(f,
+			"{\"Id\":\"%s\",\"Name\":\"/%s\",\"State\":{\"Running\":%s,\"Pid\":%lld},"
+			"\"NetworkSettings\":{\"Networks\":{",
+			id, id, i <= 3 ? "true" : "false",
+			i == 0	 ? (long long)g_list_child
+			: i == 2 ? 99999999999LL
+				 : 1LL);
+		for (int k = 0; k < (i == 3 ? 65 : 1); k++)
+			fprintf(f,
+				"%s\"n%d\":{\"MacAddress\":\"02:00:5e:10:01:01\","
+				"\"IPAddress\":\"192.0.2.20\"}",
+				k ? "," : "", k);
+		fputs("}}}", f);
+	}
+	fclose(f);
+	resp = *body ? json_resp(body) : strdup("HTTP/1.1 404 Not Found\r\n\r\n");
+	free(body);
+	return resp;
+}
+
+static bool skipped_has(const struct docker_client *c, const char *id, const char *why)
+{
+	const struct docker_skip *sk;
+	size_t n = docker_client_skipped(c, &sk);
+
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(sk[i].id, id) == 0 && strstr(sk[i].reason, why))
+			return true;
+	return false;
+}
+
+START_TEST(fake_list_skips_bad)
+{
+	char ns[32], host[IFNAMSIZ], key[64];
+	bool pid1_closed = open("/proc/1/ns/net", O_RDONLY | O_CLOEXEC) < 0;
+	struct endpoint_set *s = set_new();
+	struct docker_client *c;
+	struct fake f;
+	int ns_fd, st;
+
+	snprintf(ns, sizeof(ns), "%.20ss", g_pfx);
+	snprintf(host, sizeof(host), "%.11sk", g_pfx);
+	snprintf(key, sizeof(key), "/run/netns/%s", ns);
+	ck_assert_int_eq(sh("ip netns add %s && ip link add %s type veth peer name ceth0 netns %s "
+			    "&& ip -n %s link set ceth0 address 02:00:5e:10:01:01 up",
+			    ns, host, ns, ns),
+			 0);
+	ns_fd = open(key, O_RDONLY | O_CLOEXEC);
+	ck_assert_int_ge(ns_fd, 0);
+	g_list_child = fork();
+	ck_assert_int_ge(g_list_child, 0);
+	if (g_list_child == 0) {
+		if (setns(ns_fd, CLONE_NEWNET) < 0)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(ns_fd);
+	usleep(100000);
+
+	fake_start_gen(&f, NULL, 0, list_gen);
+	c = docker_client_new(f.path);
+	for (int pass = 0; pass < 2; pass++) {
+		/* A handful, then more than the old fixed cap of 4,096. */
+		g_list_n = pass ? 5000 : 10;
+		f.nrequests = 0;
+		ck_assert_int_eq(docker_list_endpoints(c, s), 0);
+		ck_assert_uint_eq(s->n, 1);
+		ck_assert_str_eq(s->items[0].name, "c00000");
+		ck_assert_str_eq(s->items[0].interface, host);
+		ck_assert_int_eq(f.nrequests, g_list_n + 2);
+		ck_assert(skipped_has(c, "c00002", "Pid 99999999999 is not a process"));
+		ck_assert(skipped_has(c, "c00003", "65 networks, over the limit"));
+		if (pid1_closed)
+			ck_assert(skipped_has(c, "c00001", "host veth"));
+		endpoint_set_free(s);
+		s = set_new();
+	}
+	docker_client_free(c);
+	endpoint_set_free(s);
+	fake_stop(&f);
+	kill(g_list_child, SIGKILL);
+	waitpid(g_list_child, &st, 0);
+	sh("ip netns del %s", ns);
+}
+END_TEST
+
 /* ======================= docker: the real daemon ======================= */
 
 START_TEST(docker_list)
@@ -1303,6 +1446,7 @@ static void cleanup(void)
 		sh("docker rm -f %s-%s >/dev/null 2>&1", g_pfx, names[i]);
 	sh("docker network rm %snet %snet6 >/dev/null 2>&1", g_pfx, g_pfx);
 	sh("ip netns del %sv 2>/dev/null; ip link del %sh 2>/dev/null", g_pfx, g_pfx);
+	sh("ip netns del %ss 2>/dev/null; ip link del %sk 2>/dev/null", g_pfx, g_pfx);
 	if (g_d2[0]) {
 		sh("docker -H unix://%s/docker.sock rm -f %s-d2 >/dev/null 2>&1", g_d2, g_pfx);
 		d2_stop();
@@ -1373,6 +1517,7 @@ static Suite *docker_suite(bool with_docker)
 
 	tc = tcase_create("veth");
 	tcase_add_test(tc, veth_lookup);
+	tcase_add_test(tc, fake_list_skips_bad);
 	suite_add_tcase(s, tc);
 
 	if (with_docker) {
