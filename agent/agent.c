@@ -184,6 +184,29 @@ void agent_resolve_bridges(struct agent_ctx *ctx, struct endpoint_set *eps)
 	}
 }
 
+/* The inventory's checker: a container's endpoint is never the host's own loopback, a bridge
+ * or its way out (enforcing one cuts the host's traffic). A missing interface is fine: it is
+ * checked again when it appears (link_event). */
+static int check_endpoint(const struct endpoint *e, char *why, size_t len, void *ud)
+{
+	enum link_role role;
+
+	(void)ud;
+	if (!e->interface || link_role_of(e->interface, &role) < 0 || role == LINK_ROLE_PORT)
+		return 0;
+	snprintf(why, len, "interface %s is %s", e->interface, link_role_name(role));
+	return 1;
+}
+
+static void link_event(enum rtnl_watch_event ev, const struct rtnl_link_info *link, void *ud)
+{
+	struct agent *a = ud;
+
+	if (ev == RTNL_WATCH_LINK_NEW && a->ctx.inv &&
+	    inventory_recheck(a->ctx.inv, link->name, a->ctx.rc) < 0)
+		log_error("cannot re-check endpoints on %s: out of memory", link->name);
+}
+
 static int epoll_add(struct agent *a, int fd, enum tag tag)
 {
 	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = tag};
@@ -589,9 +612,9 @@ static void dispatch(struct agent *a, enum tag tag)
 
 static int setup(struct agent *a)
 {
-	/* No link callback: an unknown port on a managed bridge is already isolated by the
-	 * kernel rules, and endpoint files without a bridge are resolved when they are read. */
-	struct rtnl_watch_cb cb = {.resync = resync_event, .ud = a};
+	/* Links only to re-check endpoints whose interface appears or changes: an unknown port
+	 * on a managed bridge is already isolated by the kernel rules. */
+	struct rtnl_watch_cb cb = {.link = link_event, .resync = resync_event, .ud = a};
 	struct policy *policy = NULL;
 	sigset_t mask;
 	int r;
@@ -606,6 +629,7 @@ static int setup(struct agent *a)
 		policy_free(policy);
 		return r < 0 ? r : -ENOMEM;
 	}
+	inventory_set_checker(a->ctx.inv, check_endpoint, NULL);
 	a->epfd = epoll_create1(EPOLL_CLOEXEC);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);

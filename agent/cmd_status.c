@@ -175,6 +175,20 @@ static void counters_table(const char *title, const json_t *arr, const char *key
 	table_print(&t);
 }
 
+/* Endpoints a source reported that are not enforced (conflicts, host interfaces). */
+static void print_refused(const json_t *refused)
+{
+	const json_t *o;
+	size_t i;
+
+	if (json_array_size(refused) == 0)
+		return;
+	printf("\nREFUSED (%zu)\n", json_array_size(refused));
+	json_array_foreach (refused, i, o)
+		printf("  %s (%s, interface %s): %s\n", str(o, "name"), str(o, "owner"),
+		       str(o, "interface") ? str(o, "interface") : "-", str(o, "reason"));
+}
+
 static void print_tables(const json_t *st)
 {
 	const json_t *ag = json_object_get(st, "agent"), *pol = json_object_get(st, "policy");
@@ -216,6 +230,7 @@ static void print_tables(const json_t *st)
 		free(l);
 	}
 	table_print(&t);
+	print_refused(json_object_get(st, "refused"));
 
 	printf("\nGROUPS\n");
 	t.ncols = 3;

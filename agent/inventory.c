@@ -1,22 +1,49 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "inventory.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+
+#include "log.h"
+
+struct epstate {
+	bool active;   /* enforced: holds its keys and its elements are referenced */
+	bool by_check; /* refused by the checker: only inventory_recheck() tries it again */
+	char *reason;  /* why not, while refused */
+};
 
 struct owner {
 	char *name;
 	struct endpoint_set *eps;
+	struct epstate *st; /* one per eps->items[i] */
+};
+
+/* Interfaces and addresses of enforced endpoints, open addressing with backward-shift
+ * deletion: a claim costs one lookup however many endpoints there are. */
+struct keyslot {
+	uint64_t hash;	 /* 0: free */
+	char kind;	 /* 'i' interface, 'a' address */
+	const void *key; /* into the holder's own strings and addresses */
+	size_t len;
+	const struct endpoint *holder;
+	const char *owner; /* the holder's owner name */
 };
 
 struct inventory {
-	struct owner *owners;
+	struct owner *owners; /* in the order they first appeared */
 	size_t n, cap;
 	uint64_t generation;  /* bumped on every change, so views know when they are stale */
 	const char **scratch; /* inventory_owners() result */
+	struct keyslot *keys;
+	size_t kcap, kused;
+	size_t nactive, ntotal; /* enforced endpoints, all endpoints */
+	inventory_check_fn check;
+	void *check_ud;
 };
 
 struct inventory *inventory_new(void)
@@ -24,17 +51,253 @@ struct inventory *inventory_new(void)
 	return calloc(1, sizeof(struct inventory));
 }
 
+void inventory_set_checker(struct inventory *inv, inventory_check_fn fn, void *ud)
+{
+	inv->check = fn;
+	inv->check_ud = ud;
+}
+
+static void owner_free_state(struct owner *o)
+{
+	for (size_t i = 0; o->st && o->eps && i < o->eps->n; i++)
+		free(o->st[i].reason);
+	free(o->st);
+	o->st = NULL;
+}
+
 void inventory_free(struct inventory *inv)
 {
 	if (!inv)
 		return;
 	for (size_t i = 0; i < inv->n; i++) {
+		owner_free_state(&inv->owners[i]);
 		free(inv->owners[i].name);
 		endpoint_set_free(inv->owners[i].eps);
 	}
 	free(inv->owners);
 	free(inv->scratch);
+	free(inv->keys);
 	free(inv);
+}
+
+static uint64_t key_hash(char kind, const void *key, size_t len)
+{
+	const uint8_t *p = key;
+	uint64_t h = 0xcbf29ce484222325ull ^ (uint8_t)kind;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ p[i]) * 0x100000001b3ull;
+	return h | 1;
+}
+
+static struct keyslot *key_find(const struct inventory *inv, char kind, const void *key, size_t len)
+{
+	uint64_t h = key_hash(kind, key, len);
+
+	for (size_t i = h & (inv->kcap - 1); inv->kcap && inv->keys[i].hash;
+	     i = (i + 1) & (inv->kcap - 1)) {
+		struct keyslot *s = &inv->keys[i];
+
+		if (s->hash == h && s->kind == kind && s->len == len && !memcmp(s->key, key, len))
+			return s;
+	}
+	return NULL;
+}
+
+static void key_place(struct keyslot *slots, size_t cap, const struct keyslot *k)
+{
+	size_t i;
+
+	for (i = k->hash & (cap - 1); slots[i].hash; i = (i + 1) & (cap - 1))
+		;
+	slots[i] = *k;
+}
+
+static int key_add(struct inventory *inv, struct keyslot k)
+{
+	k.hash = key_hash(k.kind, k.key, k.len);
+	if ((inv->kused + 1) * 2 > inv->kcap) {
+		size_t cap = inv->kcap ? inv->kcap * 2 : 256;
+		struct keyslot *bigger = calloc(cap, sizeof(*bigger));
+
+		if (!bigger)
+			return -ENOMEM;
+		for (size_t i = 0; i < inv->kcap; i++)
+			if (inv->keys[i].hash)
+				key_place(bigger, cap, &inv->keys[i]);
+		free(inv->keys);
+		inv->keys = bigger;
+		inv->kcap = cap;
+	}
+	key_place(inv->keys, inv->kcap, &k);
+	inv->kused++;
+	return 0;
+}
+
+/* Backward shift: later entries of the probe run move up, so lookups never stop early. */
+static void key_del(struct inventory *inv, struct keyslot *s)
+{
+	size_t mask = inv->kcap - 1, i = (size_t)(s - inv->keys), j = i;
+
+	for (;;) {
+		j = (j + 1) & mask;
+		if (!inv->keys[j].hash)
+			break;
+		size_t home = inv->keys[j].hash & mask;
+
+		/* Move J into the hole at I unless its home lies cyclically in (I, J]. */
+		if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
+			inv->keys[i] = inv->keys[j];
+			i = j;
+		}
+	}
+	inv->keys[i] = (struct keyslot){0};
+	inv->kused--;
+}
+
+static void keys_release(struct inventory *inv, const struct endpoint *e)
+{
+	struct keyslot *s;
+
+	if (e->interface && (s = key_find(inv, 'i', e->interface, strlen(e->interface))) &&
+	    s->holder == e)
+		key_del(inv, s);
+	for (size_t k = 0; k < e->naddrs; k++)
+		if ((s = key_find(inv, 'a', &e->addrs[k], sizeof(e->addrs[k]))) && s->holder == e)
+			key_del(inv, s);
+}
+
+static void addr_text(const struct endpoint_addr *a, char *buf, size_t len)
+{
+	if (!inet_ntop(a->family, a->addr, buf, (socklen_t)len))
+		snprintf(buf, len, "?");
+}
+
+/* The first key of E another enforced endpoint holds, as a reason; false when none. */
+static bool keys_conflict(const struct inventory *inv, const struct endpoint *e, char *why,
+			  size_t len)
+{
+	const struct keyslot *s = NULL;
+	char what[INET6_ADDRSTRLEN + 16] = "";
+
+	if (e->interface && (s = key_find(inv, 'i', e->interface, strlen(e->interface))))
+		snprintf(what, sizeof(what), "interface %s", e->interface);
+	for (size_t k = 0; !s && k < e->naddrs; k++)
+		if ((s = key_find(inv, 'a', &e->addrs[k], sizeof(e->addrs[k])))) {
+			char t[INET6_ADDRSTRLEN];
+
+			addr_text(&e->addrs[k], t, sizeof(t));
+			snprintf(what, sizeof(what), "address %s", t);
+		}
+	if (!s)
+		return false;
+	snprintf(why, len, "%s is already used by endpoint '%s' (%s)", what,
+		 s->holder->name ? s->holder->name : "?", s->owner);
+	return true;
+}
+
+static int keys_take(struct inventory *inv, const struct endpoint *e, const char *owner)
+{
+	int r = 0;
+
+	if (e->interface)
+		r = key_add(inv, (struct keyslot){.kind = 'i',
+						  .key = e->interface,
+						  .len = strlen(e->interface),
+						  .holder = e,
+						  .owner = owner});
+	for (size_t k = 0; r == 0 && k < e->naddrs; k++)
+		r = key_add(inv, (struct keyslot){.kind = 'a',
+						  .key = &e->addrs[k],
+						  .len = sizeof(e->addrs[k]),
+						  .holder = e,
+						  .owner = owner});
+	if (r < 0)
+		keys_release(inv, e);
+	return r;
+}
+
+static int reference_one(struct reconcile *rc, const struct endpoint *e, int delta)
+{
+	return rc ? reconcile_endpoint(rc, e, delta) : 0;
+}
+
+/*
+ * Enforces endpoint I of O if the checker and the key index allow it: 1 when it is now
+ * enforced, 0 when refused (reason kept; logged when LOG_REFUSAL), -errno.
+ */
+static int try_activate(struct inventory *inv, struct owner *o, size_t i, struct reconcile *rc,
+			bool log_refusal)
+{
+	const struct endpoint *e = &o->eps->items[i];
+	struct epstate *st = &o->st[i];
+	char why[512];
+	int r;
+
+	if (st->active)
+		return 1;
+	st->by_check = inv->check && inv->check(e, why, sizeof(why), inv->check_ud) > 0;
+	if (st->by_check || keys_conflict(inv, e, why, sizeof(why))) {
+		if (log_refusal || !st->reason || strcmp(st->reason, why) != 0)
+			log_warn("endpoint '%s' (%s) refused: %s; ignoring it", e->name, o->name,
+				 why);
+		if (!st->reason || strcmp(st->reason, why) != 0) {
+			free(st->reason);
+			st->reason = strdup(why);
+		}
+		return 0;
+	}
+	if ((r = keys_take(inv, e, o->name)) < 0)
+		return r;
+	if ((r = reference_one(rc, e, +1)) < 0) {
+		keys_release(inv, e);
+		return r;
+	}
+	if (st->reason) {
+		log_info("endpoint '%s' (%s) accepted: it no longer conflicts", e->name, o->name);
+		free(st->reason);
+		st->reason = NULL;
+	}
+	st->active = true;
+	inv->nactive++;
+	return 1;
+}
+
+static int deactivate(struct inventory *inv, struct owner *o, size_t i, struct reconcile *rc)
+{
+	struct epstate *st = &o->st[i];
+
+	if (!st->active)
+		return 0;
+	keys_release(inv, &o->eps->items[i]);
+	st->active = false;
+	inv->nactive--;
+	return reference_one(rc, &o->eps->items[i], -1);
+}
+
+/* Keys were freed (or, with ONLY, that interface changed): refused endpoints, oldest owner
+ * first, may be enforced now. */
+static int reconsider(struct inventory *inv, struct reconcile *rc, const char *only)
+{
+	bool changed = false;
+	int r;
+
+	if (inv->ntotal == inv->nactive)
+		return 0;
+	for (size_t i = 0; i < inv->n; i++)
+		for (size_t j = 0; j < inv->owners[i].eps->n; j++) {
+			const char *ifn = inv->owners[i].eps->items[j].interface;
+
+			const struct epstate *st = &inv->owners[i].st[j];
+
+			/* Freed keys do not change what the checker said about an interface. */
+			if (st->active || (only ? !ifn || strcmp(ifn, only) : st->by_check))
+				continue;
+			if ((r = try_activate(inv, &inv->owners[i], j, rc, false)) < 0)
+				return r;
+			changed |= r > 0;
+		}
+	return changed;
 }
 
 static bool str_eq(const char *a, const char *b)
@@ -82,28 +345,52 @@ static bool sets_eq(const struct endpoint_set *a, const struct endpoint_set *b)
 	return true;
 }
 
-static int reference(struct reconcile *rc, const struct endpoint_set *eps, int delta)
+static struct owner *owner_find(struct inventory *inv, const char *name)
 {
-	int r;
+	for (size_t i = 0; i < inv->n; i++)
+		if (!strcmp(inv->owners[i].name, name))
+			return &inv->owners[i];
+	return NULL;
+}
 
-	for (size_t i = 0; rc && eps && i < eps->n; i++)
-		if ((r = reconcile_endpoint(rc, &eps->items[i], delta)) < 0)
-			return r;
-	return 0;
+static struct owner *owner_add(struct inventory *inv, const char *name)
+{
+	if (inv->n == inv->cap) {
+		size_t cap = inv->cap ? inv->cap * 2 : 16;
+		struct owner *grown = realloc(inv->owners, cap * sizeof(*grown));
+
+		if (!grown)
+			return NULL;
+		inv->owners = grown;
+		inv->cap = cap;
+	}
+	inv->owners[inv->n] = (struct owner){.name = strdup(name)};
+	if (!inv->owners[inv->n].name)
+		return NULL;
+	return &inv->owners[inv->n++];
+}
+
+/* Keeps the owners' order (it decides who is reconsidered first). */
+static void owner_remove(struct inventory *inv, struct owner *o)
+{
+	size_t i = (size_t)(o - inv->owners);
+
+	owner_free_state(o);
+	free(o->name);
+	endpoint_set_free(o->eps);
+	memmove(o, o + 1, (inv->n - i - 1) * sizeof(*o));
+	inv->n--;
 }
 
 int inventory_set(struct inventory *inv, const char *owner, struct endpoint_set *eps,
 		  struct reconcile *rc)
 {
-	struct owner *o = NULL;
-	size_t i;
-	int r;
+	struct owner *o = owner_find(inv, owner);
+	struct endpoint_set *old;
+	struct epstate *old_st, *st = NULL;
+	bool freed = false;
+	int r = 0;
 
-	for (i = 0; i < inv->n; i++)
-		if (!strcmp(inv->owners[i].name, owner)) {
-			o = &inv->owners[i];
-			break;
-		}
 	if (eps && eps->n == 0) {
 		endpoint_set_free(eps);
 		eps = NULL;
@@ -112,42 +399,108 @@ int inventory_set(struct inventory *inv, const char *owner, struct endpoint_set 
 		endpoint_set_free(eps);
 		return 0;
 	}
-	/* New references first: elements both versions share never drop to zero. */
-	if ((r = reference(rc, eps, +1)) < 0 || (r = reference(rc, o ? o->eps : NULL, -1)) < 0) {
+	if ((eps && !(st = calloc(eps->n, sizeof(*st)))) || (!o && !(o = owner_add(inv, owner)))) {
+		free(st);
 		endpoint_set_free(eps);
-		return r;
+		return -ENOMEM;
 	}
 	inv->generation++;
-	if (o && !eps) {
-		free(o->name);
-		endpoint_set_free(o->eps);
-		*o = inv->owners[--inv->n];
-		return 1;
+	old = o->eps;
+	inv->ntotal += (eps ? eps->n : 0) - (old ? old->n : 0);
+	old_st = o->st;
+	/* The old endpoints give up their keys first, so a changed file keeps what it holds;
+	 * their elements are released only after the new ones are referenced, so elements both
+	 * versions share never drop to zero. */
+	for (size_t i = 0; old && i < old->n; i++)
+		if (old_st[i].active) {
+			keys_release(inv, &old->items[i]);
+			freed = true;
+		}
+	o->eps = eps;
+	o->st = st;
+	for (size_t i = 0; eps && i < eps->n && r >= 0; i++)
+		r = try_activate(inv, o, i, rc, true);
+	for (size_t i = 0; old && i < old->n; i++) {
+		if (old_st[i].active) {
+			inv->nactive--;
+			if (r >= 0 && (r = reference_one(rc, &old->items[i], -1)) > 0)
+				r = 0;
+		}
+		free(old_st[i].reason);
 	}
-	if (o) {
-		endpoint_set_free(o->eps);
-		o->eps = eps;
-		return 1;
-	}
-	if (inv->n == inv->cap) {
-		size_t cap = inv->cap ? inv->cap * 2 : 16;
-		struct owner *grown = realloc(inv->owners, cap * sizeof(*grown));
+	free(old_st);
+	endpoint_set_free(old);
+	if (!eps)
+		owner_remove(inv, o);
+	if (r >= 0 && freed && (r = reconsider(inv, rc, NULL)) > 0)
+		r = 0;
+	return r < 0 ? r : 1;
+}
 
-		if (!grown)
-			goto oom;
-		inv->owners = grown;
-		inv->cap = cap;
+static struct owner *owner_of(struct inventory *inv, const struct endpoint *e, size_t *ret_i)
+{
+	for (size_t i = 0; i < inv->n; i++) {
+		struct endpoint_set *s = inv->owners[i].eps;
+
+		if (e >= s->items && e < s->items + s->n) {
+			*ret_i = (size_t)(e - s->items);
+			return &inv->owners[i];
+		}
 	}
-	inv->owners[inv->n].name = strdup(owner);
-	if (!inv->owners[inv->n].name)
-		goto oom;
-	inv->owners[inv->n++].eps = eps;
-	return 1;
-oom:
-	/* Undo the references so the pending change matches the inventory. */
-	(void)reference(rc, eps, -1);
-	endpoint_set_free(eps);
-	return -ENOMEM;
+	return NULL;
+}
+
+int inventory_recheck(struct inventory *inv, const char *ifname, struct reconcile *rc)
+{
+	struct keyslot *s = key_find(inv, 'i', ifname, strlen(ifname));
+	char why[512];
+	size_t i;
+	bool freed = false;
+	int r = 0, changed = 0;
+
+	if (!inv->check)
+		return 0;
+	if (s) {
+		struct owner *o = owner_of(inv, s->holder, &i);
+
+		if (o && inv->check(&o->eps->items[i], why, sizeof(why), inv->check_ud) > 0) {
+			if ((r = deactivate(inv, o, i, rc)) < 0)
+				return r;
+			log_warn("endpoint '%s' (%s) withdrawn: %s; ignoring it",
+				 o->eps->items[i].name, o->name, why);
+			o->st[i].reason = strdup(why);
+			o->st[i].by_check = true;
+			inv->generation++;
+			changed = 1;
+			freed = true;
+		}
+	}
+	if (inv->ntotal == inv->nactive)
+		return changed;
+	uint64_t before = inv->nactive;
+
+	if ((r = reconsider(inv, rc, freed ? NULL : ifname)) < 0)
+		return r;
+	if (inv->nactive != before) {
+		inv->generation++;
+		changed = 1;
+	}
+	return changed;
+}
+
+void inventory_refused(const struct inventory *inv, inventory_refused_fn fn, void *ud)
+{
+	for (size_t i = 0; i < inv->n; i++)
+		for (size_t j = 0; j < inv->owners[i].eps->n; j++)
+			if (!inv->owners[i].st[j].active)
+				fn(inv->owners[i].name, &inv->owners[i].eps->items[j],
+				   inv->owners[i].st[j].reason ? inv->owners[i].st[j].reason : "?",
+				   ud);
+}
+
+size_t inventory_refused_count(const struct inventory *inv)
+{
+	return inv->ntotal - inv->nactive;
 }
 
 size_t inventory_owners(const struct inventory *inv, const char *prefix, const char ***ret)
@@ -175,11 +528,7 @@ uint64_t inventory_generation(const struct inventory *inv)
 
 size_t inventory_count(const struct inventory *inv)
 {
-	size_t n = 0;
-
-	for (size_t i = 0; i < inv->n; i++)
-		n += inv->owners[i].eps->n;
-	return n;
+	return inv->nactive;
 }
 
 int inventory_view(const struct inventory *inv, struct endpoint_set *ret)
@@ -191,7 +540,8 @@ int inventory_view(const struct inventory *inv, struct endpoint_set *ret)
 		return -ENOMEM;
 	for (size_t i = 0; i < inv->n; i++)
 		for (size_t j = 0; j < inv->owners[i].eps->n; j++)
-			items[k++] = inv->owners[i].eps->items[j];
+			if (inv->owners[i].st[j].active)
+				items[k++] = inv->owners[i].eps->items[j];
 	*ret = (struct endpoint_set){.items = items, .n = n, .cap = n + 1};
 	return 0;
 }

@@ -139,6 +139,15 @@ static json_t *endpoint_json(const struct endpoint *e)
 			 "addresses", addrs, "labels", labels, "networks", nets);
 }
 
+static void refused_one(const char *owner, const struct endpoint *e, const char *reason, void *ud)
+{
+	json_t *o = endpoint_json(e);
+
+	json_object_set_new(o, "owner", json_string(owner));
+	json_object_set_new(o, "reason", json_string(reason));
+	json_array_append_new(ud, o);
+}
+
 static json_t *reconcile_json(const struct status_input *in)
 {
 	const struct agent_stats *st = in->st;
@@ -182,7 +191,7 @@ json_t *status_build(const struct status_input *in)
 	struct kcounters k = {0};
 	struct endpoint_set view = {0};
 	struct compile_members *idx = NULL;
-	json_t *doc, *eps, *groups, *rules, *defs, *events;
+	json_t *doc, *eps, *refused, *groups, *rules, *defs, *events;
 	char stamp[40], cname[POLICY_NAME_MAX + 8];
 
 	read_counters(&k);
@@ -197,6 +206,8 @@ json_t *status_build(const struct status_input *in)
 		free(k.items);
 		return NULL;
 	}
+	refused = json_array();
+	inventory_refused(in->inv, refused_one, refused);
 	eps = json_array();
 	for (size_t i = 0; i < view.n; i++)
 		json_array_append_new(eps, endpoint_json(&view.items[i]));
@@ -241,16 +252,16 @@ json_t *status_build(const struct status_input *in)
 		json_object_set_new(events, metrics_source_name(s),
 				    json_integer((json_int_t)in->st->events[s]));
 	doc = json_pack(
-	    "{s:{s:s, s:i, s:s, s:f}, s:{s:s?, s:I, s:I}, s:o, s:o, s:o, s:o, "
+	    "{s:{s:s, s:i, s:s, s:f}, s:{s:s?, s:I, s:I}, s:o, s:o, s:o, s:o, s:o, "
 	    "s:o, s:{s:b, s:I, s:I}, s:o, s:o}",
 	    "agent", "version", NETSEG_VERSION, "pid", (int)getpid(), "started",
 	    metrics_format_time(in->st->started_ns, stamp, sizeof(stamp)), "uptime_s",
 	    (double)(metrics_now_ns() - in->st->started_ns) / 1e9, "policy", "path",
 	    in->policy_path, "rules", (json_int_t)(p ? p->nrules : 0), "groups",
-	    (json_int_t)(p ? p->ngroups : 0), "endpoints", eps, "groups", groups, "rules", rules,
-	    "defaults", defs, "reconcile", reconcile_json(in), "decisions", "enabled", in->nflog_on,
-	    "logged", (json_int_t)(in->dec ? decisions_total(in->dec) : 0), "lost",
-	    (json_int_t)in->nflog_lost, "events", events, "errors", errors_json(in->st));
+	    (json_int_t)(p ? p->ngroups : 0), "endpoints", eps, "refused", refused, "groups",
+	    groups, "rules", rules, "defaults", defs, "reconcile", reconcile_json(in), "decisions",
+	    "enabled", in->nflog_on, "logged", (json_int_t)(in->dec ? decisions_total(in->dec) : 0),
+	    "lost", (json_int_t)in->nflog_lost, "events", events, "errors", errors_json(in->st));
 	if (doc && k.err)
 		json_object_set_new(doc, "counters_error", json_string(strerror(-k.err)));
 	inventory_view_free(&view);

@@ -6,6 +6,7 @@
 #include "link.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -13,6 +14,7 @@
 #include <netlink/errno.h>
 #include <netlink/netlink.h>
 #include <netlink/route/link.h>
+#include <netlink/route/route.h>
 
 int link_nl_errno(int nlerr)
 {
@@ -97,4 +99,99 @@ int link_bridge_of(const char *ifname, char *ret_master, size_t len)
 		return -ENAMETOOLONG;
 	snprintf(ret_master, len, "%s", name);
 	return 0;
+}
+
+struct uplink_args {
+	int ifindex;
+	bool found;
+};
+
+static void nexthop_on(struct rtnl_nexthop *nh, void *ud)
+{
+	struct uplink_args *a = ud;
+
+	if (rtnl_route_nh_get_ifindex(nh) == a->ifindex)
+		a->found = true;
+}
+
+static void route_on(struct nl_object *obj, void *ud)
+{
+	struct rtnl_route *rt = (struct rtnl_route *)obj;
+	struct nl_addr *dst = rtnl_route_get_dst(rt);
+
+	if (rtnl_route_get_type(rt) == RTN_UNICAST && (!dst || nl_addr_get_prefixlen(dst) == 0))
+		rtnl_route_foreach_nexthop(rt, nexthop_on, ud);
+}
+
+static void cache_freep(struct nl_cache **c)
+{
+	if (*c)
+		nl_cache_free(*c);
+}
+
+/* A default route out of IFINDEX in any table and either family: the host's way out. */
+static int is_uplink(struct nl_sock *sk, int ifindex, bool *ret)
+{
+	static const int families[] = {AF_INET, AF_INET6};
+	struct uplink_args a = {.ifindex = ifindex};
+
+	for (size_t i = 0; i < 2 && !a.found; i++) {
+		__attribute__((cleanup(cache_freep))) struct nl_cache *cache = NULL;
+		int r = rtnl_route_alloc_cache(sk, families[i], 0, &cache);
+
+		if (r < 0)
+			return link_nl_errno(r);
+		nl_cache_foreach(cache, route_on, &a);
+	}
+	*ret = a.found;
+	return 0;
+}
+
+int link_role_of(const char *ifname, enum link_role *ret_role)
+{
+	__attribute__((cleanup(link_sock_freep))) struct nl_sock *sk = NULL;
+	__attribute__((cleanup(link_putp))) struct rtnl_link *l = NULL;
+	const char *kind;
+	bool uplink = false;
+	int r;
+
+	if (!ifname || !ifname[0] || strlen(ifname) >= IFNAMSIZ || !ret_role)
+		return -EINVAL;
+	sk = nl_socket_alloc();
+	if (!sk)
+		return -ENOMEM;
+	r = nl_connect(sk, NETLINK_ROUTE);
+	if (r < 0)
+		return link_nl_errno(r);
+	r = rtnl_link_get_kernel(sk, 0, ifname, &l);
+	if (r < 0)
+		return link_nl_errno(r);
+	kind = rtnl_link_get_type(l);
+	if (rtnl_link_get_flags(l) & IFF_LOOPBACK) {
+		*ret_role = LINK_ROLE_LOOPBACK;
+		return 0;
+	}
+	if (kind && !strcmp(kind, "bridge")) {
+		*ret_role = LINK_ROLE_BRIDGE;
+		return 0;
+	}
+	r = is_uplink(sk, rtnl_link_get_ifindex(l), &uplink);
+	if (r < 0)
+		return r;
+	*ret_role = uplink ? LINK_ROLE_UPLINK : LINK_ROLE_PORT;
+	return 0;
+}
+
+const char *link_role_name(enum link_role role)
+{
+	switch (role) {
+	case LINK_ROLE_LOOPBACK:
+		return "the loopback device";
+	case LINK_ROLE_BRIDGE:
+		return "a bridge";
+	case LINK_ROLE_UPLINK:
+		return "a default-route device (the host's uplink)";
+	default:
+		return "a port";
+	}
 }

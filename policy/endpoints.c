@@ -252,12 +252,41 @@ static bool addr_used(struct ectx *c, const struct node *n, const struct endpoin
 	return true;
 }
 
+/* Why A cannot be a container's own address (NULL if it can): the compiler would give every
+ * packet from or to such an address the endpoint's rights. */
+static const char *addr_not_unicast(const struct endpoint_addr *a)
+{
+	static const uint8_t zero[16], mapped[12] = {[10] = 0xff, [11] = 0xff};
+	const uint8_t *b = a->addr;
+
+	if (a->family == AF_INET) {
+		if (!memcmp(b, zero, 4))
+			return "the unspecified address";
+		if (b[0] == 127)
+			return "a loopback address";
+		if (b[0] >= 224 && b[0] <= 239)
+			return "a multicast address";
+		if (b[0] == 255 && b[1] == 255 && b[2] == 255 && b[3] == 255)
+			return "the limited broadcast address";
+		return NULL;
+	}
+	if (!memcmp(b, zero, 16))
+		return "the unspecified address";
+	if (!memcmp(b, zero, 15) && b[15] == 1)
+		return "the loopback address";
+	if (b[0] == 0xff)
+		return "a multicast address";
+	if (!memcmp(b, mapped, 12))
+		return "an IPv4-mapped address";
+	return NULL;
+}
+
 static bool addr_from_node(struct ectx *c, const struct node *n, struct endpoint_addr *ret)
 {
 	struct endpoint_addr a = {0};
 	struct policy_cidr cidr;
 	char hint[SCHEMA_HINT_MAX];
-	const char *slash;
+	const char *slash, *why;
 
 	if (!schema_want_str(c->d, n, "address"))
 		return false;
@@ -275,6 +304,12 @@ static bool addr_from_node(struct ectx *c, const struct node *n, struct endpoint
 		a.family = AF_INET6;
 	else {
 		diag_error(c->d, n->loc, NULL, "invalid address '%s'", n->str);
+		return false;
+	}
+	if ((why = addr_not_unicast(&a))) {
+		diag_error(c->d, n->loc,
+			   "an endpoint address must be the container's own unicast address",
+			   "address '%s' is %s", n->str, why);
 		return false;
 	}
 	*ret = a;

@@ -242,6 +242,114 @@ static const struct bad_case bad_cases[] = {
      "  {\"name\": \"a\", \"interface\": \"veth1\", \"addresses\": [\"10.0.0.256\"]}\n"
      "]}\n",
      "t.json:2:53: error: invalid address '10.0.0.256'\n"},
+    {"addr-unspec4",
+     "endpoints:\n"
+     "  - name: a\n"
+     "    interface: veth1\n"
+     "    addresses: [\"0.0.0.0\"]\n",
+     "t.yaml:4:17: error: address '0.0.0.0' is the unspecified address\n"
+     "  hint: an endpoint address must be the container's own unicast address\n",
+     "{\"endpoints\": [\n"
+     "  {\"name\": \"a\", \"interface\": \"veth1\", \"addresses\": [\"0.0.0.0\"]}\n"
+     "]}\n",
+     "t.json:2:53: error: address '0.0.0.0' is the unspecified address\n"
+     "  hint: an endpoint address must be the container's own unicast address\n"},
+    {"addr-bcast",
+     "endpoints:\n"
+     "  - name: a\n"
+     "    interface: veth1\n"
+     "    addresses: [\"255.255.255.255\"]\n",
+     "t.yaml:4:17: error: address '255.255.255.255' is the limited broadcast address\n"
+     "  hint: an endpoint address must be the container's own unicast address\n",
+     "{\"endpoints\": [\n"
+     "  {\"name\": \"a\", \"interface\": \"veth1\", \"addresses\": [\"255.255.255.255\"]}\n"
+     "]}\n",
+     "t.json:2:53: error: address '255.255.255.255' is the limited broadcast address\n"
+     "  hint: an endpoint address must be the container's own unicast address\n"},
+    {"addr-mcast4",
+     "endpoints:\n"
+     "  - name: a\n"
+     "    interface: veth1\n"
+     "    addresses: [\"224.0.0.1\"]\n",
+     "t.yaml:4:17: error: address '224.0.0.1' is a multicast address\n"
+     "  hint: an endpoint address must be the container's own unicast address\n",
+     "{\"endpoints\": [\n"
+     "  {\"name\": \"a\", \"interface\": \"veth1\", \"addresses\": [\"224.0.0.1\"]}\n"
+     "]}\n",
+     "t.json:2:53: error: address '224.0.0.1' is a multicast address\n"
+     "  hint: an endpoint address must be the container's own unicast address\n"},
+    {"addr-loop4",
+     "endpoints:\n"
+     "  - name: a\n"
+     "    interface: veth1\n"
+     "    addresses: [\"127.0.0.1\"]\n",
+     "t.yaml:4:17: error: address '127.0.0.1' is a loopback address\n"
+     "  hint: an endpoint address must be the container's own unicast address\n",
+     "{\"endpoints\": [\n"
+     "  {\"name\": \"a\", \"interface\": \"veth1\", \"addresses\": [\"127.0.0.1\"]}\n"
+     "]}\n",
+     "t.json:2:53: error: address '127.0.0.1' is a loopback address\n"
+     "  hint: an endpoint address must be the container's own unicast address\n"},
+    {"addr-loop4-net",
+     "endpoints:\n"
+     "  - name: a\n"
+     "    interface: veth1\n"
+     "    addresses: [\"127.1.2.3\"]\n",
+     "t.yaml:4:17: error: address '127.1.2.3' is a loopback address\n"
+     "  hint: an endpoint address must be the container's own unicast address\n",
+     "{\"endpoints\": [\n"
+     "  {\"name\": \"a\", \"interface\": \"veth1\", \"addresses\": [\"127.1.2.3\"]}\n"
+     "]}\n",
+     "t.json:2:53: error: address '127.1.2.3' is a loopback address\n"
+     "  hint: an endpoint address must be the container's own unicast address\n"},
+    {"addr-unspec6",
+     "endpoints:\n"
+     "  - name: a\n"
+     "    interface: veth1\n"
+     "    addresses: [\"::\"]\n",
+     "t.yaml:4:17: error: address '::' is the unspecified address\n"
+     "  hint: an endpoint address must be the container's own unicast address\n",
+     "{\"endpoints\": [\n"
+     "  {\"name\": \"a\", \"interface\": \"veth1\", \"addresses\": [\"::\"]}\n"
+     "]}\n",
+     "t.json:2:53: error: address '::' is the unspecified address\n"
+     "  hint: an endpoint address must be the container's own unicast address\n"},
+    {"addr-loop6",
+     "endpoints:\n"
+     "  - name: a\n"
+     "    interface: veth1\n"
+     "    addresses: [\"::1\"]\n",
+     "t.yaml:4:17: error: address '::1' is the loopback address\n"
+     "  hint: an endpoint address must be the container's own unicast address\n",
+     "{\"endpoints\": [\n"
+     "  {\"name\": \"a\", \"interface\": \"veth1\", \"addresses\": [\"::1\"]}\n"
+     "]}\n",
+     "t.json:2:53: error: address '::1' is the loopback address\n"
+     "  hint: an endpoint address must be the container's own unicast address\n"},
+    {"addr-mcast6",
+     "endpoints:\n"
+     "  - name: a\n"
+     "    interface: veth1\n"
+     "    addresses: [\"ff02::1\"]\n",
+     "t.yaml:4:17: error: address 'ff02::1' is a multicast address\n"
+     "  hint: an endpoint address must be the container's own unicast address\n",
+     "{\"endpoints\": [\n"
+     "  {\"name\": \"a\", \"interface\": \"veth1\", \"addresses\": [\"ff02::1\"]}\n"
+     "]}\n",
+     "t.json:2:53: error: address 'ff02::1' is a multicast address\n"
+     "  hint: an endpoint address must be the container's own unicast address\n"},
+    {"addr-mapped",
+     "endpoints:\n"
+     "  - name: a\n"
+     "    interface: veth1\n"
+     "    addresses: [\"::ffff:10.0.0.1\"]\n",
+     "t.yaml:4:17: error: address '::ffff:10.0.0.1' is an IPv4-mapped address\n"
+     "  hint: an endpoint address must be the container's own unicast address\n",
+     "{\"endpoints\": [\n"
+     "  {\"name\": \"a\", \"interface\": \"veth1\", \"addresses\": [\"::ffff:10.0.0.1\"]}\n"
+     "]}\n",
+     "t.json:2:53: error: address '::ffff:10.0.0.1' is an IPv4-mapped address\n"
+     "  hint: an endpoint address must be the container's own unicast address\n"},
     {"addr-empty",
      "endpoints:\n"
      "  - name: a\n"
