@@ -19,7 +19,7 @@ for shape in "rules 100000" "groups 200000" "excepts 100000" "inline 100000" "bi
 		rc=0
 		/usr/bin/time -f "%e %M" -o "$tmp/time" timeout "$limit" "$bin" $cmd -p "$tmp/$1.yaml" \
 			>/dev/null 2>"$tmp/err" || rc=$?
-		read -r secs kb <"$tmp/time" || { secs=$limit kb=0; }
+		read -r secs kb < <(tail -1 "$tmp/time") || { secs=$limit kb=0; }
 		[ "$rc" = 124 ] && secs=">$limit"
 		rows+=("$1 $2 $(stat -c %s "$tmp/$1.yaml") $cmd $secs $kb $rc")
 		echo "scale: $1 $2 $cmd: $secs s, $((kb / 1024)) MiB (exit $rc)" >&2

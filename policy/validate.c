@@ -479,28 +479,79 @@ static int term_from_name(struct vctx *v, const struct node *n, struct policy_se
 	return 0;
 }
 
-/* except entries must each lie inside one of the cidrs, or they are a typo. */
-static void check_except(struct vctx *v, const struct node *exc, const struct policy_term *t)
+static int cidr_order(const void *pa, const void *pb)
 {
-	size_t k = 0;
+	const struct policy_cidr *a = pa, *b = pb;
+	int c;
 
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	c = memcmp(a->addr, b->addr, a->family == AF_INET6 ? 16 : 4);
+	if (c)
+		return c;
+	return (a->prefix > b->prefix) - (a->prefix < b->prefix);
+}
+
+/*
+ * CIDRS[0..n) sorted, without those inside another: what is left is disjoint, so the one
+ * that can contain a prefix is the last starting at or before it. The count left.
+ */
+static size_t cidrs_outermost(struct policy_cidr *c, size_t n)
+{
+	size_t out = 0;
+
+	qsort(c, n, sizeof(*c), cidr_order);
+	for (size_t i = 0; i < n; i++)
+		if (out == 0 || !policy_cidr_contains(&c[out - 1], &c[i]))
+			c[out++] = c[i];
+	return out;
+}
+
+/* Whether C lies inside one of OUTER[0..n) (as cidrs_outermost() leaves them). */
+static bool cidrs_cover(const struct policy_cidr *outer, size_t n, const struct policy_cidr *c)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (cidr_order(&outer[mid], c) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo > 0 && policy_cidr_contains(&outer[lo - 1], c);
+}
+
+/*
+ * except entries must each lie inside one of the cidrs, or they are a typo. One binary search
+ * each, not a scan of the cidrs: both lists may be 100k long.
+ */
+static int check_except(struct vctx *v, const struct node *exc, const struct policy_term *t)
+{
+	struct policy_cidr *outer = calloc(t->ncidrs + 1, sizeof(*outer));
+	size_t k = 0, nouter;
+
+	if (!outer)
+		return -ENOMEM;
+	memcpy(outer, t->cidrs, t->ncidrs * sizeof(*outer));
+	nouter = cidrs_outermost(outer, t->ncidrs);
 	for (size_t i = 0; i < exc->n && k < t->nexcept; i++) {
 		const struct node *n = exc->items[i];
 		struct policy_cidr tmp;
-		bool inside = false;
 
 		/* Entries that failed to parse were skipped; re-parse to keep nodes and cidrs
 		 * aligned. */
 		if (!schema_is_str(n) || policy_cidr_parse(n->str, &tmp) < 0 ||
 		    policy_cidr_mask(&tmp))
 			continue;
-		for (size_t j = 0; j < t->ncidrs && !inside; j++)
-			inside = policy_cidr_contains(&t->cidrs[j], &t->except[k]);
-		if (!inside)
+		if (!cidrs_cover(outer, nouter, &t->except[k]))
 			diag_error(v->d, n->loc, NULL,
 				   "except '%s' is not inside any cidr of its selector", n->str);
 		k++;
 	}
+	free(outer);
+	return 0;
 }
 
 static int cidr_term(struct vctx *v, const struct node *m, struct policy_term *t)
@@ -521,7 +572,7 @@ static int cidr_term(struct vctx *v, const struct node *m, struct policy_term *t
 		return r;
 	r = cidrs_from_node(v, except, "except", true, &t->except, &t->nexcept);
 	if (r == 0 && except->kind == NODE_SEQ)
-		check_except(v, except, t);
+		r = check_except(v, except, t);
 	return r;
 }
 
