@@ -337,6 +337,28 @@ if not g5:
       "3 × 2 key values of 18 bytes and a verdict) would bring it under budget; that is agent/ "
       "work, proposed to its owners.\n")
 
+# ---- 6 large policies
+w("## 6. Large policies\n")
+if os.path.exists(os.path.join(res_dir, "scale.json")):
+    scale = load("scale.json")
+    raw["scale"] = scale
+    w("`bench/run_scale.sh`: `netseg check` and `netseg compile` (no endpoints) on five "
+      "generated shapes (bench/gen_scale.py), one run each, wall time and peak RSS.\n")
+    w("| shape | n | file KB | command | seconds | peak RSS MiB |")
+    w("|---|---:|---:|---|---:|---:|")
+    for r in scale:
+        w(f"| {r['shape']} | {r['n']:,} | {r['bytes'] // 1000:,} | {r['command']} | "
+          f"{r['seconds']} | {r['max_rss_mib']} |")
+    rc = {r["command"]: r for r in scale if r["shape"] == "rules"}
+    g6 = (all(isinstance(r["seconds"], float) for r in rc.values()) and
+          rc["check"]["seconds"] <= 2 and rc["compile"]["seconds"] <= 5 and
+          max(r["max_rss_mib"] for r in rc.values()) <= 500)
+    w(f"\n**Goal**: 100k rules check <= 2 s, compile <= 5 s, <= 500 MB: {ok(g6)}.\n")
+    with open(out_json, "w") as f:
+        json.dump(raw, f, indent=1)
+else:
+    w("(not run: bench/results/scale.json missing)\n")
+
 w("## Reproducing\n")
 w("```sh\nbash bench/run-all.sh     # as root; ~8-12 minutes; writes docs/benchmarks.md and .json\n```")
 w("Pieces: `bench/run_compile.sh`, `bench/run_apply.sh`, `build/bench/bench_apply_delta`, "

@@ -11,6 +11,8 @@
 #  3 event         event_latency.py: agent vs regenerate-everything (render + nft -f)
 #  4 datapath      datapath.py: no filter / netseg / iptables-nft, connrate + iperf3; perf
 #  5 agent idle    event_latency.py: idle CPU and RSS at 1,000 and 10,000 endpoints
+#  6 large         run_scale.sh: check and compile of 100k rules, 200k groups, 100k excepts,
+#                  100k inline selectors, a 480 KB policy with 40k excepts
 set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$src/build-bench}
@@ -41,7 +43,7 @@ step "build ($build)"
 [ -f "$build/build.ninja" ] || meson setup "$build" "$src" --buildtype=debugoptimized -Dtests=false >/dev/null
 ninja -C "$build" netseg bench/bench_compile bench/bench_apply_delta bench/connrate >/dev/null
 mkdir -p "$res"
-rm -f "$res"/machine.json "$res"/apply_*.json "$res"/event.json "$res"/datapath.json "$res"/perf_*.txt
+rm -f "$res"/machine.json "$res"/apply_*.json "$res"/event.json "$res"/datapath.json "$res"/perf_*.txt "$res"/scale.json
 
 # Machine and load at the start (other work on the machine shows in the numbers).
 python3 - "$res/machine.json" <<'PY'
@@ -102,6 +104,9 @@ step "4/5 datapath"
 python3 "$src/bench/datapath.py" "$build/netseg" "$build/bench/bench_compile" \
 	"$build/bench/connrate" "$res/datapath.json" 1000 10000 10000 3 4 2 "$tmp/perf.dp"
 perf_top "$tmp/perf.dp" "$res/perf_datapath.txt" --comms connrate --percentage relative
+
+step "6/6 large policies"
+bash "$src/bench/run_scale.sh" "$build" 300
 
 python3 - "$res/machine.json" <<'PY'
 import json, subprocess, sys, time

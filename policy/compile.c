@@ -146,6 +146,71 @@ bool compile_rule_eq(const struct ir_rule *a, const struct ir_rule *b)
 	return true;
 }
 
+/* FNV-1a over what compile_rule_eq() compares, so equal lines hash alike. */
+static uint64_t compile_hash_bytes(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 1099511628211ull;
+	return h;
+}
+
+static uint64_t compile_hash_u32(uint64_t h, uint32_t x)
+{
+	return compile_hash_bytes(h, &x, sizeof(x));
+}
+
+static uint64_t compile_hash_str(uint64_t h, const char *s)
+{
+	return s ? compile_hash_bytes(h, s, strlen(s) + 1) : compile_hash_u32(h, 0xffffffffu);
+}
+
+static uint64_t compile_hash_value(uint64_t h, const struct ir_value *v)
+{
+	h = compile_hash_u32(h, (uint32_t)v->len << 8 | v->prefix);
+	return compile_hash_bytes(h, v->data, v->len);
+}
+
+static uint64_t compile_stmt_hash(uint64_t h, const struct ir_stmt *s)
+{
+	h = compile_hash_u32(h, s->kind);
+	switch (s->kind) {
+	case IR_STMT_MATCH:
+		h = compile_hash_u32(h, (uint32_t)s->match.nkeys << 8 | s->match.op);
+		h = compile_hash_str(h, s->match.set);
+		h = compile_hash_value(h, &s->match.value);
+		h = compile_hash_value(h, &s->match.value_end);
+		for (size_t i = 0; i < s->match.nkeys; i++)
+			h = compile_hash_u32(h, s->match.keys[i]);
+		return h;
+	case IR_STMT_COUNTER:
+		return compile_hash_str(h, s->counter);
+	case IR_STMT_LIMIT:
+		h = compile_hash_u32(h, s->limit.rate);
+		h = compile_hash_u32(h, s->limit.burst);
+		return compile_hash_u32(h, s->limit.over);
+	case IR_STMT_LOG:
+		h = compile_hash_u32(h, s->log.group);
+		return compile_hash_str(h, s->log.prefix);
+	case IR_STMT_MARK_OR:
+		return compile_hash_u32(h, s->mark_or);
+	case IR_STMT_VERDICT:
+		h = compile_hash_u32(h, s->verdict.kind);
+		return compile_hash_str(h, s->verdict.chain);
+	}
+	return h;
+}
+
+uint64_t compile_rule_hash(const struct ir_stmt *stmts, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (size_t i = 0; i < n; i++)
+		h = compile_stmt_hash(h, &stmts[i]);
+	return h;
+}
+
 struct ir_set *compile_set1(struct compile_ctx *cx, struct ir_table *t, const char *name,
 			    enum ir_type type, bool interval)
 {

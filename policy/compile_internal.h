@@ -22,6 +22,7 @@ enum compile_pchain {
 };
 
 struct compile_port_lines; /* lines of rules with ports, awaiting dispatch (compile_rules.c) */
+struct compile_seen;	   /* the lines the rule being compiled has placed (compile_rules.c) */
 
 struct compile_ctx {
 	const struct compile_input *in;
@@ -47,6 +48,7 @@ struct compile_ctx {
 	struct compile_members *members;
 	/* [fam][pchain], only while compile_policy_chains() runs */
 	struct compile_port_lines *port_lines;
+	struct compile_seen *seen; /* likewise */
 };
 
 /* --- statements (compile.c) --- */
@@ -59,6 +61,8 @@ struct ir_stmt compile_counter(const char *name);
 /* Appends one rule made of STMTS[0..N) to C. */
 int compile_line(struct ir_chain *c, size_t n, const struct ir_stmt *stmts);
 bool compile_rule_eq(const struct ir_rule *a, const struct ir_rule *b);
+/* A hash of the line STMTS[0..N) that equal lines (compile_rule_eq) share. */
+uint64_t compile_rule_hash(const struct ir_stmt *stmts, size_t n);
 struct ir_set *compile_set1(struct compile_ctx *cx, struct ir_table *t, const char *name,
 			    enum ir_type type, bool interval);
 

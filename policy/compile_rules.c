@@ -40,6 +40,25 @@ struct compile_port_lines {
 	size_t n, cap;
 };
 
+/*
+ * The lines one rule has placed so far, by hash, to drop repeats (lists like [containers, any]
+ * would otherwise repeat a line) in one probe instead of a scan of the rule's earlier lines:
+ * a rule with 100k inline selectors has 100k lines per chain. A slot is in use when its gen
+ * is the rule's, so starting the next rule clears the table in O(1).
+ */
+struct compile_seen_slot {
+	uint64_t hash;
+	const void *owner; /* the ir_chain, or the compile_port_lines, holding the line */
+	size_t idx;	   /* its index there */
+	size_t gen;
+	bool port_line;
+};
+
+struct compile_seen {
+	struct compile_seen_slot *v;
+	size_t cap, n, gen;
+};
+
 /* Sets a rule's terms use, created on first use: [side][term][family]; bsets are the bridge
  * table's (the flood chains'). */
 struct compile_rule_sets {
@@ -447,40 +466,105 @@ static int compile_rule_verdict(struct compile_ctx *cx, size_t ri, bool bridge, 
 	return 0;
 }
 
-/* Appends STMTS as a line of rule RI unless the rule already has the same line there (lists
- * like [containers, any] would otherwise repeat it). FIRST: the rule's first line in C. */
-static int compile_rule_line(struct ir_chain *c, size_t first, size_t n,
-			     const struct ir_stmt *stmts)
+static struct ir_rule compile_seen_line(const struct compile_seen_slot *sl)
 {
-	int r = compile_line(c, n, stmts);
+	const struct compile_port_lines *pl = sl->owner;
+	const struct ir_chain *c = sl->owner;
 
-	if (r < 0)
-		return r;
-	for (size_t i = first; i + 1 < c->n; i++) {
-		if (compile_rule_eq(&c->rules[i], &c->rules[c->n - 1])) {
-			free(c->rules[c->n - 1].stmts);
-			c->n--;
-			break;
+	if (sl->port_line)
+		return (struct ir_rule){.stmts = pl->v[sl->idx].st, .n = pl->v[sl->idx].n};
+	return c->rules[sl->idx];
+}
+
+static size_t compile_seen_probe(const struct compile_seen *s, uint64_t hash, const void *owner,
+				 const struct ir_rule *line)
+{
+	size_t mask = s->cap - 1, i = (size_t)hash & mask;
+
+	for (; s->v[i].gen == s->gen; i = (i + 1) & mask) {
+		const struct compile_seen_slot *sl = &s->v[i];
+
+		if (!line) /* rehashing: any free slot */
+			continue;
+		if (sl->hash == hash && sl->owner == owner) {
+			struct ir_rule other = compile_seen_line(sl);
+
+			if (compile_rule_eq(&other, line))
+				return i;
 		}
+	}
+	return i;
+}
+
+/* At most half full. */
+static int compile_seen_reserve(struct compile_seen *s)
+{
+	struct compile_seen grown = {.gen = s->gen, .n = s->n};
+
+	if ((s->n + 1) * 2 <= s->cap)
+		return 0;
+	grown.cap = s->cap ? s->cap * 2 : 64;
+	grown.v = calloc(grown.cap, sizeof(*grown.v));
+	if (!grown.v)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->cap; i++)
+		if (s->v[i].gen == s->gen)
+			grown.v[compile_seen_probe(&grown, s->v[i].hash, NULL, NULL)] = s->v[i];
+	free(s->v);
+	*s = grown;
+	return 0;
+}
+
+/* Whether the current rule already has line STMTS[0..N) in OWNER; if not, records it as the
+ * line IDX there (placed next by the caller). */
+static int compile_seen_add(struct compile_seen *s, const void *owner, bool port_line, size_t idx,
+			    size_t n, const struct ir_stmt *stmts, bool *ret_dup)
+{
+	struct ir_rule line = {.stmts = (struct ir_stmt *)stmts, .n = n};
+	uint64_t hash = compile_rule_hash(stmts, n);
+	size_t i;
+
+	if (compile_seen_reserve(s) < 0)
+		return -ENOMEM;
+	i = compile_seen_probe(s, hash, owner, &line);
+	*ret_dup = s->v[i].gen == s->gen;
+	if (!*ret_dup) {
+		s->v[i] = (struct compile_seen_slot){.hash = hash,
+						     .owner = owner,
+						     .idx = idx,
+						     .gen = s->gen,
+						     .port_line = port_line};
+		s->n++;
 	}
 	return 0;
 }
 
+/* Appends STMTS as a line of the current rule unless the rule already has the same line in
+ * C (lists like [containers, any] would otherwise repeat it). */
+static int compile_rule_line(struct compile_seen *seen, struct ir_chain *c, size_t n,
+			     const struct ir_stmt *stmts)
+{
+	bool dup;
+	int r = compile_seen_add(seen, c, false, c->n, n, stmts, &dup);
+
+	if (r < 0 || dup)
+		return r;
+	return compile_line(c, n, stmts);
+}
+
 /* Queues STMTS as a port line of rule RI unless the rule already queued the same line. */
-static int compile_port_line_add(struct compile_port_lines *pl, size_t ri, size_t n,
-				 const struct ir_stmt *stmts)
+static int compile_port_line_add(struct compile_seen *seen, struct compile_port_lines *pl,
+				 size_t ri, size_t n, const struct ir_stmt *stmts)
 {
 	struct compile_port_line *l;
+	bool dup;
+	int r;
 
 	if (n > sizeof(l->st) / sizeof(l->st[0]))
 		return -EINVAL;
-	for (size_t i = pl->n; i > 0 && pl->v[i - 1].ri == ri; i--) {
-		struct ir_rule a = {.stmts = pl->v[i - 1].st, .n = pl->v[i - 1].n};
-		struct ir_rule b = {.stmts = (struct ir_stmt *)stmts, .n = n};
-
-		if (compile_rule_eq(&a, &b))
-			return 0;
-	}
+	r = compile_seen_add(seen, pl, true, pl->n, n, stmts, &dup);
+	if (r < 0 || dup)
+		return r;
 	if (pl->n == pl->cap) {
 		size_t cap = pl->cap ? pl->cap * 2 : 16;
 		struct compile_port_line *v = realloc(pl->v, cap * sizeof(*v));
@@ -534,7 +618,6 @@ static int compile_rule(struct compile_ctx *cx, size_t ri)
 {
 	const struct policy_rule *rule = &cx->p->rules[ri];
 	struct compile_rule_sets rsets = {.nfrom = rule->from.n};
-	size_t first[COMPILE_FAM_COUNT][COMPILE_PCHAIN_COUNT];
 	struct compile_alt alts[3];
 	struct ir_stmt verdict[2]; /* [in the bridge table] */
 	bool have_verdict[2] = {false, false};
@@ -547,10 +630,9 @@ static int compile_rule(struct compile_ctx *cx, size_t ri)
 		free(rsets.bsets);
 		return -ENOMEM;
 	}
-	for (int f = 0; f < COMPILE_FAM_COUNT; f++)
-		for (int k = 0; k < COMPILE_PCHAIN_COUNT; k++)
-			first[f][k] = cx->pchains[f][k]->n;
-
+	/* A new generation: no line of this rule seen yet. */
+	cx->seen->gen++;
+	cx->seen->n = 0;
 	for (size_t i = 0; r == 0 && i < rule->from.n; i++) {
 		const struct policy_term *ft = &rule->from.terms[i];
 
@@ -600,12 +682,13 @@ static int compile_rule(struct compile_ctx *cx, size_t ri)
 						st[m++] = verdict[br];
 						if (alts[a].l4)
 							r = compile_port_line_add(
+							    cx->seen,
 							    &cx->port_lines
 								 [f * COMPILE_PCHAIN_COUNT + k],
 							    ri, m, st);
 						else
-							r = compile_rule_line(cx->pchains[f][k],
-									      first[f][k], m, st);
+							r = compile_rule_line(
+							    cx->seen, cx->pchains[f][k], m, st);
 					}
 				}
 			}
@@ -715,21 +798,79 @@ struct compile_dispatch {
 	struct compile_idx *seg_lines; /* [segment] */
 	struct ir_chain **seg_chains;  /* [segment] */
 	size_t nseg, seg_cap;
+	/* The segments by their lines, so each new one is looked up, not compared with all
+	 * (100k rules with their own ports make 65k segments). */
+	struct compile_seg_slot *slots;
+	size_t slots_cap;
 };
+
+struct compile_seg_slot {
+	uint64_t hash;
+	size_t seg1; /* 1 + segment index; 0: empty */
+};
+
+static uint64_t compile_idx_hash(const struct compile_idx *x)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a over the line indices */
+
+	for (size_t i = 0; i < x->n; i++)
+		for (size_t v = x->v[i], b = 0; b < sizeof(v); b++, v >>= 8)
+			h = (h ^ (v & 0xff)) * 1099511628211ull;
+	return h;
+}
+
+/* The slot of the segment with lines IDX (hash H), or the empty one where it would go. */
+static size_t compile_seg_probe(const struct compile_dispatch *d, uint64_t h,
+				const struct compile_idx *idx)
+{
+	size_t mask = d->slots_cap - 1, i = (size_t)h & mask;
+
+	for (; d->slots[i].seg1; i = (i + 1) & mask)
+		if (idx && d->slots[i].hash == h &&
+		    compile_idx_eq(&d->seg_lines[d->slots[i].seg1 - 1], idx))
+			break;
+	return i;
+}
+
+/* Room for one more segment, the slots at most half full. */
+static int compile_seg_reserve(struct compile_dispatch *d)
+{
+	struct compile_seg_slot *old = d->slots;
+	size_t old_cap = d->slots_cap;
+
+	if ((d->nseg + 1) * 2 <= d->slots_cap)
+		return 0;
+	d->slots_cap = old_cap ? old_cap * 2 : 64;
+	d->slots = calloc(d->slots_cap, sizeof(*d->slots));
+	if (!d->slots) {
+		d->slots = old;
+		d->slots_cap = old_cap;
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < old_cap; i++)
+		if (old[i].seg1)
+			d->slots[compile_seg_probe(d, old[i].hash, NULL)] = old[i];
+	free(old);
+	return 0;
+}
 
 /* The segment chain holding lines IDX (deny lines before allow lines, as queued), made once. */
 static int compile_segment_chain(struct compile_dispatch *d, struct compile_idx *idx,
 				 struct ir_chain **ret)
 {
+	uint64_t h = compile_idx_hash(idx);
 	char name[64 + 32];
 	struct ir_chain *sc;
+	size_t slot;
 	int r;
 
-	for (size_t i = 0; i < d->nseg; i++) {
-		if (compile_idx_eq(&d->seg_lines[i], idx)) {
-			*ret = d->seg_chains[i];
-			return 0;
-		}
+	r = compile_seg_reserve(d);
+	if (r < 0)
+		return r;
+	slot = compile_seg_probe(d, h, idx);
+	if (d->slots[slot].seg1) {
+		*ret = d->seg_chains[d->slots[slot].seg1 - 1];
+		return 0;
 	}
 	if (d->nseg == d->seg_cap) {
 		size_t cap = d->seg_cap ? d->seg_cap * 2 : 8;
@@ -761,6 +902,7 @@ static int compile_segment_chain(struct compile_dispatch *d, struct compile_idx 
 	/* The segment takes over IDX's array. */
 	d->seg_lines[d->nseg] = *idx;
 	d->seg_chains[d->nseg++] = sc;
+	d->slots[slot] = (struct compile_seg_slot){.hash = h, .seg1 = d->nseg};
 	*idx = (struct compile_idx){0};
 	*ret = sc;
 	return 0;
@@ -940,6 +1082,7 @@ static int compile_dispatch(struct compile_ctx *cx, int f, int k, size_t pos)
 		free(d.seg_lines[i].v);
 	free(d.seg_lines);
 	free(d.seg_chains);
+	free(d.slots);
 	return r;
 }
 
@@ -949,8 +1092,14 @@ int compile_policy_chains(struct compile_ctx *cx)
 	int r = 0;
 
 	cx->port_lines = calloc(COMPILE_FAM_COUNT * COMPILE_PCHAIN_COUNT, sizeof(*cx->port_lines));
-	if (!cx->port_lines)
+	cx->seen = calloc(1, sizeof(*cx->seen));
+	if (!cx->port_lines || !cx->seen) {
+		free(cx->port_lines);
+		free(cx->seen);
+		cx->port_lines = NULL;
+		cx->seen = NULL;
 		return -ENOMEM;
+	}
 	/* Deny lines first, then allow lines: a drop ends evaluation, so any matching deny wins
 	 * whatever the order of rules and files. The port dispatch sits between the two: its
 	 * segment chains keep the same order among the lines with ports. */
@@ -971,6 +1120,9 @@ int compile_policy_chains(struct compile_ctx *cx)
 		free(cx->port_lines[i].v);
 	free(cx->port_lines);
 	cx->port_lines = NULL;
+	free(cx->seen->v);
+	free(cx->seen);
+	cx->seen = NULL;
 	for (int f = 0; r == 0 && f < COMPILE_FAM_COUNT; f++) {
 		struct ir_chain **pc = cx->pchains[f];
 

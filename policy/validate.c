@@ -7,6 +7,7 @@
  * Order: the top level of every file, then every group and net of every file, then the rules,
  * so a rule may use a group defined in any file of the merged set.
  */
+#include "name_index.h"
 #include "policy.h"
 #include "schema.h"
 
@@ -23,6 +24,8 @@ struct vctx {
 	struct diag_list *d;
 	struct policy *p;
 	const struct node *defaults_key; /* the first file's `defaults`, for the duplicate error */
+	/* name -> index in p->groups, p->nets, p->rules: one lookup per name, not a scan */
+	struct name_index groups, nets, rules;
 };
 
 static const char *const root_keys[] = {"version", "defaults", "groups", "nets", "rules"};
@@ -101,20 +104,18 @@ static bool check_name(struct vctx *v, const struct node *n, const char *what)
 	return false;
 }
 
-static size_t find_group(const struct policy *p, const char *name)
+static size_t find_group(const struct vctx *v, const char *name)
 {
-	for (size_t i = 0; i < p->ngroups; i++)
-		if (strcmp(p->groups[i].name, name) == 0)
-			return i;
-	return p->ngroups;
+	size_t i;
+
+	return name_index_find(&v->groups, name, &i) ? i : v->p->ngroups;
 }
 
-static size_t find_net(const struct policy *p, const char *name)
+static size_t find_net(const struct vctx *v, const char *name)
 {
-	for (size_t i = 0; i < p->nnets; i++)
-		if (strcmp(p->nets[i].name, name) == 0)
-			return i;
-	return p->nnets;
+	size_t i;
+
+	return name_index_find(&v->nets, name, &i) ? i : v->p->nnets;
 }
 
 static void duplicate_error(struct vctx *v, const struct node *n, const char *what,
@@ -239,7 +240,7 @@ static int group_from_node(struct vctx *v, const struct node *key, const struct 
 {
 	struct policy *p = v->p;
 	struct policy_group *g;
-	size_t dup = find_group(p, key->str);
+	size_t dup = find_group(v, key->str);
 
 	if (in_list(key->str, reserved_words, ARRAY_SIZE(reserved_words)))
 		diag_error(v->d, key->loc,
@@ -259,6 +260,8 @@ static int group_from_node(struct vctx *v, const struct node *key, const struct 
 	if (schema_dup_str(key->str, &g->name) < 0)
 		return -ENOMEM;
 	p->ngroups++;
+	if (name_index_add(&v->groups, g->name, p->ngroups - 1) < 0)
+		return -ENOMEM;
 	if (schema_own_loc(&v->p->files, &v->p->nfiles, key->loc, &g->loc) < 0)
 		return -ENOMEM;
 	if (!schema_want_map(v->d, val, key->str))
@@ -276,7 +279,7 @@ static int net_from_node(struct vctx *v, const struct node *key, const struct no
 {
 	struct policy *p = v->p;
 	struct policy_net *net;
-	size_t dup = find_net(p, key->str);
+	size_t dup = find_net(v, key->str);
 
 	check_name(v, key, "net");
 	if (dup < p->nnets) {
@@ -290,6 +293,8 @@ static int net_from_node(struct vctx *v, const struct node *key, const struct no
 	if (schema_dup_str(key->str, &net->name) < 0)
 		return -ENOMEM;
 	p->nnets++;
+	if (name_index_add(&v->nets, net->name, p->nnets - 1) < 0)
+		return -ENOMEM;
 	if (schema_own_loc(&v->p->files, &v->p->nfiles, key->loc, &net->loc) < 0)
 		return -ENOMEM;
 	return cidrs_from_node(v, val, key->str, false, &net->cidrs, &net->ncidrs);
@@ -403,7 +408,7 @@ static const char *undefined_group_hint(struct vctx *v, const char *name, char *
 	struct policy_cidr c;
 	size_t n = 0;
 
-	if (find_net(p, name) < p->nnets)
+	if (find_net(v, name) < p->nnets)
 		return schema_hintf(hint, len, "'%s' is a net: write { net: %s }", name, name);
 	if (policy_cidr_parse(name, &c) == 0)
 		return schema_hintf(hint, len, "for addresses write { cidr: [%s] }", name);
@@ -423,7 +428,7 @@ static const char *undefined_group_hint(struct vctx *v, const char *name, char *
 static bool resolve_group(struct vctx *v, const struct node *n, size_t *ret)
 {
 	char hint[SCHEMA_HINT_MAX];
-	size_t i = find_group(v->p, n->str);
+	size_t i = find_group(v, n->str);
 
 	if (i < v->p->ngroups) {
 		*ret = i;
@@ -439,7 +444,7 @@ static bool resolve_net(struct vctx *v, const struct node *n, size_t *ret)
 	const struct policy *p = v->p;
 	const char *cands[64], *close = NULL;
 	char hint[SCHEMA_HINT_MAX];
-	size_t i = find_net(p, n->str);
+	size_t i = find_net(v, n->str);
 
 	if (i < p->nnets) {
 		*ret = i;
@@ -474,28 +479,79 @@ static int term_from_name(struct vctx *v, const struct node *n, struct policy_se
 	return 0;
 }
 
-/* except entries must each lie inside one of the cidrs, or they are a typo. */
-static void check_except(struct vctx *v, const struct node *exc, const struct policy_term *t)
+static int cidr_order(const void *pa, const void *pb)
 {
-	size_t k = 0;
+	const struct policy_cidr *a = pa, *b = pb;
+	int c;
 
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	c = memcmp(a->addr, b->addr, a->family == AF_INET6 ? 16 : 4);
+	if (c)
+		return c;
+	return (a->prefix > b->prefix) - (a->prefix < b->prefix);
+}
+
+/*
+ * CIDRS[0..n) sorted, without those inside another: what is left is disjoint, so the one
+ * that can contain a prefix is the last starting at or before it. The count left.
+ */
+static size_t cidrs_outermost(struct policy_cidr *c, size_t n)
+{
+	size_t out = 0;
+
+	qsort(c, n, sizeof(*c), cidr_order);
+	for (size_t i = 0; i < n; i++)
+		if (out == 0 || !policy_cidr_contains(&c[out - 1], &c[i]))
+			c[out++] = c[i];
+	return out;
+}
+
+/* Whether C lies inside one of OUTER[0..n) (as cidrs_outermost() leaves them). */
+static bool cidrs_cover(const struct policy_cidr *outer, size_t n, const struct policy_cidr *c)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (cidr_order(&outer[mid], c) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo > 0 && policy_cidr_contains(&outer[lo - 1], c);
+}
+
+/*
+ * except entries must each lie inside one of the cidrs, or they are a typo. One binary search
+ * each, not a scan of the cidrs: both lists may be 100k long.
+ */
+static int check_except(struct vctx *v, const struct node *exc, const struct policy_term *t)
+{
+	struct policy_cidr *outer = calloc(t->ncidrs + 1, sizeof(*outer));
+	size_t k = 0, nouter;
+
+	if (!outer)
+		return -ENOMEM;
+	memcpy(outer, t->cidrs, t->ncidrs * sizeof(*outer));
+	nouter = cidrs_outermost(outer, t->ncidrs);
 	for (size_t i = 0; i < exc->n && k < t->nexcept; i++) {
 		const struct node *n = exc->items[i];
 		struct policy_cidr tmp;
-		bool inside = false;
 
 		/* Entries that failed to parse were skipped; re-parse to keep nodes and cidrs
 		 * aligned. */
 		if (!schema_is_str(n) || policy_cidr_parse(n->str, &tmp) < 0 ||
 		    policy_cidr_mask(&tmp))
 			continue;
-		for (size_t j = 0; j < t->ncidrs && !inside; j++)
-			inside = policy_cidr_contains(&t->cidrs[j], &t->except[k]);
-		if (!inside)
+		if (!cidrs_cover(outer, nouter, &t->except[k]))
 			diag_error(v->d, n->loc, NULL,
 				   "except '%s' is not inside any cidr of its selector", n->str);
 		k++;
 	}
+	free(outer);
+	return 0;
 }
 
 static int cidr_term(struct vctx *v, const struct node *m, struct policy_term *t)
@@ -516,7 +572,7 @@ static int cidr_term(struct vctx *v, const struct node *m, struct policy_term *t
 		return r;
 	r = cidrs_from_node(v, except, "except", true, &t->except, &t->nexcept);
 	if (r == 0 && except->kind == NODE_SEQ)
-		check_except(v, except, t);
+		r = check_except(v, except, t);
 	return r;
 }
 
@@ -913,15 +969,17 @@ static void warn_unmatchable(struct vctx *v, const struct policy_rule *r, struct
 static int rule_name(struct vctx *v, const struct node *n, struct policy_rule *r)
 {
 	const struct policy *p = v->p;
+	size_t twin;
 
 	if (!schema_want_str(v->d, n, "name") || !check_name(v, n, "rule"))
 		return 0;
-	for (size_t i = 0; i + 1 < p->nrules; i++)
-		if (p->rules[i].name && strcmp(p->rules[i].name, n->str) == 0) {
-			duplicate_error(v, n, "rule", p->rules[i].loc);
-			return 0;
-		}
-	return schema_dup_str(n->str, &r->name);
+	if (name_index_find(&v->rules, n->str, &twin)) {
+		duplicate_error(v, n, "rule", p->rules[twin].loc);
+		return 0;
+	}
+	if (schema_dup_str(n->str, &r->name) < 0)
+		return -ENOMEM;
+	return name_index_add(&v->rules, r->name, p->nrules - 1);
 }
 
 static void rule_log(struct vctx *v, const struct node *n, struct policy_rule *r)
@@ -1039,6 +1097,9 @@ int policy_from_nodes(struct node *const *roots, size_t n, struct diag_list *dia
 	}
 out:
 	free(ok);
+	name_index_clear(&v.groups);
+	name_index_clear(&v.nets);
+	name_index_clear(&v.rules);
 	policy_free(v.p);
 	return r;
 }
