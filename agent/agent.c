@@ -259,8 +259,10 @@ static int full_apply(struct agent *a, struct policy *policy, const char *why)
 static void reload_policy(struct agent *a)
 {
 	struct policy *p = NULL;
+	int r = load_policy(a, &p);
 
-	if (load_policy(a, &p) < 0) {
+	policy_watch_result(a->policy_watch, r == 0);
+	if (r < 0) {
 		a->stats.reload_failures++;
 		agent_error(a, "policy reload failed; still enforcing the last good policy");
 		return;

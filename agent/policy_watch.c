@@ -23,6 +23,7 @@ struct policy_watch {
 	char name[NAME_MAX + 1]; /* "" when the whole directory is the policy */
 	bool pending;		 /* a burst of changes is waiting for its reload */
 	uint64_t burst_start_ms; /* its first change, while pending */
+	bool retry_soon;	 /* the last reload failed: cap the next burst at the quiet period */
 	bool lost;		 /* the directory's watch is gone */
 };
 
@@ -100,6 +101,7 @@ int policy_watch_timer_fd(const struct policy_watch *w)
 static void policy_watch_arm(struct policy_watch *w)
 {
 	uint64_t now = policy_watch_now_ms(), due;
+	uint64_t cap = w->retry_soon ? POLICY_WATCH_QUIET_MS : POLICY_WATCH_MAX_DELAY_MS;
 	struct itimerspec its = {0};
 
 	if (!w->pending) {
@@ -107,8 +109,8 @@ static void policy_watch_arm(struct policy_watch *w)
 		w->burst_start_ms = now;
 	}
 	due = now + POLICY_WATCH_QUIET_MS;
-	if (due > w->burst_start_ms + POLICY_WATCH_MAX_DELAY_MS)
-		due = w->burst_start_ms + POLICY_WATCH_MAX_DELAY_MS;
+	if (due > w->burst_start_ms + cap)
+		due = w->burst_start_ms + cap;
 	/* A deadline already past fires at once; 0 would disarm the timer instead. */
 	if (due == 0)
 		due = 1;
@@ -161,4 +163,10 @@ bool policy_watch_due(struct policy_watch *w)
 		return false;
 	w->pending = false;
 	return true;
+}
+
+void policy_watch_result(struct policy_watch *w, bool loaded)
+{
+	if (w)
+		w->retry_soon = !loaded;
 }

@@ -33,4 +33,12 @@ void policy_watch_read(struct policy_watch *w);
  */
 bool policy_watch_due(struct policy_watch *w);
 
+/*
+ * How the reload went. After a failure the next change is retried within the quiet period,
+ * not a whole cap later: a policy caught half-written (or one bad version among good ones)
+ * is not what the writer is heading for, and a writer that never pauses must not keep the
+ * agent reading its bad versions in lockstep.
+ */
+void policy_watch_result(struct policy_watch *w, bool loaded);
+
 #endif
