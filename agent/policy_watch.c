@@ -23,8 +23,8 @@ struct policy_watch {
 	char name[NAME_MAX + 1]; /* "" when the whole directory is the policy */
 	bool pending;		 /* a burst of changes is waiting for its reload */
 	uint64_t burst_start_ms; /* its first change, while pending */
-	bool retry_soon;	 /* the last reload failed: cap the next burst at the quiet period */
-	bool lost;		 /* the directory's watch is gone */
+	bool retry_soon; /* the last reload failed: cap the next burst at the quiet period */
+	bool lost;	 /* the directory's watch is gone */
 };
 
 static uint64_t policy_watch_now_ms(void)
@@ -117,7 +117,8 @@ static void policy_watch_arm(struct policy_watch *w)
 	its.it_value.tv_sec = (time_t)(due / 1000u);
 	its.it_value.tv_nsec = (long)(due % 1000u) * 1000000L;
 	if (timerfd_settime(w->timer_fd, TFD_TIMER_ABSTIME, &its, NULL) < 0)
-		log_warn("policy watch: cannot arm the reload timer: %s, ignoring", strerror(errno));
+		log_warn("policy watch: cannot arm the reload timer: %s, ignoring",
+			 strerror(errno));
 }
 
 static bool policy_watch_relevant(struct policy_watch *w, const struct inotify_event *ev)
@@ -127,9 +128,10 @@ static bool policy_watch_relevant(struct policy_watch *w, const struct inotify_e
 		return true;
 	if (ev->mask & IN_IGNORED) {
 		if (!w->lost)
-			log_error("policy directory %s is gone: changes to the policy are no longer "
-				  "seen (restart the agent); still enforcing the last good policy",
-				  w->dir);
+			log_error(
+			    "policy directory %s is gone: changes to the policy are no longer "
+			    "seen (restart the agent); still enforcing the last good policy",
+			    w->dir);
 		w->lost = true;
 		return false;
 	}
