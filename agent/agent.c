@@ -3,18 +3,14 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <libgen.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/inotify.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
-#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "brnf.h"
@@ -28,11 +24,9 @@
 #include "metrics.h"
 #include "nflog.h"
 #include "nft_monitor.h"
+#include "policy_watch.h"
 #include "rtnl_watch.h"
 #include "status.h"
-
-/* Editors save in several writes; wait for the burst to end before reloading the policy. */
-#define RELOAD_DEBOUNCE_MS 50
 
 enum tag {
 	T_SIGNAL,
@@ -69,8 +63,8 @@ struct agent_opts {
 struct agent {
 	struct agent_opts o;
 	struct agent_ctx ctx;
-	int epfd, sigfd, policy_fd, reload_fd;
-	char policy_watch_name[NAME_MAX + 1]; /* "" when the whole directory is the policy */
+	int epfd, sigfd;
+	struct policy_watch *policy_watch;
 	struct src_files *files;
 	struct src_docker *docker;
 	struct nft_monitor *monitor;
@@ -285,8 +279,10 @@ static int full_apply(struct agent *a, struct policy *policy, const char *why)
 static void reload_policy(struct agent *a)
 {
 	struct policy *p = NULL;
+	int r = load_policy(a, &p);
 
-	if (load_policy(a, &p) < 0) {
+	policy_watch_result(a->policy_watch, r == 0);
+	if (r < 0) {
 		a->stats.reload_failures++;
 		agent_error(a, "policy reload failed; still enforcing the last good policy");
 		return;
@@ -298,63 +294,17 @@ static void reload_policy(struct agent *a)
 	}
 }
 
-static void arm_reload(struct agent *a)
-{
-	struct itimerspec its = {.it_value = {.tv_nsec = RELOAD_DEBOUNCE_MS * 1000000L}};
-
-	timerfd_settime(a->reload_fd, 0, &its, NULL);
-}
-
-/* Watch the policy's directory: editors replace files by rename, which a watch on the file
- * itself would lose. */
+/* Watches the policy path; changes come in as T_POLICY, due reloads as T_RELOAD. */
 static int watch_policy(struct agent *a)
 {
-	const char *path = cli_policy_path(&a->o.cli);
-	char dir[PATH_MAX];
-	struct stat st;
+	int r = policy_watch_open(cli_policy_path(&a->o.cli), &a->policy_watch);
 
-	a->policy_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (a->policy_fd < 0)
-		return -errno;
-	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-		snprintf(dir, sizeof(dir), "%s", path);
-		a->policy_watch_name[0] = '\0';
-	} else {
-		char tmp[PATH_MAX];
-
-		/* dirname() and basename() may modify their argument: give each its own copy. */
-		snprintf(tmp, sizeof(tmp), "%s", path);
-		snprintf(dir, sizeof(dir), "%s", dirname(tmp));
-		snprintf(tmp, sizeof(tmp), "%s", path);
-		snprintf(a->policy_watch_name, sizeof(a->policy_watch_name), "%s", basename(tmp));
-	}
-	if (inotify_add_watch(a->policy_fd, dir,
-			      IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE) < 0) {
-		int r = -errno;
-
-		cli_error("agent", "cannot watch %s for policy changes: %s", dir, strerror(-r));
+	if (r < 0)
 		return r;
-	}
-	return epoll_add(a, a->policy_fd, T_POLICY);
-}
-
-static void on_policy_event(struct agent *a)
-{
-	char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
-	bool relevant = false;
-	ssize_t n;
-
-	while ((n = read(a->policy_fd, buf, sizeof(buf))) > 0)
-		for (char *p = buf; p < buf + n;) {
-			struct inotify_event *ev = (struct inotify_event *)p;
-
-			if (!a->policy_watch_name[0] ||
-			    (ev->len && !strcmp(ev->name, a->policy_watch_name)))
-				relevant = true;
-			p += sizeof(*ev) + ev->len;
-		}
-	if (relevant)
-		arm_reload(a);
+	if ((r = epoll_add(a, policy_watch_inotify_fd(a->policy_watch), T_POLICY)) < 0 ||
+	    (r = epoll_add(a, policy_watch_timer_fd(a->policy_watch), T_RELOAD)) < 0)
+		cli_error("agent", "cannot set up the event loop: %s", strerror(-r));
+	return r;
 }
 
 static void on_signal(struct agent *a)
@@ -558,7 +508,6 @@ static void commit(struct agent *a)
 
 static void dispatch(struct agent *a, enum tag tag)
 {
-	uint64_t ticks;
 	bool tampered = false;
 	int r;
 
@@ -569,10 +518,11 @@ static void dispatch(struct agent *a, enum tag tag)
 		on_signal(a);
 		break;
 	case T_POLICY:
-		on_policy_event(a);
+		policy_watch_read(a->policy_watch);
 		break;
 	case T_RELOAD:
-		(void)!read(a->reload_fd, &ticks, sizeof(ticks));
+		if (!policy_watch_due(a->policy_watch))
+			break;
 		log_info("policy changed on disk: reloading");
 		reload_policy(a);
 		break;
@@ -637,10 +587,7 @@ static int setup(struct agent *a)
 	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	a->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	a->reload_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (a->epfd < 0 || a->sigfd < 0 || a->reload_fd < 0 ||
-	    (r = epoll_add(a, a->sigfd, T_SIGNAL)) < 0 ||
-	    (r = epoll_add(a, a->reload_fd, T_RELOAD)) < 0) {
+	if (a->epfd < 0 || a->sigfd < 0 || (r = epoll_add(a, a->sigfd, T_SIGNAL)) < 0) {
 		r = r < 0 ? r : -errno;
 		cli_error("agent", "cannot set up the event loop: %s", strerror(-r));
 		policy_free(policy);
@@ -716,7 +663,8 @@ static void teardown(struct agent *a)
 	rtnl_watch_free(a->ctx.rtnl);
 	inventory_free(a->ctx.inv);
 	reconcile_free(a->ctx.rc);
-	int fds[] = {a->epfd, a->sigfd, a->policy_fd, a->reload_fd};
+	policy_watch_free(a->policy_watch);
+	int fds[] = {a->epfd, a->sigfd};
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (fds[i] >= 0)
@@ -725,7 +673,7 @@ static void teardown(struct agent *a)
 
 int cmd_agent(int argc, char **argv)
 {
-	struct agent a = {.epfd = -1, .sigfd = -1, .policy_fd = -1, .reload_fd = -1};
+	struct agent a = {.epfd = -1, .sigfd = -1};
 	int r = parse_args(argc, argv, &a.o);
 
 	if (r != CLI_OK)

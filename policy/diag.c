@@ -147,13 +147,10 @@ static void diag_print_one(const struct diag *g, FILE *out)
 	const char *file = g->loc.file ? g->loc.file : "<input>";
 	const char *severity = g->severity == DIAG_ERROR ? "error" : "warning";
 
-	if (g->loc.line <= 0)
-		fprintf(out, "%s: %s: %s\n", file, severity, g->message);
-	else if (g->loc.col <= 0)
-		fprintf(out, "%s:%d: %s: %s\n", file, g->loc.line, severity, g->message);
-	else
-		fprintf(out, "%s:%d:%d: %s: %s\n", file, g->loc.line, g->loc.col, severity,
-			g->message);
+	/* Every line has the FILE:LINE:COL shape tools parse; a whole-file or whole-line
+	 * problem points at where that file or line starts. */
+	fprintf(out, "%s:%d:%d: %s: %s\n", file, g->loc.line > 0 ? g->loc.line : 1,
+		g->loc.line > 0 && g->loc.col > 0 ? g->loc.col : 1, severity, g->message);
 	if (g->hint)
 		fprintf(out, "  hint: %s\n", g->hint);
 }

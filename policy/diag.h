@@ -13,8 +13,8 @@
 
 struct loc {
 	const char *file; /* borrowed; outlives the diagnostics (owned by the diag list) */
-	int line;	  /* 1-based; 0 = whole file */
-	int col;	  /* 1-based; 0 = whole line */
+	int line;	  /* 1-based; 0 = whole file (rendered as 1:1) */
+	int col;	  /* 1-based; 0 = whole line (rendered as column 1) */
 };
 
 enum diag_severity { DIAG_ERROR, DIAG_WARNING };

@@ -84,6 +84,14 @@ int parse_buffer(const char *buf, size_t len, const char *filename, enum parse_f
 		return -ENOMEM;
 	if (len > NODE_MAX_FILE_BYTES)
 		return parse_too_large(file, diags);
+	/* Editors on Windows start UTF-8 files with a byte order mark. YAML allows it and RFC
+	 * 8259 lets a JSON parser ignore it; libyaml, told the encoding, would count it as a
+	 * column of the first line, and jansson refuses it. Columns count from after it, as an
+	 * editor shows them. */
+	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) {
+		buf += 3;
+		len -= 3;
+	}
 	if (fmt == PARSE_JSON)
 		return parse_json(buf, len, file, diags, ret_root);
 	return parse_yaml(buf, len, file, diags, ret_root);

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
@@ -17,6 +18,9 @@
 struct yaml_char_cursor {
 	size_t chars, bytes;
 };
+
+/* The YAML spec's (and libyaml's) limit on an implicit key, in characters. */
+#define YAML_KEY_MAX 1024
 
 struct yaml_ctx {
 	yaml_parser_t parser;
@@ -67,12 +71,40 @@ static struct loc yaml_loc(struct yaml_ctx *c, yaml_mark_t mark)
 	return loc;
 }
 
+/*
+ * YAML caps an implicit key at 1024 characters. Past that libyaml stops treating it as a key
+ * and says whatever it stumbles on next at the ':' after it ("could not find expected ':'",
+ * "mapping values are not allowed in this context", ...), which names neither the problem nor
+ * the key. Returns where that key starts when the error is at such a ':', else SIZE_MAX. A
+ * quoted key holding ',' or '{' is measured short and keeps libyaml's words.
+ */
+static size_t yaml_long_key_start(struct yaml_ctx *c, yaml_mark_t problem)
+{
+	size_t colon =
+	    c->ascii ? problem.index : yaml_char_to_byte(c, &c->mark_cursor, problem.index);
+	size_t start = colon, chars = 0;
+
+	if (colon >= c->len || c->buf[colon] != ':')
+		return SIZE_MAX;
+	while (start > 0 && !strchr("\n{[,", c->buf[start - 1]))
+		start--;
+	/* Indentation and block sequence dashes ("- - key:") are not part of the key. */
+	while (start < colon && (c->buf[start] == ' ' || c->buf[start] == '\t' ||
+				 (c->buf[start] == '-' && start + 1 < colon &&
+				  (c->buf[start + 1] == ' ' || c->buf[start + 1] == '\t'))))
+		start++;
+	for (size_t i = start; i < colon; i++)
+		chars += (c->buf[i] & 0xc0) != 0x80;
+	return chars > YAML_KEY_MAX ? start : SIZE_MAX;
+}
+
 static int yaml_report_parser_error(struct yaml_ctx *c)
 {
 	const yaml_parser_t *p = &c->parser;
 	const char *problem = p->problem ? p->problem : "syntax error";
 	char hint[160];
 	struct loc ctx_loc;
+	size_t key;
 
 	switch (p->error) {
 	case YAML_MEMORY_ERROR:
@@ -92,6 +124,15 @@ static int yaml_report_parser_error(struct yaml_ctx *c)
 		return -EINVAL;
 	default:
 		break;
+	}
+	key = yaml_long_key_start(c, p->problem_mark);
+	if (key != SIZE_MAX) {
+		diag_error(c->diags,
+			   parse_loc_at_offset((const char *)c->buf, c->len, key, c->file),
+			   "write a longer key as an explicit key: '? KEY' on one line, ': VALUE' "
+			   "on the next",
+			   "key longer than %d characters", YAML_KEY_MAX);
+		return -EINVAL;
 	}
 	if (p->context) {
 		ctx_loc = yaml_loc(c, p->context_mark);

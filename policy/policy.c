@@ -195,6 +195,22 @@ bool policy_cidr_contains(const struct policy_cidr *outer, const struct policy_c
 	return memcmp(t.addr, outer->addr, cidr_addr_len(t.family)) == 0;
 }
 
+bool policy_cidr_v4_mapped(const struct policy_cidr *c, struct policy_cidr *ret_v4)
+{
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	struct policy_cidr v4 = {.family = AF_INET};
+
+	if (c->family != AF_INET6 || c->prefix < 96 || memcmp(c->addr, mapped, sizeof(mapped)))
+		return false;
+	if (ret_v4) {
+		memcpy(v4.addr, c->addr + 12, 4);
+		v4.prefix = (uint8_t)(c->prefix - 96);
+		policy_cidr_mask(&v4);
+		*ret_v4 = v4;
+	}
+	return true;
+}
+
 char *policy_cidr_format(const struct policy_cidr *c, char *buf, size_t len)
 {
 	char a[INET6_ADDRSTRLEN];

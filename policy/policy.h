@@ -150,6 +150,12 @@ int policy_cidr_parse(const char *s, struct policy_cidr *ret);
 bool policy_cidr_mask(struct policy_cidr *c);
 /* Whether every address of INNER is in OUTER (same family, OUTER no longer than INNER). */
 bool policy_cidr_contains(const struct policy_cidr *outer, const struct policy_cidr *inner);
+/*
+ * Whether C lies inside ::ffff:0:0/96, the IPv4-mapped IPv6 addresses: those exist only inside
+ * dual-stack sockets, never in a packet (IPv4 packets carry the IPv4 address). On true and
+ * when RET_V4 is not NULL, *RET_V4 is the IPv4 network meant, host bits cleared.
+ */
+bool policy_cidr_v4_mapped(const struct policy_cidr *c, struct policy_cidr *ret_v4);
 /* "10.0.0.0/8"; bare addresses keep their /32 or /128. Returns BUF. */
 char *policy_cidr_format(const struct policy_cidr *c, char *buf, size_t len);
 

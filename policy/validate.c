@@ -134,7 +134,7 @@ static bool cidr_from_node(struct vctx *v, const struct node *n, const char *wha
 			   struct policy_cidr *ret)
 {
 	char hint[SCHEMA_HINT_MAX], net[POLICY_CIDR_STRLEN];
-	struct policy_cidr c;
+	struct policy_cidr c, v4;
 	int r;
 
 	if (!schema_is_str(n)) {
@@ -152,6 +152,15 @@ static bool cidr_from_node(struct vctx *v, const struct node *n, const char *wha
 	if (r < 0) {
 		diag_error(v->d, n->loc, "write an IPv4 or IPv6 address, optionally with /PREFIX",
 			   "invalid CIDR '%s'", n->str);
+		return false;
+	}
+	if (policy_cidr_v4_mapped(&c, &v4)) {
+		diag_error(v->d, n->loc,
+			   schema_hintf(hint, sizeof(hint), "did you mean %s?",
+					policy_cidr_format(&v4, net, sizeof(net))),
+			   "IPv4-mapped IPv6 address '%s' never matches: packets carry the IPv4 "
+			   "address",
+			   n->str);
 		return false;
 	}
 	if (policy_cidr_mask(&c)) {
@@ -543,7 +552,7 @@ static int check_except(struct vctx *v, const struct node *exc, const struct pol
 		/* Entries that failed to parse were skipped; re-parse to keep nodes and cidrs
 		 * aligned. */
 		if (!schema_is_str(n) || policy_cidr_parse(n->str, &tmp) < 0 ||
-		    policy_cidr_mask(&tmp))
+		    policy_cidr_v4_mapped(&tmp, NULL) || policy_cidr_mask(&tmp))
 			continue;
 		if (!cidrs_cover(outer, nouter, &t->except[k]))
 			diag_error(v->d, n->loc, NULL,

@@ -42,9 +42,18 @@ check "unknown command names it" grep -q "unknown command 'frobnicate'" <("$bin"
 
 # --- missing and unreadable policy: exit 1, located
 expect_exit "missing policy file" 1 "$bin" check -p "$tmp/nope.yaml"
-check "missing file is located" grep -qE "^$tmp/nope.yaml: error: " "$tmp/err"
+# whole-file problems keep the FILE:LINE:COL: shape of every other error (at 1:1)
+check "missing file is located" grep -qE "^$tmp/nope.yaml:1:1: error: cannot read: " "$tmp/err"
 echo 'version: 1' >"$tmp/p.txt"
 expect_exit "unknown extension" 1 "$bin" check -p "$tmp/p.txt"
+check "unknown extension is located" grep -qE "^$tmp/p.txt:1:1: error: unknown file type" "$tmp/err"
+truncate -s $((16 * 1024 * 1024 + 1)) "$tmp/big.yaml"
+expect_exit "file over 16 MiB" 1 "$bin" check -p "$tmp/big.yaml"
+check "file over 16 MiB is located" grep -qE "^$tmp/big.yaml:1:1: error: file is larger than 16 MiB" "$tmp/err"
+rm -f "$tmp/big.yaml"
+mkdir "$tmp/empty.d"
+expect_exit "directory without policies" 1 "$bin" check -p "$tmp/empty.d"
+check "directory without policies is located" grep -qE "^$tmp/empty.d:1:1: error: no policy files" "$tmp/err"
 
 # --- only regular files are read: a FIFO must not hang check (timeout 10: a hang is exit 124)
 mkfifo "$tmp/fifo.yaml"
@@ -91,6 +100,9 @@ for f in tests/cli/bad/*.yaml tests/cli/bad/*.json; do
 	want=$(head -n1 "${f%.*}.expected")
 	got=$(head -n1 "$tmp/err")
 	if [ "$got" = "$want" ]; then pass; else fail "$f: got '$got', want '$want'"; fi
+	# every line is a located diagnostic or its hint (spec: FILE:LINE:COL: error: MESSAGE)
+	bad=$(grep -vE "^$f:[0-9]+:[0-9]+: (error|warning): |^  hint: " "$tmp/err" | head -n1 || true)
+	if [ -z "$bad" ]; then pass; else fail "$f: not a located diagnostic: '$bad'"; fi
 done
 
 # --- apply, failed apply, flush: inside a private network namespace

@@ -272,6 +272,72 @@ START_TEST(utf8_columns_are_bytes)
 }
 END_TEST
 
+/* A UTF-8 byte order mark is allowed in both formats and takes no column (issue 16). */
+START_TEST(byte_order_mark)
+{
+	struct diag_list *dy, *dj;
+	struct node *y = parse_ok("\xef\xbb\xbfversion: 1\nrules: []\n", PARSE_YAML, &dy);
+	struct node *j = parse_ok("\xef\xbb\xbf{\"version\": 1,\n \"rules\": []}", PARSE_JSON, &dj);
+
+	assert_loc(key_of(y, "version"), 1, 1);
+	assert_loc(key_of(y, "rules"), 2, 1);
+	assert_loc(key_of(j, "version"), 1, 2);
+	assert_loc(key_of(j, "rules"), 2, 2);
+	node_free(y);
+	node_free(j);
+	diag_list_free(dy);
+	diag_list_free(dj);
+	ck_assert_parse_error("\xef\xbb\xbf"
+			      "a: [\n",
+			      PARSE_YAML,
+			      "t.yaml:2:1: error: YAML: did not find expected node content\n"
+			      "  hint: while parsing a flow node at 2:1\n");
+	ck_assert_parse_error("\xef\xbb\xbf{\"a\" 1}", PARSE_JSON,
+			      "t.json:1:6: error: JSON: ':' expected near '1'\n");
+	/* Only at the start: elsewhere it is text, and not a key's first character. */
+	ck_assert_parse_error("\xef\xbb\xbf\xef\xbb\xbf{}", PARSE_JSON,
+			      "t.json:1:1: error: JSON: invalid token near '\xef\xbb\xbf'"
+			      "\n");
+}
+END_TEST
+
+/* Past YAML's 1024-character implicit-key limit, a located netseg error, not libyaml's words. */
+START_TEST(yaml_long_keys)
+{
+	static const char *const forms[] = {"%s: 1\n", "a:\n  b:\n    %s: 1\n", "a: {%s: 1}\n",
+					    "- - %s: 1\n"};
+	static const char *const where[] = {"1:1", "3:5", "1:5", "1:5"};
+	char key[1100], text[1200], expected[200];
+	struct diag_list *d;
+	struct node *root;
+
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		memset(key, 'k', 1025);
+		key[1025] = '\0';
+		snprintf(text, sizeof(text), forms[i], key);
+		snprintf(expected, sizeof(expected),
+			 "t.yaml:%s: error: key longer than 1024 characters\n"
+			 "  hint: write a longer key as an explicit key: '? KEY' on one line, "
+			 "': VALUE' on the next\n",
+			 where[i]);
+		ck_assert_parse_error(text, PARSE_YAML, expected);
+		key[1024] = '\0'; /* exactly at the limit: a key */
+		snprintf(text, sizeof(text), forms[i], key);
+		root = parse_ok(text, PARSE_YAML, &d);
+		node_free(root);
+		diag_list_free(d);
+	}
+	/* An explicit key has no limit. */
+	memset(key, 'k', 1090);
+	key[1090] = '\0';
+	snprintf(text, sizeof(text), "? %s\n: 1\n", key);
+	root = parse_ok(text, PARSE_YAML, &d);
+	ck_assert_ptr_nonnull(get(root, key));
+	node_free(root);
+	diag_list_free(d);
+}
+END_TEST
+
 START_TEST(crlf_line_endings)
 {
 	struct diag_list *dy, *dj;
@@ -636,10 +702,10 @@ START_TEST(size_limit_buffer)
 
 	memset(big, ' ', len);
 	out = parse_fail_len(big, len, PARSE_YAML, -EFBIG);
-	ck_assert_str_eq(out, "t.yaml: error: file is larger than 16 MiB\n");
+	ck_assert_str_eq(out, "t.yaml:1:1: error: file is larger than 16 MiB\n");
 	free(out);
 	out = parse_fail_len(big, len, PARSE_JSON, -EFBIG);
-	ck_assert_str_eq(out, "t.json: error: file is larger than 16 MiB\n");
+	ck_assert_str_eq(out, "t.json:1:1: error: file is larger than 16 MiB\n");
 	free(out);
 	/* Exactly at the limit is read, and found blank. */
 	out = parse_fail_len(big, len - 1, PARSE_JSON, -EINVAL);
@@ -665,7 +731,7 @@ START_TEST(size_limit_file)
 	ck_assert_int_eq(parse_file(path, d, &root), -EFBIG);
 	ck_assert_ptr_null(root);
 	out = tu_render(d);
-	snprintf(expected, sizeof(expected), "%s: error: file is larger than 16 MiB\n", path);
+	snprintf(expected, sizeof(expected), "%s:1:1: error: file is larger than 16 MiB\n", path);
 	ck_assert_str_eq(out, expected);
 	free(out);
 	diag_list_free(d);
@@ -685,7 +751,7 @@ START_TEST(file_cannot_read)
 	ck_assert_int_eq(parse_file("/nonexistent/netseg.yaml", d, &root), -ENOENT);
 	ck_assert_ptr_null(root);
 	out = tu_render(d);
-	ck_assert_str_eq(out, "/nonexistent/netseg.yaml: error: cannot read: No such file or "
+	ck_assert_str_eq(out, "/nonexistent/netseg.yaml:1:1: error: cannot read: No such file or "
 			      "directory\n");
 	free(out);
 	diag_list_free(d);
@@ -846,7 +912,7 @@ START_TEST(path_empty_directory)
 	ck_assert_ptr_null(roots);
 	out = tu_render(d);
 	snprintf(expected, sizeof(expected),
-		 "%s: error: no policy files (*.yaml, *.yml, *.json) in directory\n", dir);
+		 "%s:1:1: error: no policy files (*.yaml, *.yml, *.json) in directory\n", dir);
 	ck_assert_str_eq(out, expected);
 	free(out);
 	diag_list_free(d);
@@ -864,7 +930,7 @@ START_TEST(path_nonexistent)
 
 	ck_assert_int_eq(parse_path("/nonexistent/policy.d", d, &roots, &n), -ENOENT);
 	out = tu_render(d);
-	ck_assert_str_eq(out, "/nonexistent/policy.d: error: cannot read: No such file or "
+	ck_assert_str_eq(out, "/nonexistent/policy.d:1:1: error: cannot read: No such file or "
 			      "directory\n");
 	free(out);
 	diag_list_free(d);
@@ -945,8 +1011,9 @@ START_TEST(diag_render_forms)
 	ck_assert_uint_eq(d->nerrors, 2);
 	ck_assert_uint_eq(d->n, 3);
 	out = tu_render(d);
-	ck_assert_str_eq(out, "p.yaml: error: whole file\n"
-			      "p.yaml:2: error: whole line\n"
+	/* Whole-file and whole-line problems keep the FILE:LINE:COL shape. */
+	ck_assert_str_eq(out, "p.yaml:1:1: error: whole file\n"
+			      "p.yaml:2:1: error: whole line\n"
 			      "p.yaml:3:7: warning: rule 'x' never matches\n"
 			      "  hint: remove it\n");
 	free(out);
@@ -1031,6 +1098,8 @@ static Suite *parse_suite(void)
 	tcase_add_test(loc, json_locations);
 	tcase_add_test(loc, utf8_columns_are_bytes);
 	tcase_add_test(loc, crlf_line_endings);
+	tcase_add_test(loc, byte_order_mark);
+	tcase_add_test(err, yaml_long_keys);
 	tcase_add_loop_test(typ, yaml_plain_scalar_types, 0,
 			    sizeof(yaml_typing_cases) / sizeof(yaml_typing_cases[0]));
 	tcase_add_test(typ, yaml_scalar_values);

@@ -393,6 +393,42 @@ static const struct bad_case bad_cases[] = {
      "}\n",
      "t.json:4:14: error: host bits set in 'fd00::1/8'\n"
      "  hint: did you mean fd00::/8?\n"},
+    {"cidr6-v4-mapped",
+     "version: 1\n"
+     "nets:\n"
+     "  corp: ['::ffff:1.2.3.4/128']\n",
+     "t.yaml:3:10: error: IPv4-mapped IPv6 address '::ffff:1.2.3.4/128' never matches: packets "
+     "carry the IPv4 address\n"
+     "  hint: did you mean 1.2.3.4/32?\n",
+     "{\n"
+     "  \"version\": 1,\n"
+     "  \"nets\": {\n"
+     "    \"corp\": [\"::ffff:1.2.3.4/128\"]\n"
+     "  }\n"
+     "}\n",
+     "t.json:4:14: error: IPv4-mapped IPv6 address '::ffff:1.2.3.4/128' never matches: packets "
+     "carry the IPv4 address\n"
+     "  hint: did you mean 1.2.3.4/32?\n"},
+    {"cidr6-v4-mapped-selector",
+     "version: 1\n"
+     "rules:\n"
+     "  - name: r\n"
+     "    from: {cidr: ['::ffff:10.1.2.3/104'], except: ['::ffff:10.1.0.0/112']}\n"
+     "    to: world\n",
+     "t.yaml:4:19: error: IPv4-mapped IPv6 address '::ffff:10.1.2.3/104' never matches: packets "
+     "carry the IPv4 address\n"
+     "  hint: did you mean 10.0.0.0/8?\n"
+     "t.yaml:4:52: error: IPv4-mapped IPv6 address '::ffff:10.1.0.0/112' never matches: packets "
+     "carry the IPv4 address\n"
+     "  hint: did you mean 10.1.0.0/16?\n",
+     "{\"version\": 1, \"rules\": [{\"name\": \"r\", \"to\": \"world\",\n"
+     " \"from\": {\"cidr\": [\"::ffff:10.1.2.3/104\"], \"except\": [\"::ffff:10.1.0.0/112\"]}}]}\n",
+     "t.json:2:20: error: IPv4-mapped IPv6 address '::ffff:10.1.2.3/104' never matches: packets "
+     "carry the IPv4 address\n"
+     "  hint: did you mean 10.0.0.0/8?\n"
+     "t.json:2:55: error: IPv4-mapped IPv6 address '::ffff:10.1.0.0/112' never matches: packets "
+     "carry the IPv4 address\n"
+     "  hint: did you mean 10.1.0.0/16?\n"},
     {"cidr6-prefix",
      "version: 1\n"
      "nets:\n"
@@ -2291,6 +2327,7 @@ END_TEST
 
 START_TEST(test_cidr_helpers)
 {
+	char buf[POLICY_CIDR_STRLEN];
 	struct policy_cidr a, b;
 
 	ck_assert_int_eq(policy_cidr_parse("10.1.2.3", &a), 0);
@@ -2308,6 +2345,18 @@ START_TEST(test_cidr_helpers)
 	ck_assert_int_eq(policy_cidr_parse("10.0.0.0/", &a), -ERANGE);
 	ck_assert_int_eq(policy_cidr_parse("/8", &a), -EINVAL);
 	ck_assert_int_eq(policy_cidr_parse("fe80::1%eth0", &a), -EINVAL);
+	/* Only what lies inside ::ffff:0:0/96 is IPv4-mapped; ::/0 merely contains it. */
+	ck_assert_int_eq(policy_cidr_parse("::ffff:1.2.3.4", &a), 0);
+	ck_assert(policy_cidr_v4_mapped(&a, &b));
+	ck_assert_str_eq(policy_cidr_format(&b, buf, sizeof(buf)), "1.2.3.4/32");
+	ck_assert_int_eq(policy_cidr_parse("::ffff:0:0/96", &a), 0);
+	ck_assert(policy_cidr_v4_mapped(&a, NULL));
+	ck_assert_int_eq(policy_cidr_parse("::/0", &a), 0);
+	ck_assert(!policy_cidr_v4_mapped(&a, NULL));
+	ck_assert_int_eq(policy_cidr_parse("::fffe:1.2.3.4/128", &a), 0);
+	ck_assert(!policy_cidr_v4_mapped(&a, NULL));
+	ck_assert_int_eq(policy_cidr_parse("1.2.3.4", &a), 0);
+	ck_assert(!policy_cidr_v4_mapped(&a, NULL));
 	ck_assert(policy_name_valid("web-1_a"));
 	ck_assert(!policy_name_valid(""));
 	ck_assert(!policy_name_valid("a.b"));
