@@ -18,7 +18,7 @@
 #include <sys/types.h>
 
 #define CONTROL_DEFAULT_SOCKET "/run/netseg/control.sock"
-#define CONTROL_REQUEST_MS     2000
+#define CONTROL_REQUEST_MS     1000
 #define CONTROL_REPLY_MS       5000
 #define CONTROL_MAX_CLIENTS    32
 /* How long a client is safe from eviction: far more than sending a request takes. */

@@ -18,7 +18,7 @@ Sections; each proves the agent stays alive and a normal client is still answere
               the metrics
   crlf        `status\\r\\n` on the control socket gets the status, not "unknown request"
   addr        `netseg agent --metrics "127.0.0.1: 9474"` and other malformed ADDR:PORT:
-              exit 2 with one line naming --metrics
+              exit 2 with one line naming --metrics; [::1]:PORT and localhost:PORT serve
 Final line: `robust-control: N passed, N failed`.
 """
 
@@ -177,10 +177,10 @@ class Suite:
         how = f"rc {r.returncode}" if r.returncode >= 0 else f"killed by signal {-r.returncode}"
         return good, f"{how} {r.stderr.strip()[:120]!r}"
 
-    def scrape(self, timeout=30):
+    def scrape(self, timeout=30, host="127.0.0.1"):
         """One GET /metrics: (ok, how)."""
         try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=timeout) as s:
+            with socket.create_connection((host, self.port), timeout=timeout) as s:
                 s.sendall(b"GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n")
                 buf = b""
                 while True:
@@ -303,6 +303,20 @@ class Suite:
             lines = [ln for ln in err.splitlines() if ln.strip()]
             self.ok(rc == 2 and len(lines) == 1 and "--metrics" in lines[0], sec,
                     f"--metrics {addr!r}: rc {rc}, {lines[:3]}")
+        # the strict parse still takes what is documented
+        for addr, host in ((f"[::1]:{self.port}", "::1"), (f"localhost:{self.port}",
+                                                            "127.0.0.1")):
+            a = al.Agent(self.bin, ["-p", self.pol, "--docker", "none", "--control", "none",
+                                    "--metrics", addr],
+                         os.path.join(self.work, "agent-addr.log"), netns=self.ns)
+            try:
+                started = a.start() is not None
+                good, how = self.scrape(host=host) if started else (False, "not started")
+            finally:
+                a.term()
+                if a.alive():
+                    a.kill9()
+            self.ok(started and good, sec, f"--metrics {addr!r}: serves ({how})")
         for fam, _ in al.netseg_tables():
             al.nft(["delete", "table", fam, "netseg"])
 
