@@ -152,6 +152,16 @@ static int parse_args(int argc, char **argv, struct agent_opts *ret)
 		cli_error("agent", "unexpected argument '%s'", argv[optind]);
 		return CLI_USAGE;
 	}
+	if (o.metrics_addr) {
+		struct sockaddr_storage ss;
+		char err[256];
+
+		/* A typo is a usage error now, not a start that fails after the policy loaded. */
+		if (metrics_parse_addr(o.metrics_addr, &ss, err, sizeof(err)) < 0) {
+			cli_error("agent", "--metrics: %s", err);
+			return CLI_USAGE;
+		}
+	}
 	if (o.metrics_allow_remote && !o.metrics_addr) {
 		cli_error("agent", "--metrics-allow-remote needs --metrics ADDR:PORT");
 		return CLI_USAGE;

@@ -19,7 +19,7 @@
 
 struct client {
 	int fd; /* -1: free slot */
-	uint64_t deadline_ms;
+	uint64_t accepted_ms, deadline_ms;
 	char *in;
 	size_t inlen;
 	char *out;
@@ -32,7 +32,8 @@ struct control {
 	int lfd, epfd;
 	struct control_ops ops;
 	struct client clients[CONTROL_MAX_CLIENTS];
-	char *path; /* unix socket we created, removed at the end if still ours */
+	uint64_t paused_until_ms; /* 0: the listener is watched */
+	char *path;		  /* unix socket we created, removed at the end if still ours */
 	dev_t dev;
 	ino_t ino;
 };
@@ -142,7 +143,7 @@ int control_open_unix(const char *path, const struct control_ops *ops, struct co
 	old = umask(0177);
 	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? -errno : 0;
 	umask(old);
-	if (r == 0 && listen(fd, 16) < 0)
+	if (r == 0 && listen(fd, CONTROL_BACKLOG) < 0)
 		r = -errno;
 	if (r == 0 && stat(path, &st) < 0)
 		r = -errno;
@@ -195,38 +196,10 @@ static bool peer_ok(int fd, uid_t *ret_uid)
 	return cred.uid == 0 || cred.uid == geteuid();
 }
 
-static void do_accept(struct control *c)
-{
-	int fd;
-
-	while ((fd = accept4(c->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-		struct client *cl = NULL;
-		uid_t uid = 0;
-
-		bool refused = c->ops.check_peer && !peer_ok(fd, &uid);
-
-		for (size_t i = 0; i < CONTROL_MAX_CLIENTS && !cl; i++)
-			if (c->clients[i].fd < 0)
-				cl = &c->clients[i];
-		/* Full: the newcomer is closed rather than an older client starved. */
-		if (!cl ||
-		    watch(c, fd, EPOLLIN, (uint64_t)(cl - c->clients) + 1, EPOLL_CTL_ADD) < 0) {
-			close(fd);
-			continue;
-		}
-		/* A refused peer still gets to send its request and read the refusal: closing on
-		 * it with its request unread would reset the connection before it could. */
-		*cl = (struct client){.fd = fd,
-				      .deadline_ms = now_ms() + CONTROL_REQUEST_MS,
-				      .refused = refused,
-				      .refused_uid = uid};
-	}
-}
-
 static void client_write(struct client *cl)
 {
 	while (cl->outoff < cl->outlen) {
-		/* A client that gave up and closed must not kill the agent with SIGPIPE. */
+		/* MSG_NOSIGNAL: a client that hung up must cost an EPIPE, not the agent. */
 		ssize_t n =
 		    send(cl->fd, cl->out + cl->outoff, cl->outlen - cl->outoff, MSG_NOSIGNAL);
 
@@ -237,6 +210,82 @@ static void client_write(struct client *cl)
 		cl->outoff += (size_t)n;
 	}
 	client_close(cl);
+}
+
+static int client_read(struct control *c, struct client *cl);
+
+/*
+ * The slot for a newcomer: a free one, else the oldest client still waiting for its request
+ * (the oldest of all when every one is draining a reply). Refusing newcomers to a full table
+ * would let silent clients lock everyone out for as long as they keep reconnecting. No client
+ * is taken before CONTROL_GRACE_MS, time enough to send a request after connecting: without
+ * it a burst of newcomers would evict one another before any was read. NULL when every
+ * client is that young; *RET_WAIT_MS then says until when.
+ */
+static struct client *pick_slot(struct control *c, uint64_t now, uint64_t *ret_wait_ms)
+{
+	struct client *victim = NULL;
+
+	for (size_t i = 0; i < CONTROL_MAX_CLIENTS; i++) {
+		struct client *cl = &c->clients[i];
+
+		if (cl->fd < 0)
+			return cl;
+		if (!victim || (!cl->out && victim->out) ||
+		    (!cl->out == !victim->out && cl->accepted_ms < victim->accepted_ms))
+			victim = cl;
+	}
+	if (now < victim->accepted_ms + CONTROL_GRACE_MS) {
+		*ret_wait_ms = victim->accepted_ms + CONTROL_GRACE_MS;
+		return NULL;
+	}
+	return victim;
+}
+
+/* Whatever the victim already sent is served first: a client that asked in time is
+ * answered, not cut. */
+static void evict(struct control *c, struct client *victim)
+{
+	if (victim->out)
+		client_write(victim);
+	else if (victim->fd >= 0)
+		(void)client_read(c, victim);
+	if (victim->fd >= 0)
+		client_close(victim);
+}
+
+/*
+ * Accepts while there is room. When there is none, the rest wait in the kernel's queue
+ * (CONTROL_BACKLOG), in the order they came, and the listener is not watched until a client
+ * can be evicted: the loop sleeps rather than spins on a listener it will not serve.
+ */
+static void do_accept(struct control *c)
+{
+	uint64_t now = now_ms(), wait_ms = 0;
+	struct client *cl;
+	int fd;
+
+	while ((cl = pick_slot(c, now, &wait_ms)) &&
+	       (fd = accept4(c->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+		uid_t uid = 0;
+
+		evict(c, cl); /* only now: a spurious wakeup must not cost a client its place */
+		bool refused = c->ops.check_peer && !peer_ok(fd, &uid);
+
+		if (watch(c, fd, EPOLLIN, (uint64_t)(cl - c->clients) + 1, EPOLL_CTL_ADD) < 0) {
+			close(fd);
+			continue;
+		}
+		/* A refused peer still gets to send its request and read the refusal: closing on
+		 * it with its request unread would reset the connection before it could. */
+		*cl = (struct client){.fd = fd,
+				      .accepted_ms = now,
+				      .deadline_ms = now + CONTROL_REQUEST_MS,
+				      .refused = refused,
+				      .refused_uid = uid};
+	}
+	if (!cl && watch(c, c->lfd, 0, 0, EPOLL_CTL_MOD) == 0)
+		c->paused_until_ms = wait_ms;
 }
 
 static char *refusal(uid_t uid, size_t *ret_len)
@@ -257,7 +306,7 @@ static int client_read(struct control *c, struct client *cl)
 	char buf[1024];
 	ssize_t n;
 
-	while ((n = read(cl->fd, buf, sizeof(buf))) > 0) {
+	while ((n = recv(cl->fd, buf, sizeof(buf), 0)) > 0) {
 		char *in;
 
 		if (cl->inlen + (size_t)n > c->ops.max_request) {
@@ -276,6 +325,9 @@ static int client_read(struct control *c, struct client *cl)
 		if (!end)
 			continue;
 		*end = '\0';
+		/* Line requests may end in CRLF (telnet, socat -t): the CR is not the request's. */
+		if (!strcmp(c->ops.terminator, "\n") && end > cl->in && end[-1] == '\r')
+			end[-1] = '\0';
 		cl->out = cl->refused ? refusal(cl->refused_uid, &cl->outlen)
 				      : c->ops.respond(cl->in, &cl->outlen, c->ops.ud);
 		if (!cl->out) {
@@ -299,15 +351,17 @@ static int client_read(struct control *c, struct client *cl)
 int control_process(struct control *c)
 {
 	struct epoll_event evs[CONTROL_MAX_CLIENTS + 1];
+	bool pending = false;
 	uint64_t now;
 	int n, answered = 0;
 
 	n = epoll_wait(c->epfd, evs, CONTROL_MAX_CLIENTS + 1, 0);
+	/* Clients before the listener: what they sent is read before any of them is evicted. */
 	for (int i = 0; i < n; i++) {
 		struct client *cl;
 
 		if (evs[i].data.u64 == 0) {
-			do_accept(c);
+			pending = true;
 			continue;
 		}
 		cl = &c->clients[evs[i].data.u64 - 1];
@@ -319,6 +373,14 @@ int control_process(struct control *c)
 			answered += client_read(c, cl);
 	}
 	now = now_ms();
+	if (c->paused_until_ms && now >= c->paused_until_ms &&
+	    watch(c, c->lfd, EPOLLIN, 0, EPOLL_CTL_MOD) == 0) {
+		c->paused_until_ms = 0;
+		pending = true;
+	}
+	if (pending)
+		do_accept(c);
+	now = now_ms();
 	for (size_t i = 0; i < CONTROL_MAX_CLIENTS; i++)
 		if (c->clients[i].fd >= 0 && now >= c->clients[i].deadline_ms)
 			client_close(&c->clients[i]);
@@ -327,7 +389,7 @@ int control_process(struct control *c)
 
 int control_timeout_ms(const struct control *c)
 {
-	uint64_t now = now_ms(), next = UINT64_MAX;
+	uint64_t now = now_ms(), next = c->paused_until_ms ? c->paused_until_ms : UINT64_MAX;
 
 	for (size_t i = 0; i < CONTROL_MAX_CLIENTS; i++)
 		if (c->clients[i].fd >= 0 && c->clients[i].deadline_ms < next)

@@ -7,7 +7,10 @@
  * metrics endpoint. A client sends one request, gets one answer, and is closed. Everything is
  * non-blocking, and clients live in the server's own epoll set, so the agent's loop sees one
  * fd per server and a slow or silent client never stalls it: one that has not sent its
- * request within CONTROL_REQUEST_MS is dropped.
+ * request within CONTROL_REQUEST_MS, or not read its answer within CONTROL_REPLY_MS, is
+ * dropped. At most CONTROL_MAX_CLIENTS are held; a newcomer to a full table takes the place
+ * of the oldest one still waiting for its request (once that one is CONTROL_GRACE_MS old), so
+ * silent clients cannot lock others out; newcomers wait in the kernel's queue meanwhile.
  */
 
 #include <stdbool.h>
@@ -17,7 +20,12 @@
 #define CONTROL_DEFAULT_SOCKET "/run/netseg/control.sock"
 #define CONTROL_REQUEST_MS     1000
 #define CONTROL_REPLY_MS       5000
-#define CONTROL_MAX_CLIENTS    16
+#define CONTROL_MAX_CLIENTS    32
+/* How long a client is safe from eviction: far more than sending a request takes. */
+#define CONTROL_GRACE_MS 50
+/* Connections the kernel queues for accept(), in order, while the table is full (the kernel
+ * caps it at net.core.somaxconn). */
+#define CONTROL_BACKLOG 4096
 
 struct control;
 

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "metrics.h"
 
+#include "control.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -255,46 +257,89 @@ static bool is_loopback(const struct sockaddr_storage *ss)
 	return IN6_IS_ADDR_LOOPBACK(a);
 }
 
-int metrics_listen(const char *addrport, bool allow_remote, int *ret_fd, char *err, size_t errlen)
+/* 1-65535, digits only: strtol alone would take " 9474" or "+9474". */
+static int parse_port(const char *s, uint16_t *ret)
+{
+	unsigned long v = 0;
+
+	if (!*s || strlen(s) > 5)
+		return -EINVAL;
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		v = v * 10 + (unsigned long)(*p - '0');
+	}
+	if (v < 1 || v > 65535)
+		return -EINVAL;
+	*ret = (uint16_t)v;
+	return 0;
+}
+
+int metrics_parse_addr(const char *addrport, struct sockaddr_storage *ret, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss = {0};
-	char host[64];
-	const char *colon = strrchr(addrport, ':');
-	char *end;
-	long port;
-	int fd, one = 1;
-
-	if (!colon || colon == addrport || (size_t)(colon - addrport) >= sizeof(host)) {
-		snprintf(err, errlen, "'%s' is not ADDR:PORT (e.g. 127.0.0.1:9464)", addrport);
-		return -EINVAL;
-	}
-	memcpy(host, addrport, (size_t)(colon - addrport));
-	host[colon - addrport] = '\0';
-	errno = 0;
-	port = strtol(colon + 1, &end, 10);
-	if (errno || *end || end == colon + 1 || port < 1 || port > 65535) {
-		snprintf(err, errlen, "'%s': port must be 1-65535", addrport);
-		return -EINVAL;
-	}
-	if (!strcmp(host, "localhost"))
-		snprintf(host, sizeof(host), "127.0.0.1");
-	size_t hl = strlen(host);
-	if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') {
-		memmove(host, host + 1, hl - 2);
-		host[hl - 2] = '\0';
-	}
 	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)port);
-	} else if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)port);
+	const char *colon, *hstart = addrport;
+	char host[64];
+	size_t hl;
+	uint16_t port;
+
+	if (addrport[0] == '[') {
+		const char *rb = strchr(addrport, ']');
+
+		colon = rb && rb[1] == ':' ? rb + 1 : NULL;
+		hstart = addrport + 1;
+		hl = colon ? (size_t)(rb - hstart) : 0;
 	} else {
-		snprintf(err, errlen, "'%s' is not a numeric address or localhost", host);
+		colon = strchr(addrport, ':');
+		hl = colon ? (size_t)(colon - addrport) : 0;
+		if (colon && strchr(colon + 1, ':')) {
+			snprintf(err, errlen, "'%s': an IPv6 address goes in brackets ([::1]:9464)",
+				 addrport);
+			return -EINVAL;
+		}
+	}
+	if (!colon || hl == 0 || hl >= sizeof(host)) {
+		snprintf(err, errlen, "'%s' is not ADDR:PORT or [IPV6]:PORT (e.g. 127.0.0.1:9464)",
+			 addrport);
 		return -EINVAL;
 	}
+	if (parse_port(colon + 1, &port) < 0) {
+		snprintf(err, errlen, "'%s': port must be a number 1-65535", addrport);
+		return -EINVAL;
+	}
+	memcpy(host, hstart, hl);
+	host[hl] = '\0';
+	if (hstart == addrport && !strcmp(host, "localhost"))
+		snprintf(host, sizeof(host), "127.0.0.1");
+	if (hstart == addrport && inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+	} else if (hstart != addrport && inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+	} else {
+		snprintf(err, errlen, "'%s': '%s' is not a numeric address or localhost", addrport,
+			 host);
+		return -EINVAL;
+	}
+	*ret = ss;
+	return 0;
+}
+
+int metrics_listen(const char *addrport, bool allow_remote, int *ret_fd, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	char host[INET6_ADDRSTRLEN];
+	int fd, one = 1, r;
+
+	if ((r = metrics_parse_addr(addrport, &ss, err, errlen)) < 0)
+		return r;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+	inet_ntop(ss.ss_family, ss.ss_family == AF_INET ? (void *)&s4->sin_addr : &s6->sin6_addr,
+		  host, sizeof(host));
 	if (!allow_remote && !is_loopback(&ss)) {
 		snprintf(err, errlen,
 			 "%s is not a loopback address; metrics carry the policy's names and "
@@ -308,7 +353,7 @@ int metrics_listen(const char *addrport, bool allow_remote, int *ret_fd, char *e
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&ss, ss.ss_family == AF_INET ? sizeof(*s4) : sizeof(*s6)) <
 		0 ||
-	    listen(fd, 16) < 0) {
+	    listen(fd, CONTROL_BACKLOG) < 0) {
 		int e = errno;
 
 		close(fd);

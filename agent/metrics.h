@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/socket.h>
 
 /* Event sources, as the loop dispatches them; names in metrics_source_name(). */
 enum metrics_source {
@@ -72,9 +73,14 @@ json_t *metrics_hist_json(const struct metrics_hist *h);
 int metrics_render(const json_t *status, FILE *out);
 
 /*
- * --metrics ADDR:PORT: a listening TCP socket, non-blocking. ADDR is numeric ("127.0.0.1",
- * "[::1]") or "localhost"; anything but a loopback address needs ALLOW_REMOTE. Errors are
- * described in ERR (one line).
+ * ADDR:PORT or [IPV6]:PORT, strictly: a numeric address or "localhost", a port of digits
+ * 1-65535, nothing else (no spaces). -EINVAL with ERR (one line) otherwise.
+ */
+int metrics_parse_addr(const char *addrport, struct sockaddr_storage *ret, char *err,
+		       size_t errlen);
+/*
+ * --metrics ADDR:PORT (metrics_parse_addr()): a listening TCP socket, non-blocking; anything
+ * but a loopback address needs ALLOW_REMOTE. Errors are described in ERR (one line).
  */
 int metrics_listen(const char *addrport, bool allow_remote, int *ret_fd, char *err, size_t errlen);
 /* The HTTP/1.0 answer to REQUEST (the header block); STATUS is built only for /metrics. */
