@@ -184,7 +184,7 @@ class Suite:
         os.mkfifo(fifo)
         os.rename(fifo, os.path.join(self.epdir, "fifo.yaml"))
         self.check("a FIFO renamed in is logged as skipped",
-                   self.agent.wait_log(r"fifo\.yaml: warning: not a regular file \(a FIFO\)",
+                   self.agent.wait_log(r"fifo\.yaml:1:1: warning: not a regular file \(a FIFO\)",
                                        since=pos, timeout=5) is not None)
         t0 = time.monotonic()
         st = self.status(timeout=10)

@@ -59,7 +59,7 @@ check "directory without policies is located" grep -qE "^$tmp/empty.d:1:1: error
 mkfifo "$tmp/fifo.yaml"
 expect_exit "check -p FIFO" 1 timeout 10 "$bin" check -p "$tmp/fifo.yaml"
 check "check -p FIFO says why, in one line" test "$(cat "$tmp/err")" = \
-	"$tmp/fifo.yaml: error: not a regular file (a FIFO); only regular files are read"
+	"$tmp/fifo.yaml:1:1: error: not a regular file (a FIFO); only regular files are read"
 # a policy directory: the FIFO, a directory and a dangling symlink named *.yaml are skipped
 # with a warning each; a symlink to a regular file (ConfigMap mounts) is read
 mkdir -p "$tmp/pd/dir.yaml" "$tmp/cm"
@@ -71,11 +71,11 @@ mkfifo "$tmp/pd/d.yaml"
 expect_exit "check -p DIR with a FIFO, a directory, symlinks" 0 timeout 10 "$bin" check -p "$tmp/pd"
 check "the symlinked file's rule is read" grep -q "^$tmp/pd: ok: 2 rules" "$tmp/out"
 check "a directory named x.yaml is warned about" grep -qx \
-	"$tmp/pd/dir.yaml: warning: not a regular file (a directory); skipped" "$tmp/err"
+	"$tmp/pd/dir.yaml:1:1: warning: not a regular file (a directory); skipped" "$tmp/err"
 check "a dangling symlink is warned about" grep -qx \
-	"$tmp/pd/c.yaml: warning: not a regular file (a dangling symlink); skipped" "$tmp/err"
+	"$tmp/pd/c.yaml:1:1: warning: not a regular file (a dangling symlink); skipped" "$tmp/err"
 check "a FIFO in the directory is warned about" grep -qx \
-	"$tmp/pd/d.yaml: warning: not a regular file (a FIFO); skipped" "$tmp/err"
+	"$tmp/pd/d.yaml:1:1: warning: not a regular file (a FIFO); skipped" "$tmp/err"
 check "nothing else is said" test "$(wc -l <"$tmp/err")" -eq 3
 
 # --- every example validates, compiles byte-identically, and nft accepts it

@@ -775,8 +775,8 @@ START_TEST(file_not_regular)
 	ck_assert_uint_eq(d->nerrors, 1);
 	out = tu_render(d);
 	snprintf(expected, sizeof(expected),
-		 "%s: error: not a regular file (a FIFO); only regular files are read\n"
-		 "%s: warning: not a regular file (a FIFO); skipped\n",
+		 "%s:1:1: error: not a regular file (a FIFO); only regular files are read\n"
+		 "%s:1:1: warning: not a regular file (a FIFO); skipped\n",
 		 fifo, link);
 	ck_assert_str_eq(out, expected);
 	free(out);
@@ -808,9 +808,9 @@ START_TEST(path_directory_special_entries)
 	ck_assert_str_eq(get(roots[0], "name")->str, "linked");
 	out = tu_render(d);
 	snprintf(expected, sizeof(expected),
-		 "%s/b.yaml: warning: not a regular file (a directory); skipped\n"
-		 "%s/c.yaml: warning: not a regular file (a FIFO); skipped\n"
-		 "%s/d.yaml: warning: not a regular file (a dangling symlink); skipped\n",
+		 "%s/b.yaml:1:1: warning: not a regular file (a directory); skipped\n"
+		 "%s/c.yaml:1:1: warning: not a regular file (a FIFO); skipped\n"
+		 "%s/d.yaml:1:1: warning: not a regular file (a dangling symlink); skipped\n",
 		 dir, dir, dir);
 	ck_assert_str_eq(out, expected);
 	free(out);
