@@ -23,8 +23,8 @@ struct policy_watch {
 	char name[NAME_MAX + 1]; /* "" when the whole directory is the policy */
 	bool pending;		 /* a burst of changes is waiting for its reload */
 	uint64_t burst_start_ms; /* its first change, while pending */
-	bool retry_soon; /* the last reload failed: cap the next burst at the quiet period */
-	bool lost;	 /* the directory's watch is gone */
+	bool retry_soon;	 /* the last reload failed: read the next change at once */
+	bool lost;		 /* the directory's watch is gone */
 };
 
 static uint64_t policy_watch_now_ms(void)
@@ -101,7 +101,10 @@ int policy_watch_timer_fd(const struct policy_watch *w)
 static void policy_watch_arm(struct policy_watch *w)
 {
 	uint64_t now = policy_watch_now_ms(), due;
-	uint64_t cap = w->retry_soon ? POLICY_WATCH_QUIET_MS : POLICY_WATCH_MAX_DELAY_MS;
+	/* After a failed read, the next completed write (close or rename) is read at once: a
+	 * fixed delay from that event could keep landing on the writer's bad versions (a writer
+	 * alternating on an 18 ms grid and a 100 ms delay stay in step for ever). */
+	uint64_t cap = w->retry_soon ? 0 : POLICY_WATCH_MAX_DELAY_MS;
 	struct itimerspec its = {0};
 
 	if (!w->pending) {

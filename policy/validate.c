@@ -543,7 +543,8 @@ static int check_except(struct vctx *v, const struct node *exc, const struct pol
 
 	if (!outer)
 		return -ENOMEM;
-	memcpy(outer, t->cidrs, t->ncidrs * sizeof(*outer));
+	if (t->ncidrs) /* memcpy from NULL is undefined even for 0 bytes */
+		memcpy(outer, t->cidrs, t->ncidrs * sizeof(*outer));
 	nouter = cidrs_outermost(outer, t->ncidrs);
 	for (size_t i = 0; i < exc->n && k < t->nexcept; i++) {
 		const struct node *n = exc->items[i];
