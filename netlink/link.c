@@ -65,6 +65,24 @@ static void link_putp(struct rtnl_link **l)
 		rtnl_link_put(*l);
 }
 
+/* Opens a route socket and fetches IFNAME: the first step of every query here. On success the
+ * caller owns *ret_sk and *ret_link, whatever it returns itself. */
+static int link_open_get(const char *ifname, struct nl_sock **ret_sk, struct rtnl_link **ret_link)
+{
+	int r;
+
+	if (!ifname || !ifname[0] || strlen(ifname) >= IFNAMSIZ)
+		return -EINVAL;
+	*ret_sk = nl_socket_alloc();
+	if (!*ret_sk)
+		return -ENOMEM;
+	r = nl_connect(*ret_sk, NETLINK_ROUTE);
+	if (r < 0)
+		return link_nl_errno(r);
+	r = rtnl_link_get_kernel(*ret_sk, 0, ifname, ret_link);
+	return r < 0 ? link_nl_errno(r) : 0;
+}
+
 int link_bridge_of(const char *ifname, char *ret_master, size_t len)
 {
 	__attribute__((cleanup(link_sock_freep))) struct nl_sock *sk = NULL;
@@ -73,17 +91,11 @@ int link_bridge_of(const char *ifname, char *ret_master, size_t len)
 	const char *kind, *name;
 	int r, mindex;
 
-	if (!ifname || !ifname[0] || strlen(ifname) >= IFNAMSIZ || !ret_master || len == 0)
+	if (!ret_master || len == 0)
 		return -EINVAL;
-	sk = nl_socket_alloc();
-	if (!sk)
-		return -ENOMEM;
-	r = nl_connect(sk, NETLINK_ROUTE);
+	r = link_open_get(ifname, &sk, &port);
 	if (r < 0)
-		return link_nl_errno(r);
-	r = rtnl_link_get_kernel(sk, 0, ifname, &port);
-	if (r < 0)
-		return link_nl_errno(r);
+		return r;
 	mindex = rtnl_link_get_master(port);
 	if (mindex <= 0)
 		return -ENODEV;
@@ -155,17 +167,11 @@ int link_role_of(const char *ifname, enum link_role *ret_role)
 	bool uplink = false;
 	int r;
 
-	if (!ifname || !ifname[0] || strlen(ifname) >= IFNAMSIZ || !ret_role)
+	if (!ret_role)
 		return -EINVAL;
-	sk = nl_socket_alloc();
-	if (!sk)
-		return -ENOMEM;
-	r = nl_connect(sk, NETLINK_ROUTE);
+	r = link_open_get(ifname, &sk, &l);
 	if (r < 0)
-		return link_nl_errno(r);
-	r = rtnl_link_get_kernel(sk, 0, ifname, &l);
-	if (r < 0)
-		return link_nl_errno(r);
+		return r;
 	kind = rtnl_link_get_type(l);
 	if (rtnl_link_get_flags(l) & IFF_LOOPBACK) {
 		*ret_role = LINK_ROLE_LOOPBACK;
