@@ -19,7 +19,7 @@
 #include <jansson.h>
 
 #include "docker_int.h"
-#include "docker_veth.h"
+#include "veth_peer.h"
 
 void dk_set_error(struct docker_client *c, const char *fmt, ...)
 {
@@ -466,8 +466,8 @@ int dk_container_endpoints(struct docker_client *c, const json_t *ins, const str
 
 		if (!json_is_object(att) || (!hasmac && !has4 && !has6))
 			continue;
-		r = docker_veth_peer(c->host_ns_fd, ct.pid, ct.sandbox_key, hasmac ? mac : NULL,
-				     has4 ? &a4 : &a6, ifname);
+		r = veth_host_peer(c->host_ns_fd, ct.pid, ct.sandbox_key, hasmac ? mac : NULL,
+				   has4 ? &a4 : &a6, ifname);
 		if (r == -ENODEV)
 			continue;
 		if (r == -ENOENT || r == -ESTALE) {
