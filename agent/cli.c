@@ -3,6 +3,7 @@
 
 #include "agent.h"
 #include "control.h"
+#include "util.h"
 
 #include <getopt.h>
 #include <stdarg.h>
@@ -127,7 +128,7 @@ int cli_main(int argc, char **argv)
 		puts("netseg " NETSEG_VERSION);
 		return CLI_OK;
 	}
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		if (!strcmp(cmd, commands[i].name))
 			return commands[i].run(argc - 1, argv + 1);
 	cli_error(NULL, "unknown command '%s'; see 'netseg --help'", cmd);

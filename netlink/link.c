@@ -16,6 +16,8 @@
 #include <netlink/route/link.h>
 #include <netlink/route/route.h>
 
+#include "util.h"
+
 int link_nl_errno(int nlerr)
 {
 	switch (nlerr < 0 ? -nlerr : nlerr) {
@@ -85,9 +87,9 @@ static int link_open_get(const char *ifname, struct nl_sock **ret_sk, struct rtn
 
 int link_bridge_of(const char *ifname, char *ret_master, size_t len)
 {
-	__attribute__((cleanup(link_sock_freep))) struct nl_sock *sk = NULL;
-	__attribute__((cleanup(link_putp))) struct rtnl_link *port = NULL;
-	__attribute__((cleanup(link_putp))) struct rtnl_link *master = NULL;
+	_cleanup_(link_sock_freep) struct nl_sock *sk = NULL;
+	_cleanup_(link_putp) struct rtnl_link *port = NULL;
+	_cleanup_(link_putp) struct rtnl_link *master = NULL;
 	const char *kind, *name;
 	int r, mindex;
 
@@ -148,7 +150,7 @@ static int is_uplink(struct nl_sock *sk, int ifindex, bool *ret)
 	struct uplink_args a = {.ifindex = ifindex};
 
 	for (size_t i = 0; i < 2 && !a.found; i++) {
-		__attribute__((cleanup(cache_freep))) struct nl_cache *cache = NULL;
+		_cleanup_(cache_freep) struct nl_cache *cache = NULL;
 		int r = rtnl_route_alloc_cache(sk, families[i], 0, &cache);
 
 		if (r < 0)
@@ -161,8 +163,8 @@ static int is_uplink(struct nl_sock *sk, int ifindex, bool *ret)
 
 int link_role_of(const char *ifname, enum link_role *ret_role)
 {
-	__attribute__((cleanup(link_sock_freep))) struct nl_sock *sk = NULL;
-	__attribute__((cleanup(link_putp))) struct rtnl_link *l = NULL;
+	_cleanup_(link_sock_freep) struct nl_sock *sk = NULL;
+	_cleanup_(link_putp) struct rtnl_link *l = NULL;
 	const char *kind;
 	bool uplink = false;
 	int r;
