@@ -139,7 +139,7 @@ static int parse_args(int argc, char **argv, struct agent_opts *ret)
 			break;
 		case 'h':
 			fputs(agent_usage, stdout);
-			return CLI_USAGE;
+			return CLI_HELP;
 		case ':':
 			cli_error("agent", "option '%s' needs a value", argv[optind - 1]);
 			return CLI_USAGE;
