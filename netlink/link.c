@@ -67,6 +67,22 @@ static void link_putp(struct rtnl_link **l)
 		rtnl_link_put(*l);
 }
 
+int link_route_socket(struct nl_sock **ret)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	int r;
+
+	if (!sk)
+		return -ENOMEM;
+	r = nl_connect(sk, NETLINK_ROUTE);
+	if (r < 0) {
+		nl_socket_free(sk);
+		return link_nl_errno(r);
+	}
+	*ret = sk;
+	return 0;
+}
+
 /* Opens a route socket and fetches IFNAME: the first step of every query here. On success the
  * caller owns *ret_sk and *ret_link, whatever it returns itself. */
 static int link_open_get(const char *ifname, struct nl_sock **ret_sk, struct rtnl_link **ret_link)
@@ -75,12 +91,9 @@ static int link_open_get(const char *ifname, struct nl_sock **ret_sk, struct rtn
 
 	if (!ifname || !ifname[0] || strlen(ifname) >= IFNAMSIZ)
 		return -EINVAL;
-	*ret_sk = nl_socket_alloc();
-	if (!*ret_sk)
-		return -ENOMEM;
-	r = nl_connect(*ret_sk, NETLINK_ROUTE);
+	r = link_route_socket(ret_sk);
 	if (r < 0)
-		return link_nl_errno(r);
+		return r;
 	r = rtnl_link_get_kernel(*ret_sk, 0, ifname, ret_link);
 	return r < 0 ? link_nl_errno(r) : 0;
 }

@@ -455,14 +455,9 @@ static int rw_dump(struct rw_dump *ret)
 	struct nl_sock *sk;
 	int r;
 
-	sk = nl_socket_alloc();
-	if (!sk)
-		return -ENOMEM;
-	r = nl_connect(sk, NETLINK_ROUTE);
-	if (r < 0) {
-		r = link_nl_errno(r);
-		goto out;
-	}
+	r = link_route_socket(&sk);
+	if (r < 0)
+		return r;
 	r = nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, rw_dump_valid, &d);
 	if (r < 0) {
 		r = link_nl_errno(r);

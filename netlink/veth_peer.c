@@ -150,18 +150,14 @@ out:
  */
 static int host_peer_name(int peer, int cifindex, char ret_ifname[IFNAMSIZ])
 {
-	struct nl_sock *sk = nl_socket_alloc();
+	struct nl_sock *sk = NULL;
 	struct rtnl_link *link = NULL;
 	const char *kind, *name;
 	int r;
 
-	if (!sk)
-		return -ENOMEM;
-	r = nl_connect(sk, NETLINK_ROUTE);
-	if (r < 0) {
-		r = nlerr(r);
-		goto out;
-	}
+	r = link_route_socket(&sk);
+	if (r < 0)
+		return r;
 	r = rtnl_link_get_kernel(sk, peer, NULL, &link);
 	if (r < 0) {
 		r = nlerr(r);
