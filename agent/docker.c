@@ -19,7 +19,8 @@
 #include <jansson.h>
 
 #include "docker_int.h"
-#include "docker_veth.h"
+#include "util.h"
+#include "veth_peer.h"
 
 void dk_set_error(struct docker_client *c, const char *fmt, ...)
 {
@@ -44,7 +45,7 @@ struct docker_client *docker_client_new(const char *socket_path)
 		return NULL;
 	c->ev_fd = -1;
 	c->host_ns_fd = -1;
-	c->veth_peer = docker_veth_peer;
+	c->veth_peer = veth_host_peer;
 	dk_req_init(&c->op.req);
 	if (socket_path && strncmp(socket_path, "unix://", 7) == 0)
 		socket_path += 7; /* DOCKER_HOST's spelling */
@@ -300,15 +301,8 @@ void dk_ep_vec_clear(struct ep_vec *ev)
 
 static struct endpoint *ep_vec_push(struct ep_vec *ev)
 {
-	if (ev->n == ev->cap) {
-		size_t cap = ev->cap ? ev->cap * 2 : 8;
-		struct endpoint *v = realloc(ev->v, cap * sizeof(*v));
-
-		if (!v)
-			return NULL;
-		ev->v = v;
-		ev->cap = cap;
-	}
+	if (GROW(ev->v, ev->cap, ev->n + 1, 8) < 0)
+		return NULL;
 	memset(&ev->v[ev->n], 0, sizeof(ev->v[0]));
 	return &ev->v[ev->n++];
 }

@@ -62,8 +62,9 @@ struct dk_op {
 	struct dk_req req;
 };
 
-/* docker_veth_peer()'s signature: the client calls it through a pointer so that a fuzzer can
- * run an inspected container's JSON through dk_container_endpoints() without namespaces. */
+/* veth_host_peer()'s signature (netlink/veth_peer.h): the client calls it through a pointer
+ * so that a fuzzer can run an inspected container's JSON through dk_container_endpoints()
+ * without entering namespaces. */
 typedef int (*dk_veth_peer_fn)(int host_ns_fd, int pid, const char *sandbox_key, const uint8_t *mac,
 			       const struct endpoint_addr *addr, char ret_ifname[IFNAMSIZ]);
 
