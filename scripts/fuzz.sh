@@ -4,7 +4,7 @@
 # seeded from fuzz/seeds/NAME/ (plus, for the policy parser, every example).
 #
 #   scripts/fuzz.sh [SECONDS]        CI: SECONDS is the TOTAL budget (default
-#                                    $NETSEG_FUZZ_SECONDS, else 180), split evenly across
+#                                    $NETSEG_FUZZ_SECONDS, else 150), split evenly across
 #                                    the harnesses, at least 5 s each. Prints one line per
 #                                    harness and "fuzz: N passed, N failed" (a pass: no crash,
 #                                    leak, timeout or sanitizer report).
@@ -28,7 +28,7 @@ fi
 harnesses=$(sed -n "/^fuzz_harnesses = \[/,/^\]/s/^  '\([a-z_]*\)',\$/\1/p" fuzz/meson.build)
 count=$(echo "$harnesses" | wc -w)
 if [ "$mode" = ci ]; then
-	total=${1:-${NETSEG_FUZZ_SECONDS:-180}}
+	total=${1:-${NETSEG_FUZZ_SECONDS:-150}}
 	per=$((total / count))
 	[ "$per" -ge 5 ] || per=5
 fi
