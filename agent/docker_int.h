@@ -3,9 +3,9 @@
 #define NETSEG_DOCKER_INT_H
 
 /*
- * What the Docker client's files share (docker.c: the client, networks and the JSON of a
- * container; docker_op.c: the requests in flight; docker_events.c: the event stream).
- * Not for use outside them.
+ * What the Docker client's files share (docker.c: the client; docker_net.c: the network
+ * cache; docker_ep.c: the JSON of a container; docker_op.c: the requests in flight;
+ * docker_events.c: the event stream). Not for use outside them.
  */
 
 #include <net/if.h>
