@@ -655,6 +655,7 @@ static int setup(struct agent *a)
 			return r;
 		}
 		(void)src_files_scan(a->files, &a->ctx);
+		agent_links_drop(&a->ctx); /* Docker's first list may come seconds later */
 	}
 	struct stat st;
 	if (a->o.docker_socket && (a->o.docker_explicit || stat(a->o.docker_socket, &st) == 0)) {

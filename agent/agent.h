@@ -48,14 +48,17 @@ int src_files_scan(struct src_files *s, struct agent_ctx *ctx);
  * WHY goes into the log line. */
 int src_files_rescan(struct src_files *s, struct agent_ctx *ctx, const char *why);
 /*
- * Files read per event-loop wakeup: 10,000 files renamed in at once are read over many
- * wakeups, so `netseg status`, signals and the other sources are served in between (each
- * wakeup's changes commit as one transaction; files not read yet are simply not managed yet,
- * their interfaces stay fail-closed).
+ * Files read per event-loop wakeup, and for how long at most: 10,000 files renamed in at
+ * once are read over many wakeups, so `netseg status`, signals and the other sources are
+ * served in between (each wakeup's changes commit as one transaction; files not read yet are
+ * simply not managed yet, their interfaces stay fail-closed). The time bound matters: a
+ * status answer of 10,000 endpoints takes eight wakeups to write (its socket buffer fills),
+ * with a batch in each, and a file costs 0.1 ms or ten times that on a loaded machine.
  */
-#define SRC_FILES_BATCH 256
-/* Reads inotify and the files it names, at most SRC_FILES_BATCH files per call (a rescan,
- * when events were lost or the directory came back, goes on in later calls too). */
+#define SRC_FILES_BATCH	   256
+#define SRC_FILES_BATCH_MS 20
+/* Reads inotify and the files it names, at most a batch per call, at least one file (a
+ * rescan, when events were lost or the directory came back, goes on in later calls too). */
 int src_files_read(struct src_files *s, struct agent_ctx *ctx);
 /* Work is left for the next src_files_read() that no fd will announce: call it at once. */
 bool src_files_busy(const struct src_files *s);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -43,6 +44,14 @@ struct src_files {
 };
 
 static int arm(struct src_files *s);
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
 
 int src_files_open(const char *dir, struct src_files **ret)
 {
@@ -250,13 +259,16 @@ static bool file_gone(const struct src_files *s, const char *name)
 	return lstat(path, &st) < 0 && errno == ENOENT;
 }
 
-/* Reads up to MAX more files of the scan under way; the last batch logs the summary. */
-static int scan_step(struct src_files *s, struct agent_ctx *ctx, size_t max)
+/* Reads up to MAX more files of the scan under way, at least one, none after DEADLINE
+ * (mono_ms); the last batch logs the summary. */
+static int scan_step(struct src_files *s, struct agent_ctx *ctx, size_t max, uint64_t deadline)
 {
 	char owner[PATH_MAX + 16];
 	int r = 0;
 
-	for (size_t done = 0; r == 0 && done < max && s->scan_pos < s->nnames; done++) {
+	for (size_t done = 0;
+	     r == 0 && done < max && s->scan_pos < s->nnames && (done == 0 || mono_ms() < deadline);
+	     done++) {
 		const char *name = s->names[s->scan_pos++]->d_name;
 
 		/* Removed since the listing: its event forgets it, or already did. */
@@ -282,7 +294,7 @@ int src_files_scan(struct src_files *s, struct agent_ctx *ctx)
 	int r = scan_begin(s, ctx);
 
 	while (r == 0 && s->names)
-		r = scan_step(s, ctx, SIZE_MAX);
+		r = scan_step(s, ctx, SIZE_MAX, UINT64_MAX);
 	return r;
 }
 
@@ -456,11 +468,12 @@ static int drained(struct src_files *s, struct agent_ctx *ctx)
 int src_files_read(struct src_files *s, struct agent_ctx *ctx)
 {
 	const size_t batch = SRC_FILES_BATCH;
+	uint64_t deadline = mono_ms() + SRC_FILES_BATCH_MS;
 	size_t loaded = 0;
 	ssize_t n;
 	int r = 0;
 
-	while (loaded < batch) {
+	while (loaded < batch && (loaded == 0 || mono_ms() < deadline)) {
 		if (s->buf_pos == s->buf_len) {
 			s->buf_pos = s->buf_len = 0;
 			n = read(s->fd, s->buf, sizeof(s->buf));
@@ -482,6 +495,7 @@ int src_files_read(struct src_files *s, struct agent_ctx *ctx)
 	/* What is left of the batch goes to the scan under way, if any; never nothing, so a
 	 * steady stream of events cannot starve it. */
 	if (r == 0 && s->names)
-		r = scan_step(s, ctx, loaded < batch / 2 ? batch - loaded : (batch + 1) / 2);
+		r = scan_step(s, ctx, loaded < batch / 2 ? batch - loaded : (batch + 1) / 2,
+			      deadline);
 	return r;
 }

@@ -365,7 +365,7 @@ class Suite:
               f"endpoints and no burst: longest {idle_worst * 1000:.0f} ms; slowest asked at "
               + ", ".join(f"{w:.1f} s ({t * 1000:.0f} ms)" for t, _, w in slow), flush=True)
         # A generous bound on what the burst adds to an answer. The answer itself (10,000
-        # endpoints, 1.6 MB of JSON) takes 0.1-0.9 s on this shared machine; a batch of
+        # endpoints, 1.6 MB of JSON) takes 0.1 s to over 1 s on this shared machine; a batch of
         # files before it adds a few ms of work. Before the files were read in batches, one
         # wakeup read all 10,000 and the answer waited 1.8 s to over 5 s more.
         self.check(f"status answers all through the burst, within {BURST_STATUS_S:.0f} s more "
