@@ -11,6 +11,7 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "brnf.h"
@@ -77,7 +78,8 @@ struct agent {
 	uint64_t dview_generation; /* the inventory generation dview was taken at */
 	struct nflog *nflog;
 	struct control *control, *metrics;
-	bool files_ready; /* the endpoint directory's inotify fd was readable */
+	bool files_ready;      /* the endpoint directory's inotify fd was readable */
+	uint64_t files_end_ms; /* when the last batch of files ended (CLOCK_MONOTONIC) */
 };
 
 static const char agent_usage[] =
@@ -535,17 +537,34 @@ static void commit(struct agent *a)
 	}
 }
 
-/* A batch of endpoint files per wakeup: the rest is read on the next ones, which come at
- * once (loop_timeout), with the control socket and signals served in between. */
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/*
+ * A batch of endpoint files per wakeup: the rest is read on the next ones, which come at
+ * once (loop_timeout), with the control socket and signals served in between. A batch may
+ * take as long as the loop spent elsewhere since the last one (SRC_FILES_BATCH_MS at least):
+ * a status answer of 10,000 endpoints costs as much as a thousand files, and a stream of
+ * them must not starve the files, nor the files the answers.
+ */
 static void read_files(struct agent *a)
 {
+	uint64_t now = mono_ms(), other = now - a->files_end_ms;
 	int r;
 
 	if (!a->files || (!a->files_ready && !src_files_busy(a->files)))
 		return;
 	a->files_ready = false;
-	if ((r = src_files_read(a->files, &a->ctx)) < 0)
+	r = src_files_read(a->files, &a->ctx,
+			   other > SRC_FILES_BATCH_MS ? other : SRC_FILES_BATCH_MS);
+	if (r < 0)
 		log_warn("endpoint files: %s, ignoring", strerror(-r));
+	a->files_end_ms = mono_ms();
 }
 
 static void dispatch(struct agent *a, enum tag tag)

@@ -465,10 +465,10 @@ static int drained(struct src_files *s, struct agent_ctx *ctx)
 /* Only the files named in the events are read again: the cost of an event does not grow
  * with the number of files. A queue overflow loses names, so then the whole directory. At
  * most a batch of files per call; the events not handled yet wait in buf or in the kernel. */
-int src_files_read(struct src_files *s, struct agent_ctx *ctx)
+int src_files_read(struct src_files *s, struct agent_ctx *ctx, uint64_t budget_ms)
 {
 	const size_t batch = SRC_FILES_BATCH;
-	uint64_t deadline = mono_ms() + SRC_FILES_BATCH_MS;
+	uint64_t deadline = mono_ms() + budget_ms;
 	size_t loaded = 0;
 	ssize_t n;
 	int r = 0;
