@@ -62,7 +62,7 @@ int src_files_rescan(struct src_files *s, struct agent_ctx *ctx, const char *why
 /* Reads inotify and the files it names: at most SRC_FILES_BATCH files and BUDGET_MS per
  * call, at least one file (a rescan, when events were lost or the directory came back, goes
  * on in later calls too). */
-int src_files_read(struct src_files *s, struct agent_ctx *ctx, uint64_t budget_ms);
+int src_files_read(struct src_files *s, struct agent_ctx *ctx, int64_t budget_ms);
 /* Work is left for the next src_files_read() that no fd will announce: call it at once. */
 bool src_files_busy(const struct src_files *s);
 

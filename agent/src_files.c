@@ -13,11 +13,11 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "parse.h"
+#include "util.h"
 
 /* The directory's entries; a file is read once its writer closed it or renamed it into place
  * (not IN_CREATE). The SELF events say the watch is lost. */
@@ -44,14 +44,6 @@ struct src_files {
 };
 
 static int arm(struct src_files *s);
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 int src_files_open(const char *dir, struct src_files **ret)
 {
@@ -260,14 +252,14 @@ static bool file_gone(const struct src_files *s, const char *name)
 }
 
 /* Reads up to MAX more files of the scan under way, at least one, none after DEADLINE
- * (mono_ms); the last batch logs the summary. */
-static int scan_step(struct src_files *s, struct agent_ctx *ctx, size_t max, uint64_t deadline)
+ * (now_ms); the last batch logs the summary. */
+static int scan_step(struct src_files *s, struct agent_ctx *ctx, size_t max, int64_t deadline)
 {
 	char owner[PATH_MAX + 16];
 	int r = 0;
 
 	for (size_t done = 0;
-	     r == 0 && done < max && s->scan_pos < s->nnames && (done == 0 || mono_ms() < deadline);
+	     r == 0 && done < max && s->scan_pos < s->nnames && (done == 0 || now_ms() < deadline);
 	     done++) {
 		const char *name = s->names[s->scan_pos++]->d_name;
 
@@ -294,7 +286,7 @@ int src_files_scan(struct src_files *s, struct agent_ctx *ctx)
 	int r = scan_begin(s, ctx);
 
 	while (r == 0 && s->names)
-		r = scan_step(s, ctx, SIZE_MAX, UINT64_MAX);
+		r = scan_step(s, ctx, SIZE_MAX, INT64_MAX);
 	return r;
 }
 
@@ -465,15 +457,15 @@ static int drained(struct src_files *s, struct agent_ctx *ctx)
 /* Only the files named in the events are read again: the cost of an event does not grow
  * with the number of files. A queue overflow loses names, so then the whole directory. At
  * most a batch of files per call; the events not handled yet wait in buf or in the kernel. */
-int src_files_read(struct src_files *s, struct agent_ctx *ctx, uint64_t budget_ms)
+int src_files_read(struct src_files *s, struct agent_ctx *ctx, int64_t budget_ms)
 {
 	const size_t batch = SRC_FILES_BATCH;
-	uint64_t deadline = mono_ms() + budget_ms;
+	int64_t deadline = now_ms() + budget_ms;
 	size_t loaded = 0;
 	ssize_t n;
 	int r = 0;
 
-	while (loaded < batch && (loaded == 0 || mono_ms() < deadline)) {
+	while (loaded < batch && (loaded == 0 || now_ms() < deadline)) {
 		if (s->buf_pos == s->buf_len) {
 			s->buf_pos = s->buf_len = 0;
 			n = read(s->fd, s->buf, sizeof(s->buf));

@@ -17,6 +17,8 @@
 #include <netlink/route/link.h>
 #include <netlink/route/route.h>
 
+#include "util.h"
+
 int link_nl_errno(int nlerr)
 {
 	switch (nlerr < 0 ? -nlerr : nlerr) {
@@ -66,10 +68,26 @@ static void link_putp(struct rtnl_link **l)
 		rtnl_link_put(*l);
 }
 
+int link_route_socket(struct nl_sock **ret)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	int r;
+
+	if (!sk)
+		return -ENOMEM;
+	r = nl_connect(sk, NETLINK_ROUTE);
+	if (r < 0) {
+		nl_socket_free(sk);
+		return link_nl_errno(r);
+	}
+	*ret = sk;
+	return 0;
+}
+
 static int link_bridge_on(struct nl_sock *sk, const char *ifname, char *ret_master, size_t len)
 {
-	__attribute__((cleanup(link_putp))) struct rtnl_link *port = NULL;
-	__attribute__((cleanup(link_putp))) struct rtnl_link *master = NULL;
+	_cleanup_(link_putp) struct rtnl_link *port = NULL;
+	_cleanup_(link_putp) struct rtnl_link *master = NULL;
 	const char *kind, *name;
 	int r, mindex;
 
@@ -97,17 +115,14 @@ static int link_bridge_on(struct nl_sock *sk, const char *ifname, char *ret_mast
 
 int link_bridge_of(const char *ifname, char *ret_master, size_t len)
 {
-	__attribute__((cleanup(link_sock_freep))) struct nl_sock *sk = NULL;
+	_cleanup_(link_sock_freep) struct nl_sock *sk = NULL;
 	int r;
 
 	if (!ret_master || len == 0 || !ifname || !ifname[0] || strlen(ifname) >= IFNAMSIZ)
 		return -EINVAL;
-	sk = nl_socket_alloc();
-	if (!sk)
-		return -ENOMEM;
-	r = nl_connect(sk, NETLINK_ROUTE);
+	r = link_route_socket(&sk);
 	if (r < 0)
-		return link_nl_errno(r);
+		return r;
 	return link_bridge_on(sk, ifname, ret_master, len);
 }
 
@@ -168,7 +183,7 @@ static int link_query_routes(struct link_query *q)
 		return q->route_err;
 	q->have_routes = true;
 	for (size_t i = 0; i < 2 && !q->route_err; i++) {
-		__attribute__((cleanup(cache_freep))) struct nl_cache *cache = NULL;
+		_cleanup_(cache_freep) struct nl_cache *cache = NULL;
 		int r = rtnl_route_alloc_cache(q->sk, families[i], 0, &cache);
 
 		if (r < 0)
@@ -186,15 +201,10 @@ int link_query_new(struct link_query **ret)
 
 	if (!q)
 		return -ENOMEM;
-	q->sk = nl_socket_alloc();
-	if (!q->sk) {
-		free(q);
-		return -ENOMEM;
-	}
-	r = nl_connect(q->sk, NETLINK_ROUTE);
+	r = link_route_socket(&q->sk);
 	if (r < 0) {
-		link_query_free(q);
-		return link_nl_errno(r);
+		free(q);
+		return r;
 	}
 	*ret = q;
 	return 0;
@@ -211,7 +221,7 @@ void link_query_free(struct link_query *q)
 
 int link_query_role(struct link_query *q, const char *ifname, enum link_role *ret_role)
 {
-	__attribute__((cleanup(link_putp))) struct rtnl_link *l = NULL;
+	_cleanup_(link_putp) struct rtnl_link *l = NULL;
 	const char *kind;
 	int r, ifindex;
 

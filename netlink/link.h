@@ -37,6 +37,13 @@ int link_query_role(struct link_query *q, const char *ifname, enum link_role *re
 int link_query_bridge_of(struct link_query *q, const char *ifname, char *ret_master, size_t len);
 const char *link_role_name(enum link_role role);
 
+struct nl_sock;
+
+/* A NETLINK_ROUTE socket connected in the calling thread's namespace, in *ret: 0 or -errno
+ * (nothing to free on failure). The route-socket queries here and in veth_peer.c and
+ * rtnl_watch.c start with it. */
+int link_route_socket(struct nl_sock **ret);
+
 /* A libnl error code (NLE_*, either sign) as -errno, for every one netseg's calls can meet:
  * the rtnetlink watcher shares it. */
 int link_nl_errno(int nlerr);

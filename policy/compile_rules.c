@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "compile_internal.h"
+#include "util.h"
 
 enum compile_side { COMPILE_FROM, COMPILE_TO };
 
@@ -576,16 +577,9 @@ static int compile_port_line_add(struct compile_seen *seen, struct compile_port_
 	if (!st)
 		return -ENOMEM;
 	memcpy(st, stmts, n * sizeof(*stmts));
-	if (pl->n == pl->cap) {
-		size_t cap = pl->cap ? pl->cap * 2 : 16;
-		struct compile_port_line *v = realloc(pl->v, cap * sizeof(*v));
-
-		if (!v) {
-			free(st);
-			return -ENOMEM;
-		}
-		pl->v = v;
-		pl->cap = cap;
+	if (GROW(pl->v, pl->cap, pl->n + 1, 16) < 0) {
+		free(st);
+		return -ENOMEM;
 	}
 	l = &pl->v[pl->n++];
 	*l = (struct compile_port_line){.ri = ri, .n = n, .st = st};
@@ -756,15 +750,8 @@ struct compile_idx {
 
 static int compile_idx_push(struct compile_idx *x, size_t v)
 {
-	if (x->n == x->cap) {
-		size_t cap = x->cap ? x->cap * 2 : 4;
-		size_t *nv = realloc(x->v, cap * sizeof(*nv));
-
-		if (!nv)
-			return -ENOMEM;
-		x->v = nv;
-		x->cap = cap;
-	}
+	if (GROW(x->v, x->cap, x->n + 1, 4) < 0)
+		return -ENOMEM;
 	x->v[x->n++] = v;
 	return 0;
 }
