@@ -78,6 +78,8 @@ struct agent {
 	uint64_t dview_generation; /* the inventory generation dview was taken at */
 	struct nflog *nflog;
 	struct control *control, *metrics;
+	bool files_ready;     /* the endpoint directory's inotify fd was readable */
+	int64_t files_end_ms; /* when the last batch of files ended (now_ms) */
 };
 
 static const char agent_usage[] =
@@ -171,6 +173,19 @@ static int parse_args(int argc, char **argv, struct agent_opts *ret)
 	return CLI_OK;
 }
 
+struct link_query *agent_links(struct agent_ctx *ctx)
+{
+	if (!ctx->links && link_query_new(&ctx->links) < 0)
+		ctx->links = NULL;
+	return ctx->links;
+}
+
+void agent_links_drop(struct agent_ctx *ctx)
+{
+	link_query_free(ctx->links);
+	ctx->links = NULL;
+}
+
 void agent_resolve_bridges(struct agent_ctx *ctx, struct endpoint_set *eps)
 {
 	for (size_t i = 0; eps && i < eps->n; i++) {
@@ -183,7 +198,8 @@ void agent_resolve_bridges(struct agent_ctx *ctx, struct endpoint_set *eps)
 		if (ctx->rtnl && rtnl_watch_find(ctx->rtnl, e->interface, &li) == 0) {
 			if (li.master_is_bridge && li.master[0])
 				e->bridge = strdup(li.master);
-		} else if (link_bridge_of(e->interface, master, sizeof(master)) == 0) {
+		} else if (agent_links(ctx) && link_query_bridge_of(ctx->links, e->interface,
+								    master, sizeof(master)) == 0) {
 			e->bridge = strdup(master);
 		}
 	}
@@ -194,10 +210,11 @@ void agent_resolve_bridges(struct agent_ctx *ctx, struct endpoint_set *eps)
  * checked again when it appears (link_event). */
 static int check_endpoint(const struct endpoint *e, char *why, size_t len, void *ud)
 {
+	struct agent_ctx *ctx = ud;
 	enum link_role role;
 
-	(void)ud;
-	if (!e->interface || link_role_of(e->interface, &role) < 0 || role == LINK_ROLE_PORT)
+	if (!e->interface || !agent_links(ctx) ||
+	    link_query_role(ctx->links, e->interface, &role) < 0 || role == LINK_ROLE_PORT)
 		return 0;
 	snprintf(why, len, "interface %s is %s", e->interface, link_role_name(role));
 	return 1;
@@ -487,9 +504,12 @@ static int open_metrics(struct agent *a)
 	return 0;
 }
 
-/* Milliseconds epoll may sleep: until the next control or metrics client expires. */
+/* Milliseconds epoll may sleep: until the next control or metrics client expires; not at all
+ * while endpoint files wait to be read. */
 static int loop_timeout(const struct agent *a)
 {
+	if (a->files && src_files_busy(a->files))
+		return 0;
 	int t1 = a->control ? control_timeout_ms(a->control) : -1;
 	int t2 = a->metrics ? control_timeout_ms(a->metrics) : -1;
 
@@ -517,6 +537,28 @@ static void commit(struct agent *a)
 	}
 }
 
+/*
+ * A batch of endpoint files per wakeup: the rest is read on the next ones, which come at
+ * once (loop_timeout), with the control socket and signals served in between. A batch may
+ * take as long as the loop spent elsewhere since the last one (SRC_FILES_BATCH_MS at least):
+ * a status answer of 10,000 endpoints costs as much as a thousand files, and a stream of
+ * them must not starve the files, nor the files the answers.
+ */
+static void read_files(struct agent *a)
+{
+	int64_t other = now_ms() - a->files_end_ms;
+	int r;
+
+	if (!a->files || (!a->files_ready && !src_files_busy(a->files)))
+		return;
+	a->files_ready = false;
+	r = src_files_read(a->files, &a->ctx,
+			   other > SRC_FILES_BATCH_MS ? other : SRC_FILES_BATCH_MS);
+	if (r < 0)
+		log_warn("endpoint files: %s, ignoring", strerror(-r));
+	a->files_end_ms = now_ms();
+}
+
 static void dispatch(struct agent *a, enum tag tag)
 {
 	bool tampered = false;
@@ -538,13 +580,15 @@ static void dispatch(struct agent *a, enum tag tag)
 		reload_policy(a);
 		break;
 	case T_FILES:
-		if ((r = src_files_read(a->files, &a->ctx)) < 0)
-			log_warn("endpoint files: %s, ignoring", strerror(-r));
+		/* Read once per wakeup, after the other sources (read_files). */
+		a->files_ready = true;
 		break;
 	case T_DOCKER:
 		(void)src_docker_dispatch(a->docker, &a->ctx);
 		break;
 	case T_RTNL:
+		/* Links change: what the checker learnt this wakeup may not hold any more. */
+		agent_links_drop(&a->ctx);
 		if ((r = rtnl_watch_read(a->ctx.rtnl)) < 0)
 			log_warn("rtnetlink: %s, ignoring", strerror(-r));
 		break;
@@ -590,7 +634,7 @@ static int setup(struct agent *a)
 		r = r < 0 ? r : -ENOMEM;
 		goto fail;
 	}
-	inventory_set_checker(a->ctx.inv, check_endpoint, NULL);
+	inventory_set_checker(a->ctx.inv, check_endpoint, &a->ctx);
 	a->epfd = epoll_create1(EPOLL_CLOEXEC);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
@@ -617,6 +661,7 @@ static int setup(struct agent *a)
 			goto fail;
 		}
 		(void)src_files_scan(a->files, &a->ctx);
+		agent_links_drop(&a->ctx); /* Docker's first list may come seconds later */
 	}
 	struct stat st;
 	if (a->o.docker_socket && (a->o.docker_explicit || stat(a->o.docker_socket, &st) == 0)) {
@@ -646,6 +691,8 @@ static int setup(struct agent *a)
 		cli_error("agent", "cannot watch nftables for tampering: %s", strerror(-r));
 		goto fail;
 	}
+	/* What the checker learnt while starting must not answer for later wakeups. */
+	agent_links_drop(&a->ctx);
 	if ((r = caps_drop_to_agent_set()) < 0)
 		log_warn("cannot drop capabilities: %s; running with all of them", strerror(-r));
 	else
@@ -667,6 +714,7 @@ static void teardown(struct agent *a)
 	nft_monitor_free(a->monitor);
 	src_docker_free(a->docker);
 	src_files_free(a->files);
+	agent_links_drop(&a->ctx);
 	rtnl_watch_free(a->ctx.rtnl);
 	inventory_free(a->ctx.inv);
 	reconcile_free(a->ctx.rc);
@@ -698,6 +746,7 @@ int cmd_agent(int argc, char **argv)
 		}
 		for (int i = 0; i < n; i++)
 			dispatch(&a, (enum tag)evs[i].data.u64);
+		read_files(&a);
 		/* Silent clients expire without an event of their own. */
 		if (a.control && control_timeout_ms(a.control) == 0)
 			(void)control_process(a.control);
@@ -706,6 +755,7 @@ int cmd_agent(int argc, char **argv)
 		/* One transaction per wakeup: a burst of events is committed together. */
 		if (!a.stop)
 			commit(&a);
+		agent_links_drop(&a.ctx);
 	}
 	teardown(&a);
 	return r == 0 ? CLI_OK : CLI_FAIL;

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "cli.h"
 #include "inventory.h"
@@ -24,7 +25,15 @@ struct agent_ctx {
 	struct reconcile *rc;
 	struct rtnl_watch *rtnl; /* may be NULL before it is open */
 	bool need_reapply;	 /* replace our tables with the current desired state */
+	/* Interface facts from the kernel for this wakeup: one route socket and one dump of the
+	 * default routes for every endpoint of a batch, not one per endpoint (agent_links). */
+	struct link_query *links;
 };
+
+/* ctx->links, made on first use; NULL if it cannot be. Dropped after every wakeup and when
+ * links change (agent_links_drop): it answers for the kernel as it was when made. */
+struct link_query *agent_links(struct agent_ctx *ctx);
+void agent_links_drop(struct agent_ctx *ctx);
 
 /* Fills in endpoints' bridges from the kernel where their source did not say. */
 void agent_resolve_bridges(struct agent_ctx *ctx, struct endpoint_set *eps);
@@ -39,8 +48,23 @@ int src_files_scan(struct src_files *s, struct agent_ctx *ctx);
 /* Re-arms the watch (the directory may have been removed and re-created) and rescans it;
  * WHY goes into the log line. */
 int src_files_rescan(struct src_files *s, struct agent_ctx *ctx, const char *why);
-/* Drains inotify; rescans when events were lost or the directory came back. */
-int src_files_read(struct src_files *s, struct agent_ctx *ctx);
+/*
+ * Files read per event-loop wakeup, and for how long at least (the agent gives a batch more
+ * time when the rest of the loop took more): 10,000 files renamed in at once are read over
+ * many wakeups, so `netseg status`, signals and the other sources are served in between
+ * (each wakeup's changes commit as one transaction; files not read yet are simply not
+ * managed yet, their interfaces stay fail-closed). The time bound matters: a status answer
+ * of 10,000 endpoints takes eight wakeups to write (its socket buffer fills), with a batch in
+ * each, and a file costs 0.1 ms, or fifty times that under ASan on a loaded machine.
+ */
+#define SRC_FILES_BATCH	   256
+#define SRC_FILES_BATCH_MS 20
+/* Reads inotify and the files it names: at most SRC_FILES_BATCH files and BUDGET_MS per
+ * call, at least one file (a rescan, when events were lost or the directory came back, goes
+ * on in later calls too). */
+int src_files_read(struct src_files *s, struct agent_ctx *ctx, int64_t budget_ms);
+/* Work is left for the next src_files_read() that no fd will announce: call it at once. */
+bool src_files_busy(const struct src_files *s);
 
 /* --- Docker (src_docker.c) --- */
 struct src_docker;

@@ -17,6 +17,7 @@
 
 #include "log.h"
 #include "parse.h"
+#include "util.h"
 
 /* The directory's entries; a file is read once its writer closed it or renamed it into place
  * (not IN_CREATE). The SELF events say the watch is lost. */
@@ -32,6 +33,14 @@ struct src_files {
 	int wd;			     /* the directory's watch; -1 while it is gone */
 	int up_wd;		     /* while it is gone, the nearest existing ancestor's */
 	char up_child[NAME_MAX + 1]; /* the entry of that ancestor on the way to the directory */
+	/* The events of the last read() not handled yet, and what those handled so far asked
+	 * for once the queue is drained. */
+	char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
+	size_t buf_len, buf_pos;
+	bool rescan, lost, rearm;
+	/* A scan under way: the listing it reads, and how far. */
+	struct dirent **names;
+	size_t nnames, scan_pos, scan_before;
 };
 
 static int arm(struct src_files *s);
@@ -67,14 +76,29 @@ fail:
 	return r;
 }
 
+static void scan_cancel(struct src_files *s)
+{
+	for (size_t i = 0; i < s->nnames; i++)
+		free(s->names[i]);
+	free(s->names);
+	s->names = NULL;
+	s->nnames = s->scan_pos = 0;
+}
+
 void src_files_free(struct src_files *s)
 {
 	if (!s)
 		return;
+	scan_cancel(s);
 	if (s->fd >= 0)
 		close(s->fd);
 	free(s->dir);
 	free(s);
+}
+
+bool src_files_busy(const struct src_files *s)
+{
+	return s->names || s->buf_pos < s->buf_len || s->rescan || s->lost || s->rearm;
 }
 
 int src_files_fd(const struct src_files *s)
@@ -186,16 +210,21 @@ static int forget_missing(struct src_files *s, struct dirent **names, size_t n,
 	return r;
 }
 
-/* Every file: there is no cap on their number, only memory (a file is read and dropped;
- * what stays are its endpoints). */
-int src_files_scan(struct src_files *s, struct agent_ctx *ctx)
+/*
+ * Starts reading every file: there is no cap on their number, only memory (a file is read
+ * and dropped; what stays are its endpoints). Owners whose file is not listed go at once;
+ * the listed files are read by scan_step, a batch per wakeup. A file that appears meanwhile
+ * comes with its own event, so what is gone is judged now, against this listing.
+ */
+static int scan_begin(struct src_files *s, struct agent_ctx *ctx)
 {
 	struct dirent **names = NULL;
-	size_t before = inventory_count(ctx->inv);
-	int n, r = 0;
+	int n, r;
 
+	scan_cancel(s);
 	if (s->wd < 0)
 		return forget_missing(s, NULL, 0, ctx);
+	s->scan_before = inventory_count(ctx->inv);
 	n = scandir(s->dir, &names, only_endpoint_files, name_cmp);
 	if (n < 0) {
 		r = -errno;
@@ -203,18 +232,61 @@ int src_files_scan(struct src_files *s, struct agent_ctx *ctx)
 			  strerror(-r));
 		return r;
 	}
-	for (int i = 0; i < n && r == 0; i++)
-		r = load_file(s, names[i]->d_name, ctx);
-	if (r == 0)
-		r = forget_missing(s, names, (size_t)n, ctx);
+	s->names = names;
+	s->nnames = (size_t)n;
+	r = forget_missing(s, names, s->nnames, ctx);
+	if (r < 0) {
+		log_error("endpoint files: scan of %s stopped: %s", s->dir, strerror(-r));
+		scan_cancel(s);
+	}
+	return r;
+}
+
+static bool file_gone(const struct src_files *s, const char *name)
+{
+	char path[PATH_MAX + 8];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", s->dir, name);
+	return lstat(path, &st) < 0 && errno == ENOENT;
+}
+
+/* Reads up to MAX more files of the scan under way, at least one, none after DEADLINE
+ * (now_ms); the last batch logs the summary. */
+static int scan_step(struct src_files *s, struct agent_ctx *ctx, size_t max, int64_t deadline)
+{
+	char owner[PATH_MAX + 16];
+	int r = 0;
+
+	for (size_t done = 0;
+	     r == 0 && done < max && s->scan_pos < s->nnames && (done == 0 || now_ms() < deadline);
+	     done++) {
+		const char *name = s->names[s->scan_pos++]->d_name;
+
+		/* Removed since the listing: its event forgets it, or already did. */
+		if (file_gone(s, name)) {
+			snprintf(owner, sizeof(owner), "file:%s/%s", s->dir, name);
+			r = forget_owner(ctx, owner);
+		} else {
+			r = load_file(s, name, ctx);
+		}
+	}
 	if (r < 0)
 		log_error("endpoint files: scan of %s stopped: %s", s->dir, strerror(-r));
-	else
-		log_info("endpoint files: %d in %s read; %zu endpoints managed (were %zu)", n,
-			 s->dir, inventory_count(ctx->inv), before);
-	for (int i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	else if (s->scan_pos == s->nnames)
+		log_info("endpoint files: %zu in %s read; %zu endpoints managed (were %zu)",
+			 s->nnames, s->dir, inventory_count(ctx->inv), s->scan_before);
+	if (r < 0 || s->scan_pos == s->nnames)
+		scan_cancel(s);
+	return r;
+}
+
+int src_files_scan(struct src_files *s, struct agent_ctx *ctx)
+{
+	int r = scan_begin(s, ctx);
+
+	while (r == 0 && s->names)
+		r = scan_step(s, ctx, SIZE_MAX, INT64_MAX);
 	return r;
 }
 
@@ -290,6 +362,7 @@ static void dir_lost(struct src_files *s, struct agent_ctx *ctx)
 {
 	size_t before = inventory_count(ctx->inv);
 
+	scan_cancel(s);
 	drop_watch(s, &s->wd);
 	(void)forget_missing(s, NULL, 0, ctx);
 	log_warn("endpoints directory %s is gone (removed or moved away): the endpoints of its "
@@ -313,7 +386,7 @@ int src_files_rescan(struct src_files *s, struct agent_ctx *ctx, const char *why
 	if (r == 0)
 		return 0;
 	log_info("endpoint files: %s; rescanning %s", why, s->dir);
-	return src_files_scan(s, ctx);
+	return scan_begin(s, ctx);
 }
 
 static int max_queued_events(void)
@@ -329,52 +402,45 @@ static int max_queued_events(void)
 	return v;
 }
 
-/* Only the files named in the events are read again: the cost of an event does not grow
- * with the number of files. A queue overflow loses names, so then the whole directory. */
-int src_files_read(struct src_files *s, struct agent_ctx *ctx)
+/* One event: what it asks for is noted or done; *LOADED counts the files read or forgotten. */
+static int handle_event(struct src_files *s, const struct inotify_event *ev, struct agent_ctx *ctx,
+			size_t *loaded)
 {
-	char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
-	bool rescan = false, lost = false, rearm = false;
 	char owner[PATH_MAX + 16];
-	ssize_t n;
-	int r = 0;
 
-	while ((n = read(s->fd, buf, sizeof(buf))) > 0) {
-		for (char *p = buf; p < buf + n;) {
-			const struct inotify_event *ev = (const struct inotify_event *)p;
-
-			p += sizeof(*ev) + ev->len;
-			if (ev->mask & IN_Q_OVERFLOW) {
-				rescan = true;
-				continue;
-			}
-			if (s->up_wd >= 0 && ev->wd == s->up_wd) {
-				if ((ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED)) ||
-				    (ev->len && !strcmp(ev->name, s->up_child)))
-					rearm = true;
-				continue;
-			}
-			/* Events of a watch dropped earlier (IN_IGNORED among them). */
-			if (s->wd < 0 || ev->wd != s->wd || lost)
-				continue;
-			if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED | IN_UNMOUNT)) {
-				lost = true;
-				continue;
-			}
-			if (!ev->len || !is_endpoint_file(ev->name) || rescan)
-				continue;
-			if (ev->mask & (IN_DELETE | IN_MOVED_FROM)) {
-				snprintf(owner, sizeof(owner), "file:%s/%s", s->dir, ev->name);
-				r = forget_owner(ctx, owner);
-			} else {
-				r = load_file(s, ev->name, ctx);
-			}
-			if (r < 0)
-				return r;
-		}
+	if (ev->mask & IN_Q_OVERFLOW) {
+		s->rescan = true;
+		return 0;
 	}
-	if (n < 0 && errno != EAGAIN)
-		return -errno;
+	if (s->up_wd >= 0 && ev->wd == s->up_wd) {
+		if ((ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED)) ||
+		    (ev->len && !strcmp(ev->name, s->up_child)))
+			s->rearm = true;
+		return 0;
+	}
+	/* Events of a watch dropped earlier (IN_IGNORED among them). */
+	if (s->wd < 0 || ev->wd != s->wd || s->lost)
+		return 0;
+	if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED | IN_UNMOUNT)) {
+		s->lost = true;
+		return 0;
+	}
+	if (!ev->len || !is_endpoint_file(ev->name) || s->rescan)
+		return 0;
+	(*loaded)++; /* a removal counts too: 10,000 files moved out are 10,000 updates */
+	if (ev->mask & (IN_DELETE | IN_MOVED_FROM)) {
+		snprintf(owner, sizeof(owner), "file:%s/%s", s->dir, ev->name);
+		return forget_owner(ctx, owner);
+	}
+	return load_file(s, ev->name, ctx);
+}
+
+/* The queue is drained: what the events asked for beyond single files. */
+static int drained(struct src_files *s, struct agent_ctx *ctx)
+{
+	bool rescan = s->rescan, lost = s->lost, rearm = s->rearm;
+
+	s->rescan = s->lost = s->rearm = false;
 	if (lost)
 		dir_lost(s, ctx);
 	if (rescan) {
@@ -386,4 +452,42 @@ int src_files_read(struct src_files *s, struct agent_ctx *ctx)
 	if (lost || rearm)
 		return src_files_rescan(s, ctx, "it is back");
 	return 0;
+}
+
+/* Only the files named in the events are read again: the cost of an event does not grow
+ * with the number of files. A queue overflow loses names, so then the whole directory. At
+ * most a batch of files per call; the events not handled yet wait in buf or in the kernel. */
+int src_files_read(struct src_files *s, struct agent_ctx *ctx, int64_t budget_ms)
+{
+	const size_t batch = SRC_FILES_BATCH;
+	int64_t deadline = now_ms() + budget_ms;
+	size_t loaded = 0;
+	ssize_t n;
+	int r = 0;
+
+	while (loaded < batch && (loaded == 0 || now_ms() < deadline)) {
+		if (s->buf_pos == s->buf_len) {
+			s->buf_pos = s->buf_len = 0;
+			n = read(s->fd, s->buf, sizeof(s->buf));
+			if (n < 0 && errno != EAGAIN)
+				return -errno;
+			if (n <= 0) {
+				r = drained(s, ctx);
+				break;
+			}
+			s->buf_len = (size_t)n;
+		}
+		const struct inotify_event *ev = (const void *)(s->buf + s->buf_pos);
+
+		s->buf_pos += sizeof(*ev) + ev->len;
+		r = handle_event(s, ev, ctx, &loaded);
+		if (r < 0)
+			return r;
+	}
+	/* What is left of the batch goes to the scan under way, if any; never nothing, so a
+	 * steady stream of events cannot starve it. */
+	if (r == 0 && s->names)
+		r = scan_step(s, ctx, loaded < batch / 2 ? batch - loaded : (batch + 1) / 2,
+			      deadline);
+	return r;
 }

@@ -344,11 +344,30 @@ if os.path.exists(os.path.join(res_dir, "scale.json")):
     raw["scale"] = scale
     w("`bench/run_scale.sh`: `netseg check` and `netseg compile` (no endpoints) on five "
       "generated shapes (bench/gen_scale.py), one run each, wall time and peak RSS.\n")
-    w("| shape | n | file KB | command | seconds | peak RSS MiB |")
-    w("|---|---:|---:|---|---:|---:|")
+    before = {}
+    if os.path.exists(os.path.join(res_dir, "scale_before.json")):
+        # The same script on the commit before the last change to the compiler's memory,
+        # run just before this one on the same machine (scale_before.json).
+        raw["scale_before"] = load("scale_before.json")
+        before = {(r["shape"], r["command"]): r for r in raw["scale_before"]}
+        w("Before: the same shapes, run just before on the same machine with the build of "
+          "the commit before the compiler stopped copying port lines (each line of a rule "
+          "with ports was held in a fixed 6-statement slot of the port-line queue and "
+          "copied again, in an 8-statement array, into its segment chain; now it is "
+          "allocated to size once and handed to the chain).\n")
+        w("| shape | n | file KB | command | seconds | peak RSS MiB | before: seconds | "
+          "before: peak RSS MiB |")
+        w("|---|---:|---:|---|---:|---:|---:|---:|")
+    else:
+        w("| shape | n | file KB | command | seconds | peak RSS MiB |")
+        w("|---|---:|---:|---|---:|---:|")
     for r in scale:
-        w(f"| {r['shape']} | {r['n']:,} | {r['bytes'] // 1000:,} | {r['command']} | "
-          f"{r['seconds']} | {r['max_rss_mib']} |")
+        row = (f"| {r['shape']} | {r['n']:,} | {r['bytes'] // 1000:,} | {r['command']} | "
+               f"{r['seconds']} | {r['max_rss_mib']} |")
+        b = before.get((r["shape"], r["command"]))
+        if before:
+            row += f" {b['seconds']} | {b['max_rss_mib']} |" if b else " | |"
+        w(row)
     rc = {r["command"]: r for r in scale if r["shape"] == "rules"}
     g6 = (all(isinstance(r["seconds"], float) for r in rc.values()) and
           rc["check"]["seconds"] <= 2 and rc["compile"]["seconds"] <= 5 and

@@ -2,11 +2,13 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Large policies: `netseg check` and `netseg compile` on five shapes (bench/gen_scale.py),
 # seconds and peak RSS of each; a table on stderr and bench/results/scale.json.
-#   bench/run_scale.sh [BUILD_DIR] [LIMIT_SECONDS]   (a run over the limit is recorded as such)
+#   bench/run_scale.sh [BUILD_DIR] [LIMIT_SECONDS] [OUT_JSON]   (a run over the limit is recorded
+#   as such; OUT_JSON defaults to bench/results/scale.json, e.g. scale_before.json for a base build)
 set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$src/build}
 limit=${2:-300}
+out=${3:-$src/bench/results/scale.json}
 bin=$build/netseg
 tmp=$(mktemp -d /tmp/netseg-scale.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
@@ -35,5 +37,5 @@ for ln in sys.stdin:
                 "seconds": secs if secs.startswith(">") else float(secs),
                 "max_rss_mib": round(int(kb) / 1024, 1), "exit": int(rc)})
 json.dump(out, open(sys.argv[1], "w"), indent=1)
-' "$src/bench/results/scale.json"
+' "$out"
 echo "goal: 100k rules check <= 2 s, compile <= 5 s, <= 500 MB peak RSS" >&2

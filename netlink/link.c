@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <net/if.h>
@@ -83,34 +84,18 @@ int link_route_socket(struct nl_sock **ret)
 	return 0;
 }
 
-/* Opens a route socket and fetches IFNAME: the first step of every query here. On success the
- * caller owns *ret_sk and *ret_link, whatever it returns itself. */
-static int link_open_get(const char *ifname, struct nl_sock **ret_sk, struct rtnl_link **ret_link)
+static int link_bridge_on(struct nl_sock *sk, const char *ifname, char *ret_master, size_t len)
 {
-	int r;
-
-	if (!ifname || !ifname[0] || strlen(ifname) >= IFNAMSIZ)
-		return -EINVAL;
-	r = link_route_socket(ret_sk);
-	if (r < 0)
-		return r;
-	r = rtnl_link_get_kernel(*ret_sk, 0, ifname, ret_link);
-	return r < 0 ? link_nl_errno(r) : 0;
-}
-
-int link_bridge_of(const char *ifname, char *ret_master, size_t len)
-{
-	_cleanup_(link_sock_freep) struct nl_sock *sk = NULL;
 	_cleanup_(link_putp) struct rtnl_link *port = NULL;
 	_cleanup_(link_putp) struct rtnl_link *master = NULL;
 	const char *kind, *name;
 	int r, mindex;
 
-	if (!ret_master || len == 0)
+	if (!ret_master || len == 0 || !ifname || !ifname[0] || strlen(ifname) >= IFNAMSIZ)
 		return -EINVAL;
-	r = link_open_get(ifname, &sk, &port);
+	r = rtnl_link_get_kernel(sk, 0, ifname, &port);
 	if (r < 0)
-		return r;
+		return link_nl_errno(r);
 	mindex = rtnl_link_get_master(port);
 	if (mindex <= 0)
 		return -ENODEV;
@@ -128,17 +113,51 @@ int link_bridge_of(const char *ifname, char *ret_master, size_t len)
 	return 0;
 }
 
-struct uplink_args {
-	int ifindex;
-	bool found;
+int link_bridge_of(const char *ifname, char *ret_master, size_t len)
+{
+	_cleanup_(link_sock_freep) struct nl_sock *sk = NULL;
+	int r;
+
+	if (!ret_master || len == 0 || !ifname || !ifname[0] || strlen(ifname) >= IFNAMSIZ)
+		return -EINVAL;
+	r = link_route_socket(&sk);
+	if (r < 0)
+		return r;
+	return link_bridge_on(sk, ifname, ret_master, len);
+}
+
+/* The default-route devices of both families, any table: read once per query. */
+struct link_query {
+	struct nl_sock *sk;
+	int *uplinks; /* ifindexes */
+	size_t nuplinks, cap;
+	bool have_routes;
+	int route_err; /* the dump's failure, repeated to every later question */
 };
 
 static void nexthop_on(struct rtnl_nexthop *nh, void *ud)
 {
-	struct uplink_args *a = ud;
+	struct link_query *q = ud;
+	int ifindex = rtnl_route_nh_get_ifindex(nh);
+	int *v;
 
-	if (rtnl_route_nh_get_ifindex(nh) == a->ifindex)
-		a->found = true;
+	if (q->route_err)
+		return;
+	for (size_t i = 0; i < q->nuplinks; i++)
+		if (q->uplinks[i] == ifindex)
+			return;
+	if (q->nuplinks == q->cap) {
+		size_t cap = q->cap ? q->cap * 2 : 4;
+
+		v = reallocarray(q->uplinks, cap, sizeof(*v));
+		if (!v) {
+			q->route_err = -ENOMEM;
+			return;
+		}
+		q->uplinks = v;
+		q->cap = cap;
+	}
+	q->uplinks[q->nuplinks++] = ifindex;
 }
 
 static void route_on(struct nl_object *obj, void *ud)
@@ -156,37 +175,61 @@ static void cache_freep(struct nl_cache **c)
 		nl_cache_free(*c);
 }
 
-/* A default route out of IFINDEX in any table and either family: the host's way out. */
-static int is_uplink(struct nl_sock *sk, int ifindex, bool *ret)
+static int link_query_routes(struct link_query *q)
 {
 	static const int families[] = {AF_INET, AF_INET6};
-	struct uplink_args a = {.ifindex = ifindex};
 
-	for (size_t i = 0; i < 2 && !a.found; i++) {
+	if (q->have_routes)
+		return q->route_err;
+	q->have_routes = true;
+	for (size_t i = 0; i < 2 && !q->route_err; i++) {
 		_cleanup_(cache_freep) struct nl_cache *cache = NULL;
-		int r = rtnl_route_alloc_cache(sk, families[i], 0, &cache);
+		int r = rtnl_route_alloc_cache(q->sk, families[i], 0, &cache);
 
 		if (r < 0)
-			return link_nl_errno(r);
-		nl_cache_foreach(cache, route_on, &a);
+			q->route_err = link_nl_errno(r);
+		else
+			nl_cache_foreach(cache, route_on, q);
 	}
-	*ret = a.found;
+	return q->route_err;
+}
+
+int link_query_new(struct link_query **ret)
+{
+	struct link_query *q = calloc(1, sizeof(*q));
+	int r;
+
+	if (!q)
+		return -ENOMEM;
+	r = link_route_socket(&q->sk);
+	if (r < 0) {
+		free(q);
+		return r;
+	}
+	*ret = q;
 	return 0;
 }
 
-int link_role_of(const char *ifname, enum link_role *ret_role)
+void link_query_free(struct link_query *q)
 {
-	_cleanup_(link_sock_freep) struct nl_sock *sk = NULL;
+	if (!q)
+		return;
+	nl_socket_free(q->sk);
+	free(q->uplinks);
+	free(q);
+}
+
+int link_query_role(struct link_query *q, const char *ifname, enum link_role *ret_role)
+{
 	_cleanup_(link_putp) struct rtnl_link *l = NULL;
 	const char *kind;
-	bool uplink = false;
-	int r;
+	int r, ifindex;
 
-	if (!ret_role)
+	if (!q || !ret_role || !ifname || !ifname[0] || strlen(ifname) >= IFNAMSIZ)
 		return -EINVAL;
-	r = link_open_get(ifname, &sk, &l);
+	r = rtnl_link_get_kernel(q->sk, 0, ifname, &l);
 	if (r < 0)
-		return r;
+		return link_nl_errno(r);
 	kind = rtnl_link_get_type(l);
 	if (rtnl_link_get_flags(l) & IFF_LOOPBACK) {
 		*ret_role = LINK_ROLE_LOOPBACK;
@@ -196,11 +239,35 @@ int link_role_of(const char *ifname, enum link_role *ret_role)
 		*ret_role = LINK_ROLE_BRIDGE;
 		return 0;
 	}
-	r = is_uplink(sk, rtnl_link_get_ifindex(l), &uplink);
+	r = link_query_routes(q);
 	if (r < 0)
 		return r;
-	*ret_role = uplink ? LINK_ROLE_UPLINK : LINK_ROLE_PORT;
+	ifindex = rtnl_link_get_ifindex(l);
+	*ret_role = LINK_ROLE_PORT;
+	for (size_t i = 0; i < q->nuplinks; i++)
+		if (q->uplinks[i] == ifindex)
+			*ret_role = LINK_ROLE_UPLINK;
 	return 0;
+}
+
+int link_query_bridge_of(struct link_query *q, const char *ifname, char *ret_master, size_t len)
+{
+	return q ? link_bridge_on(q->sk, ifname, ret_master, len) : -EINVAL;
+}
+
+int link_role_of(const char *ifname, enum link_role *ret_role)
+{
+	struct link_query *q;
+	int r;
+
+	if (!ret_role)
+		return -EINVAL;
+	r = link_query_new(&q);
+	if (r < 0)
+		return r;
+	r = link_query_role(q, ifname, ret_role);
+	link_query_free(q);
+	return r;
 }
 
 const char *link_role_name(enum link_role role)

@@ -23,6 +23,18 @@ enum link_role {
 
 /* IFNAME's role in *ret_role: 0, -ENOENT if it does not exist, other -errno. */
 int link_role_of(const char *ifname, enum link_role *ret_role);
+
+/*
+ * The same for many interfaces at once: one route socket, and the default routes dumped once
+ * (on the first interface that needs them), not once per interface. The answers reflect the
+ * kernel at that dump: keep a query for one batch of work, then free it.
+ */
+struct link_query;
+int link_query_new(struct link_query **ret);
+void link_query_free(struct link_query *q);
+int link_query_role(struct link_query *q, const char *ifname, enum link_role *ret_role);
+/* link_bridge_of() over the query's socket. */
+int link_query_bridge_of(struct link_query *q, const char *ifname, char *ret_master, size_t len);
 const char *link_role_name(enum link_role role);
 
 struct nl_sock;

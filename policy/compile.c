@@ -85,14 +85,7 @@ struct ir_stmt compile_counter(const char *name)
 
 int compile_line(struct ir_chain *c, size_t n, const struct ir_stmt *stmts)
 {
-	struct ir_rule *r = ir_rule_add(c);
-
-	if (!r)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++)
-		if (ir_rule_push(r, &stmts[i]) < 0)
-			return -ENOMEM;
-	return 0;
+	return ir_rule_add_copy(c, stmts, n);
 }
 
 static bool compile_str_eq(const char *a, const char *b)

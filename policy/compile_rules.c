@@ -29,12 +29,18 @@ struct compile_alt {
 };
 
 /* A line of a rule with tcp/udp/sctp ports, without its port match, waiting for the chain's
- * port dispatch (compile_dispatch) to place it into the segment chains its ports cover. */
+ * port dispatch (compile_dispatch) to place it into the segment chains its ports cover. Its
+ * statements are allocated to size once and handed to the first segment chain that takes the
+ * line (MOVED; later ones copy them): 100k rules with ports queue 400k lines, and a fixed-size
+ * copy in the queue plus another in the chains was most of the compiler's peak memory. */
 struct compile_port_line {
 	size_t ri;
 	size_t n;
-	struct ir_stmt st[6];
+	struct ir_stmt *st;
+	bool moved;
 };
+
+#define COMPILE_LINE_MAX 6
 
 struct compile_port_lines {
 	struct compile_port_line *v;
@@ -558,20 +564,25 @@ static int compile_port_line_add(struct compile_seen *seen, struct compile_port_
 				 size_t ri, size_t n, const struct ir_stmt *stmts)
 {
 	struct compile_port_line *l;
+	struct ir_stmt *st;
 	bool dup;
 	int r;
 
-	if (n > ARRAY_SIZE(l->st))
+	if (n > COMPILE_LINE_MAX)
 		return -EINVAL;
 	r = compile_seen_add(seen, pl, true, pl->n, n, stmts, &dup);
 	if (r < 0 || dup)
 		return r;
-	if (GROW(pl->v, pl->cap, pl->n + 1, 16) < 0)
+	st = reallocarray(NULL, n, sizeof(*st));
+	if (!st)
 		return -ENOMEM;
+	memcpy(st, stmts, n * sizeof(*stmts));
+	if (GROW(pl->v, pl->cap, pl->n + 1, 16) < 0) {
+		free(st);
+		return -ENOMEM;
+	}
 	l = &pl->v[pl->n++];
-	l->ri = ri;
-	l->n = n;
-	memcpy(l->st, stmts, n * sizeof(*stmts));
+	*l = (struct compile_port_line){.ri = ri, .n = n, .st = st};
 	return 0;
 }
 
@@ -643,7 +654,7 @@ static int compile_rule(struct compile_ctx *cx, size_t ri)
 				 * terms create their sets. */
 				compile_ports(cx, ri, f, alts, &nalts);
 				for (int k = 0; r == 0 && nalts && k < COMPILE_PCHAIN_COUNT; k++) {
-					struct ir_stmt st[6];
+					struct ir_stmt st[COMPILE_LINE_MAX];
 					size_t n = 0;
 					bool none = false;
 
@@ -780,7 +791,7 @@ struct compile_dispatch {
 	struct compile_ctx *cx;
 	struct ir_table *t;
 	struct ir_chain *c;
-	const struct compile_port_lines *pl;
+	struct compile_port_lines *pl;
 	struct ir_set *map; /* of the protocol being added; made with its first segment */
 	struct compile_idx *seg_lines; /* [segment] */
 	struct ir_chain **seg_chains;  /* [segment] */
@@ -879,13 +890,19 @@ static int compile_segment_chain(struct compile_dispatch *d, struct compile_idx 
 		return -ENOMEM;
 	/* No verdict at the end: a packet no line takes returns to the policy chain, on to the
 	 * allow lines without ports and the defaults. */
-	for (size_t i = 0; i < idx->n; i++) {
-		const struct compile_port_line *l = &d->pl->v[idx->v[i]];
+	r = ir_chain_reserve(sc, idx->n);
+	for (size_t i = 0; r == 0 && i < idx->n; i++) {
+		struct compile_port_line *l = &d->pl->v[idx->v[i]];
 
-		r = compile_line(sc, l->n, l->st);
-		if (r < 0)
-			return r;
+		if (l->moved) {
+			r = ir_rule_add_copy(sc, l->st, l->n);
+		} else {
+			r = ir_rule_add_owned(sc, l->st, l->n);
+			l->moved = r == 0;
+		}
 	}
+	if (r < 0)
+		return r;
 	/* The segment takes over IDX's array. */
 	d->seg_lines[d->nseg] = *idx;
 	d->seg_chains[d->nseg++] = sc;
@@ -1103,8 +1120,12 @@ int compile_policy_chains(struct compile_ctx *cx)
 	for (int f = 0; r == 0 && f < COMPILE_FAM_COUNT; f++)
 		for (int k = 0; r == 0 && k < COMPILE_PCHAIN_COUNT; k++)
 			r = compile_dispatch(cx, f, k, deny_end[f][k]);
-	for (size_t i = 0; i < COMPILE_FAM_COUNT * COMPILE_PCHAIN_COUNT; i++)
+	for (size_t i = 0; i < COMPILE_FAM_COUNT * COMPILE_PCHAIN_COUNT; i++) {
+		for (size_t j = 0; j < cx->port_lines[i].n; j++)
+			if (!cx->port_lines[i].v[j].moved)
+				free(cx->port_lines[i].v[j].st);
 		free(cx->port_lines[i].v);
+	}
 	free(cx->port_lines);
 	cx->port_lines = NULL;
 	free(cx->seen->v);

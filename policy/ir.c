@@ -245,6 +245,45 @@ int ir_rule_push(struct ir_rule *r, const struct ir_stmt *s)
 	return 0;
 }
 
+int ir_rule_add_owned(struct ir_chain *c, struct ir_stmt *stmts, size_t n)
+{
+	struct ir_rule *r = ir_rule_add(c);
+
+	if (!r)
+		return -ENOMEM;
+	*r = (struct ir_rule){.stmts = stmts, .n = n, .cap = n};
+	return 0;
+}
+
+int ir_rule_add_copy(struct ir_chain *c, const struct ir_stmt *stmts, size_t n)
+{
+	struct ir_stmt *v = reallocarray(NULL, n ? n : 1, sizeof(*v));
+	int r;
+
+	if (!v)
+		return -ENOMEM;
+	if (n)
+		memcpy(v, stmts, n * sizeof(*v));
+	r = ir_rule_add_owned(c, v, n);
+	if (r < 0)
+		free(v);
+	return r;
+}
+
+int ir_chain_reserve(struct ir_chain *c, size_t n)
+{
+	struct ir_rule *v;
+
+	if (c->cap - c->n >= n)
+		return 0;
+	v = reallocarray(c->rules, c->n + n, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	c->rules = v;
+	c->cap = c->n + n;
+	return 0;
+}
+
 int ir_elem_add(struct ir_set *s, const struct ir_elem *e)
 {
 	if (GROW(s->elems, s->cap, s->n + 1, 8) < 0)

@@ -197,6 +197,13 @@ struct ir_chain *ir_chain_find(const struct ir_table *t, const char *name);
 /* The returned rule lives in C's array: valid until the next ir_rule_add() on C. */
 struct ir_rule *ir_rule_add(struct ir_chain *c);
 int ir_rule_push(struct ir_rule *r, const struct ir_stmt *s);
+/* A rule of exactly the N statements STMTS, copied: no spare capacity, since a ruleset of
+ * 100k rules holds hundreds of thousands of lines that never grow. */
+int ir_rule_add_copy(struct ir_chain *c, const struct ir_stmt *stmts, size_t n);
+/* The same, taking over STMTS (malloc'd, N long) on success: a line built once is not copied. */
+int ir_rule_add_owned(struct ir_chain *c, struct ir_stmt *stmts, size_t n);
+/* Room for N more rules in C, exactly, when the caller knows how many it adds. */
+int ir_chain_reserve(struct ir_chain *c, size_t n);
 int ir_elem_add(struct ir_set *s, const struct ir_elem *e);
 
 /* Sorts elements by key bytes, removes duplicates and, in interval sets, merges overlapping or

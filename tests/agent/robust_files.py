@@ -22,7 +22,9 @@ Sections:
             logged and every file is managed, and still every one after a restart (before:
             the rescan stopped at 4,096 directory entries without a word)
   burst     the 10,000 files moved out and back in while the agent runs: all removed, then
-            all managed; the longest status reply during the burst is printed
+            all managed; every status request during the burst is answered, within 1 s more
+            than the same answer takes without a burst (before: all 10,000 files were read in
+            one wakeup, and the answer waited 1.8 s to over 5 s)
   dir-gone  the directory removed with rm -rf and re-created with new files; moved away and
             re-created; its parent removed and re-created with mkdir -p: each loss is logged,
             the old files' endpoints go, the new files' come (before: the watch was lost and
@@ -35,6 +37,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -47,6 +50,7 @@ import agentlib as al  # noqa: E402
 
 PFX = "robust-files"
 NBIG = 10000
+BURST_STATUS_S = 1.0
 POLICY = ("version: 1\n"
           "groups:\n"
           "  web: { labels: { app: web } }\n"
@@ -128,6 +132,32 @@ class Suite:
         try:
             return json.loads(r.stdout)
         except ValueError:
+            return None
+
+    def raw_status(self, timeout=10):
+        """(seconds until the agent's whole status answer is read over the control socket,
+        endpoints managed), or None when it does not come within TIMEOUT: the agent's
+        responsiveness, without the client's own start-up and formatting."""
+        t0 = time.monotonic()
+        end = t0 + timeout
+        data = b""
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as c:
+                c.settimeout(timeout)
+                c.connect(self.sock)
+                c.sendall(b"status\n")
+                while not data.endswith(b"\n") and time.monotonic() < end:
+                    c.settimeout(max(0.01, end - time.monotonic()))
+                    b = c.recv(1 << 20)
+                    if not b:
+                        break
+                    data += b
+        except OSError:
+            return None
+        took = time.monotonic() - t0
+        try:
+            return took, len(json.loads(data)["endpoints"])
+        except (ValueError, KeyError, TypeError):
             return None
 
     def count(self, timeout=10):
@@ -277,41 +307,75 @@ class Suite:
         print("[burst]", flush=True)
         self.restart_if_dead()
         base = self.count()
-        lat = []
+        lat = []  # (seconds, answered, when: seconds since the burst began)
+        seen = [None]  # endpoints managed, from the last answer
         stop = threading.Event()
 
         def poll():
+            # The only status client during the burst: a second one would wait for this
+            # one's answer, and the wait would be counted as the burst's.
             while not stop.is_set():
                 t = time.monotonic()
-                ok = self.status(timeout=60) is not None
-                lat.append((time.monotonic() - t, ok))
+                r = self.raw_status(timeout=30)
+                lat.append((time.monotonic() - t, r is not None, t - t_begin))
+                if r is not None:
+                    seen[0] = r[1]
                 time.sleep(0.05)
 
+        def wait_seen(want, timeout):
+            end = time.monotonic() + timeout
+            while time.monotonic() < end and seen[0] != want and self.agent.alive():
+                time.sleep(0.05)
+            return seen[0]
+
+        # What the same answer costs without a burst, before and after it: on a shared
+        # machine that alone varies from 0.1 s to over 1 s.
+        idle = [self.raw_status(timeout=30) for _ in range(5)]
         th = threading.Thread(target=poll, daemon=True)
+        t_begin = time.monotonic()
         th.start()
         try:
             for j in range(1, NBIG + 1):
                 os.rename(os.path.join(self.epdir, f"e{j}.yaml"),
                           os.path.join(self.stage, f"e{j}.yaml"))
-            n = self.wait_count(base - NBIG, 60)
+            n = wait_seen(base - NBIG, 60)
             self.check(f"{NBIG} files moved out: their endpoints removed", n == base - NBIG,
                        f"{n} managed")
             t0 = time.monotonic()
+            print(f"    moved out by {t0 - t_begin:.1f} s", flush=True)
             for j in range(1, NBIG + 1):
                 os.rename(os.path.join(self.stage, f"e{j}.yaml"),
                           os.path.join(self.epdir, f"e{j}.yaml"))
-            n = self.wait_count(base, 60)
+            n = wait_seen(base, 60)
             print(f"    {n} endpoints managed {time.monotonic() - t0:.1f} s after the renames",
                   flush=True)
             self.check(f"{NBIG} files renamed in at once: all managed", n == base,
                        f"{n} managed")
         finally:
             stop.set()
-            th.join(timeout=70)
-        worst = max((t for t, ok in lat if ok), default=float("nan"))
-        print(f"    status during the burst: {sum(ok for _, ok in lat)} replies, longest "
-              f"{worst * 1000:.0f} ms, {sum(not ok for _, ok in lat)} gave up (the client "
-              f"waits 5 s)", flush=True)
+            th.join(timeout=40)
+        worst = max((t for t, _, _ in lat), default=float("nan"))
+        slow = sorted(lat, reverse=True)[:3]
+        idle += [self.raw_status(timeout=30) for _ in range(5)]
+        idle_worst = max((r[0] for r in idle if r is not None), default=float("nan"))
+        print(f"    status during the burst: {sum(ok for _, ok, _ in lat)} replies, longest "
+              f"{worst * 1000:.0f} ms, median "
+              f"{sorted(t for t, _, _ in lat)[len(lat) // 2] * 1000 if lat else 0:.0f} ms, "
+              f"{sum(not ok for _, ok, _ in lat)} not answered within 30 s; with {base} "
+              f"endpoints and no burst: longest {idle_worst * 1000:.0f} ms; slowest asked at "
+              + ", ".join(f"{w:.1f} s ({t * 1000:.0f} ms)" for t, _, w in slow), flush=True)
+        # A generous bound on what the burst adds to an answer. The answer itself (10,000
+        # endpoints, 1.6 MB of JSON) takes 0.1 s to over 1 s on this shared machine; a batch of
+        # files before it adds a few ms of work. Before the files were read in batches, one
+        # wakeup read all 10,000 and the answer waited 1.8 s to over 5 s more.
+        self.check(f"status answers all through the burst, within {BURST_STATUS_S:.0f} s more "
+                   f"than without it",
+                   len(lat) > 0 and all(ok for _, ok, _ in lat) and
+                   worst < idle_worst + BURST_STATUS_S,
+                   f"longest {worst * 1000:.0f} ms, {idle_worst * 1000:.0f} ms without the "
+                   f"burst, {sum(not ok for _, ok, _ in lat)} not answered")
+        self.check(f"all {base} endpoints still managed, the kernel holds their addresses",
+                   self.count() == base and len(self.kernel_addrs4() or ()) == base)
         # a client that gave up while the loop was busy must not hurt the agent (SIGPIPE)
         self.check("the agent survives status clients that gave up, and answers",
                    self.agent.alive() and self.status() is not None)

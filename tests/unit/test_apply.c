@@ -303,6 +303,49 @@ START_TEST(test_link_bridge_of)
 }
 END_TEST
 
+/* One query answers for many interfaces, with the default routes dumped once: the same
+ * answers as a fresh socket per question. */
+START_TEST(test_link_query)
+{
+	static const char *const names[] = {"lo", "br-q", "qa", "qb", "qup", "qup6", "nosuch0"};
+	static const int want[] = {LINK_ROLE_LOOPBACK, LINK_ROLE_BRIDGE, LINK_ROLE_PORT,
+				   LINK_ROLE_PORT,     LINK_ROLE_UPLINK, LINK_ROLE_UPLINK};
+	struct link_query *q;
+	enum link_role role, alone;
+	char master[16];
+	int st;
+	char *out;
+
+	nt_fresh_netns(false);
+	out = nt_capture("ip link set lo up && ip link add br-q type bridge && "
+			 "ip link add qa type veth peer name qb && ip link set qa master br-q && "
+			 "ip link add qup type veth peer name qupp && ip link set qup up && "
+			 "ip link set qupp up && ip addr add 192.0.2.1/24 dev qup && "
+			 "ip route add default via 192.0.2.254 && "
+			 "ip link add qup6 type veth peer name qup6p && ip link set qup6 up && "
+			 "ip link set qup6p up && ip -6 route add default dev qup6 table 7 2>&1",
+			 &st);
+	ck_assert_msg(st == 0, "topology: %s", out);
+	free(out);
+	ck_assert_int_eq(link_query_new(&q), 0);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		ck_assert_int_eq(link_query_role(q, names[i], &role), 0);
+		ck_assert_msg((int)role == want[i], "%s: role %d, want %d", names[i], role,
+			      want[i]);
+		ck_assert_int_eq(link_role_of(names[i], &alone), 0);
+		ck_assert_int_eq(alone, role);
+	}
+	ck_assert_int_eq(link_query_role(q, "nosuch0", &role), -ENOENT);
+	ck_assert_int_eq(link_query_role(q, "", &role), -EINVAL);
+	ck_assert_int_eq(link_query_bridge_of(q, "qa", master, sizeof(master)), 0);
+	ck_assert_str_eq(master, "br-q");
+	ck_assert_int_eq(link_query_bridge_of(q, "qb", master, sizeof(master)), -ENODEV);
+	ck_assert_int_eq(link_query_bridge_of(q, "nosuch0", master, sizeof(master)), -ENOENT);
+	link_query_free(q);
+	link_query_free(NULL);
+}
+END_TEST
+
 START_TEST(test_brnf_ensure)
 {
 	struct brnf_state st;
@@ -342,6 +385,7 @@ int main(void)
 	tcase_add_test(tc, test_apply_10k_elements);
 	tcase_add_test(tc, test_apply_unprivileged);
 	tcase_add_test(tc, test_link_bridge_of);
+	tcase_add_test(tc, test_link_query);
 	tcase_add_test(tc, test_brnf_ensure);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
