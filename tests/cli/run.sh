@@ -148,4 +148,6 @@ else
 	rm -f "$tmp/groups.yaml" "$tmp/inline.yaml"
 fi
 
+. tests/cli/tools.sh # why, diff
+
 summary cli
