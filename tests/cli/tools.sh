@@ -43,3 +43,33 @@ expect_exit "why unknown endpoint" 1 "$bin" why nosuch db-1 tcp/1 -p $m/policy.y
 check "why says which end it cannot find" grep -qx "netseg: why: 'nosuch' is not an endpoint name, an address, 'world' or 'host'" "$tmp/err"
 expect_exit "why no IPv6 address" 1 "$bin" why db-1 fd20::2 tcp/1 -p $m/policy.yaml -e $m/endpoints.yaml
 expect_exit "why bad policy" 1 "$bin" why a b tcp/1 -p tests/cli/bad/undefined-group.yaml
+
+# --- diff: what a change opens and closes, grouped by rule; exit 0 same, 1 changed, 2 trouble
+x=examples/icc-off
+for d in examples/*/; do
+	p=$(policy_of "$d")
+	[ -n "$p" ] || continue
+	expect_exit "diff of $p with itself" 0 "$bin" diff -p "$p" -p "$p" -e "$d/endpoints.yaml"
+	check "diff of $p with itself says so" grep -q "^no change: " "$tmp/out"
+done
+cp $x/policy.yaml "$tmp/added.yaml"
+printf '  - name: web-metrics\n    from: web\n    to: db\n    ports: [tcp/9100, udp/53]\n' >>"$tmp/added.yaml"
+expect_exit "diff with a rule added" 1 "$bin" diff -p $x/policy.yaml -p "$tmp/added.yaml" -e $x/endpoints.yaml
+check "diff names the rule that opens, where it is, and what decided before" grep -qx \
+	"opened by rule web-metrics (allow) at $tmp/added.yaml:26:5; before: default container_to_container: deny at $x/policy.yaml:5:3" "$tmp/out"
+check "diff shows each container pair it opens" test "$(grep -c '^  + web-[12] -> db-1 tcp/9100, udp/53$' "$tmp/out")" -eq 2
+check "diff shows nothing else" test "$(wc -l <"$tmp/out")" -eq 3
+cp $x/policy.yaml "$tmp/denied.yaml"
+printf '  - name: no-api-db\n    from: api\n    to: db\n    action: deny\n' >>"$tmp/denied.yaml"
+expect_exit "diff with a deny added" 1 "$bin" diff -p $x/policy.yaml -p "$tmp/denied.yaml" -e $x/endpoints.yaml
+check "diff names the deny that closes" grep -qx \
+	"closed by rule no-api-db (deny) at $tmp/denied.yaml:26:5; before: rule api-to-db (allow) at $x/policy.yaml:18:5" "$tmp/out"
+check "diff shows the pair it closes" grep -qx "  - api-1 -> db-1 tcp/5432" "$tmp/out"
+expect_exit "diff back the other way" 1 "$bin" diff -p "$tmp/denied.yaml" -p $x/policy.yaml -e $x/endpoints.yaml
+check "diff the other way opens it again" grep -qx "  + api-1 -> db-1 tcp/5432" "$tmp/out"
+expect_exit "diff without endpoints" 1 "$bin" diff -p $x/policy.yaml -p "$tmp/added.yaml"
+check "diff without endpoints uses stand-ins per group" grep -qx "  + group web -> group db tcp/9100, udp/53" "$tmp/out"
+expect_exit "diff with one -p" 2 "$bin" diff -p $x/policy.yaml
+expect_exit "diff with three -p" 2 "$bin" diff -p a -p b -p c
+expect_exit "diff with a bad policy" 2 "$bin" diff -p $x/policy.yaml -p tests/cli/bad/undefined-group.yaml
+check "diff with a bad policy says where" grep -q "^tests/cli/bad/undefined-group.yaml:[0-9]*:[0-9]*: error: " "$tmp/err"
