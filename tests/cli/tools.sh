@@ -73,3 +73,8 @@ expect_exit "diff with one -p" 2 "$bin" diff -p $x/policy.yaml
 expect_exit "diff with three -p" 2 "$bin" diff -p a -p b -p c
 expect_exit "diff with a bad policy" 2 "$bin" diff -p $x/policy.yaml -p tests/cli/bad/undefined-group.yaml
 check "diff with a bad policy says where" grep -q "^tests/cli/bad/undefined-group.yaml:[0-9]*:[0-9]*: error: " "$tmp/err"
+
+# --- the policy JSON Schema: every valid policy we have passes, every bad case is refused
+python3 tests/cli/schema.py >"$tmp/schema.log" 2>&1 || true
+grep '^FAIL' "$tmp/schema.log" >&2 || true
+add_result schema "$tmp/schema.log"
