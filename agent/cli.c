@@ -22,7 +22,7 @@ static const char usage_text[] =
     "                                             and the policy, incrementally\n"
     "  status  [--json] [--control SOCK]          ask the running agent: endpoints, groups,\n"
     "                                             rules with counters, errors\n"
-    "  why     FROM TO PROTO/PORT [-p PATH] [-e FILE] [--json]\n"
+    "  why     FROM TO PROTO/PORT [-p PATH] [-e FILE | --agent] [--json]\n"
     "                                             the verdict for a new connection and the\n"
     "                                             rule (FILE:LINE) or default deciding it\n"
     "  diff    -p OLD -p NEW [-e FILE]            what a policy change opens and closes;\n"
