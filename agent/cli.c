@@ -25,7 +25,7 @@ static const char usage_text[] =
     "  why     FROM TO PROTO/PORT [-p PATH] [-e FILE | --agent] [--json]\n"
     "                                             the verdict for a new connection and the\n"
     "                                             rule (FILE:LINE) or default deciding it\n"
-    "  diff    -p OLD -p NEW [-e FILE]            what a policy change opens and closes;\n"
+    "  diff    -p OLD -p NEW [-e FILE | --agent]  what a policy change opens and closes;\n"
     "                                             exit 1 when something changes\n"
     "\n"
     "  -p, --policy PATH     policy file or directory (default " CLI_DEFAULT_POLICY_DIR "/,\n"

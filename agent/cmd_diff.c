@@ -13,14 +13,19 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include <jansson.h>
+
 #include "cli.h"
+#include "control.h"
 #include "diff.h"
+#include "parse.h"
 
 #define DIFF_TROUBLE 2
 
-static const char diff_usage[] = "usage: netseg diff -p OLD -p NEW [-e FILE]\n"
-				 "  exit 0: nothing changes, 1: something does, 2: usage or "
-				 "unreadable policy\n";
+static const char diff_usage[] =
+    "usage: netseg diff -p OLD -p NEW [-e FILE | --agent [--control SOCK]]\n"
+    "  exit 0: nothing changes, 1: something does, 2: usage or "
+    "unreadable policy\n";
 
 static void print_loc(FILE *out, struct loc l)
 {
@@ -87,8 +92,15 @@ static void print_item(FILE *out, const struct diff_change *c)
  * twin folded in) or -1 (folded into its IPv4 twin). */
 static void fold_families(const struct policy_diff *d, const size_t *idx, size_t n, int *fam)
 {
-	for (size_t i = 0; i < n; i++)
-		fam[i] = d->changes[idx[i]].family == AF_INET ? 4 : 6;
+	for (size_t i = 0; i < n; i++) {
+		const struct diff_change *c = &d->changes[idx[i]];
+
+		/* icmp and icmpv6 name their family themselves. */
+		if (c->proto == IPPROTO_ICMP || c->proto == IPPROTO_ICMPV6)
+			fam[i] = 0;
+		else
+			fam[i] = c->family == AF_INET ? 4 : 6;
+	}
 	for (size_t i = 0; i < n; i++) {
 		const struct diff_change *c = &d->changes[idx[i]];
 
@@ -183,13 +195,59 @@ out:
 	return r;
 }
 
+/*
+ * The running agent's endpoints (Docker's, endpoint files', any source's), from its status
+ * document, read back through the endpoint-file validator so they are held to the same rules.
+ */
+static int agent_endpoints(const char *sock, struct diag_list *diags, struct endpoint_set *eps)
+{
+	char *reply = NULL, *text = NULL;
+	json_t *st = NULL, *doc = NULL, *list, *e, *v;
+	struct node *root = NULL;
+	const char *key;
+	void *tmp;
+	size_t i;
+	int r;
+
+	r = control_ask(sock, "status\n", &reply);
+	if (r < 0) {
+		cli_error("diff", "cannot ask the agent at %s: %s", sock, strerror(-r));
+		return r;
+	}
+	st = json_loads(reply, 0, NULL);
+	list = json_object_get(st, "endpoints");
+	if (!json_is_array(list)) {
+		cli_error("diff", "the agent at %s sent no endpoint list", sock);
+		r = -EBADMSG;
+		goto out;
+	}
+	/* Absent fields come as null in status; an endpoint file leaves them out. */
+	json_array_foreach (list, i, e)
+		json_object_foreach_safe (e, tmp, key, v)
+			if (json_is_null(v))
+				json_object_del(e, key);
+	doc = json_pack("{s:O}", "endpoints", list);
+	text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+	r = text ? parse_buffer(text, strlen(text), "agent", PARSE_JSON, diags, &root) : -ENOMEM;
+	if (r == 0)
+		r = endpoint_set_from_node(eps, root, diags);
+out:
+	node_free(root);
+	free(text);
+	json_decref(doc);
+	json_decref(st);
+	free(reply);
+	return r;
+}
+
 int cmd_diff(int argc, char **argv)
 {
-	static const struct option longopts[] = {{"policy", required_argument, NULL, 'p'},
-						 {"endpoints", required_argument, NULL, 'e'},
-						 {"help", no_argument, NULL, 'h'},
-						 {0}};
-	const char *paths[2] = {0}, *eps_path = NULL;
+	static const struct option longopts[] = {
+	    {"policy", required_argument, NULL, 'p'}, {"endpoints", required_argument, NULL, 'e'},
+	    {"agent", no_argument, NULL, 'A'},	      {"control", required_argument, NULL, 'C'},
+	    {"help", no_argument, NULL, 'h'},	      {0}};
+	const char *paths[2] = {0}, *eps_path = NULL, *control = NULL;
+	bool agent = false;
 	struct policy *p[2] = {0};
 	struct endpoint_set *eps = NULL;
 	struct policy_diff *d = NULL;
@@ -204,6 +262,10 @@ int cmd_diff(int argc, char **argv)
 			paths[np++] = optarg;
 		else if (ch == 'e')
 			eps_path = optarg;
+		else if (ch == 'A')
+			agent = true;
+		else if (ch == 'C')
+			control = optarg;
 		else if (ch == 'h') {
 			fputs(diff_usage, stdout);
 			r = CLI_OK;
@@ -215,8 +277,10 @@ int cmd_diff(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (np != 2 || optind < argc) {
-		cli_error("diff", "want -p OLD -p NEW");
+	if (np != 2 || optind < argc || (agent && eps_path) || (control && !agent)) {
+		cli_error("diff", np != 2 || optind < argc ? "want -p OLD -p NEW"
+				  : control && !agent	   ? "--control goes with --agent"
+						      : "-e and --agent both name the endpoints");
 		fputs(diff_usage, stderr);
 		goto out;
 	}
@@ -225,10 +289,11 @@ int cmd_diff(int argc, char **argv)
 	int q0 = policy_load(paths[0], diags, &p[0]), q1 = policy_load(paths[1], diags, &p[1]),
 	    q2 = 0;
 
-	if (eps_path) {
+	if (eps_path || agent) {
 		if (!(eps = endpoint_set_new()))
 			goto oom;
-		q2 = endpoint_set_load(eps, eps_path, diags);
+		q2 = agent ? agent_endpoints(control ? control : CONTROL_DEFAULT_SOCKET, diags, eps)
+			   : endpoint_set_load(eps, eps_path, diags);
 	}
 	diag_print(diags, stderr);
 	if (q0 == -ENOMEM || q1 == -ENOMEM || q2 == -ENOMEM)

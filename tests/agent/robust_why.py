@@ -18,6 +18,9 @@ Sections:
             differ from the old ones for some
   enforced  a bad policy written over the directory: the agent keeps enforcing the last good
             one and answers by it (equal to the local answers over the old policy)
+  diff      `netseg diff -p OLD -p NEW --agent` (the agent's endpoints, from its status)
+            prints exactly what `diff -e` on the same endpoint file prints, exit 1; the
+            policy against itself is exit 0
   errors    an unknown endpoint is exit 1 with the agent's message; a query without a
             protocol is exit 2; the agent is not reachable: exit 1, one line
 Final line: `robust-why: N passed, N failed`.
@@ -161,6 +164,22 @@ class Suite:
         self.compare("agent = the last good policy", q, self.ask(q, True), good)
         os.unlink(bad)
 
+    def s_diff(self):
+        new = next(x for x in scenarios.SCENARIOS if x["name"] == "icc-deny")
+        newpol = scenarios.write_policy(self.work, new)
+        local = self.netseg(["diff", "-p", self.pol, "-p", newpol, "-e",
+                             os.path.join(self.work, "local-eps.json")])
+        agent = self.netseg(["diff", "-p", self.pol, "-p", newpol, "--agent", "--control",
+                             self.sock])
+        self.check(f"diff --agent = diff -e ({len(local.stdout.splitlines())} lines), exit 1",
+                   agent.returncode == 1 and local.returncode == 1 and
+                   agent.stdout == local.stdout and len(local.stdout.splitlines()) > 10,
+                   f"exit {agent.returncode}/{local.returncode}: {agent.stderr[:200]}")
+        same = self.netseg(["diff", "-p", self.pol, "-p", self.pol, "--agent", "--control",
+                            self.sock])
+        self.check("diff --agent of a policy with itself: exit 0", same.returncode == 0,
+                   f"exit {same.returncode}: {same.stderr[:200]}")
+
     def s_errors(self):
         r = self.netseg(["why", "nosuch", "db-1", "tcp/1", "--agent", "--control", self.sock])
         self.check("unknown endpoint: exit 1, the agent's message",
@@ -186,7 +205,7 @@ def main():
     s = Suite(args.bin)
     try:
         s.setup()
-        for sec in (s.s_same, s.s_follows, s.s_enforced, s.s_errors):
+        for sec in (s.s_same, s.s_follows, s.s_enforced, s.s_diff, s.s_errors):
             try:
                 sec()
             except Exception as e:  # a probe that errors is a failure, and the rest still runs

@@ -78,3 +78,8 @@ check "diff with a bad policy says where" grep -q "^tests/cli/bad/undefined-grou
 python3 tests/cli/schema.py >"$tmp/schema.log" 2>&1 || true
 grep '^FAIL' "$tmp/schema.log" >&2 || true
 add_result schema "$tmp/schema.log"
+
+# --- diff against the oracle: every container tuple of the netns truth tables, 34 policy pairs
+NETSEG_BIN=$bin python3 tests/cli/diff_oracle.py >"$tmp/diff-oracle.log" 2>&1 || true
+grep '^FAIL' "$tmp/diff-oracle.log" | head -20 >&2 || true
+add_result diff-oracle "$tmp/diff-oracle.log"
