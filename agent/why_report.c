@@ -125,7 +125,8 @@ static const char *outcome(const struct policy *p, const struct explain_result *
 
 static const char *reason_name(enum explain_reason r)
 {
-	static const char *const names[] = {"untouched", "host_to_container", "rule", "default"};
+	static const char *const names[] = {"untouched", "host_to_container", "rule", "default",
+					    "same_container"};
 
 	return names[r];
 }
@@ -183,6 +184,16 @@ static json_t *decision_json(const struct policy *p, const struct explain_result
 	return o;
 }
 
+/* 224.0.0.0/4, 255.255.255.255, ff00::/8: delivered to many ends, each its own category. */
+static bool multicast(const struct endpoint_addr *a)
+{
+	static const uint8_t bcast[4] = {255, 255, 255, 255};
+
+	if (a->family == AF_INET)
+		return (a->addr[0] & 0xf0) == 224 || !memcmp(a->addr, bcast, 4);
+	return a->addr[0] == 0xff;
+}
+
 int why_answer(const struct why_ctx *c, const char *from, const char *to, const char *proto,
 	       json_t **ret, char *err, size_t errlen)
 {
@@ -208,6 +219,7 @@ int why_answer(const struct why_ctx *c, const char *from, const char *to, const 
 				? json_null()
 				: json_string(q.family == AF_INET ? "ipv4" : "ipv6"));
 	json_object_update_new(o, decision_json(c->p, &res));
+	json_object_set_new(o, "multicast", json_boolean(q.to.has_addr && multicast(&q.to.addr)));
 	explain_result_clear(&res);
 	*ret = o;
 	return CLI_OK;
@@ -265,6 +277,9 @@ void why_print_text(const json_t *o, FILE *out)
 		fputs("decided by: nothing: it touches no managed container, netseg leaves it "
 		      "alone\n",
 		      out);
+	else if (!strcmp(reason, "same_container"))
+		fputs("decided by: nothing: a container's traffic to itself never leaves it\n",
+		      out);
 	else if (!strcmp(reason, "host_to_container"))
 		fputs("decided by: the host may always reach its containers\n", out);
 	else if (!strcmp(reason, "default")) {
@@ -283,6 +298,10 @@ void why_print_text(const json_t *o, FILE *out)
 		text_loc(e, out);
 		fprintf(out, ": %s\n", str(e, "outcome"));
 	}
+	if (json_is_true(json_object_get(o, "multicast")))
+		fputs("note: a multicast or broadcast destination reaches every receiver: each "
+		      "receiving end has its own category; ask with the receiver as TO\n",
+		      out);
 	if (json_is_true(json_object_get(o, "abstract_end")))
 		fputs("note: an end without an address matches no cidr or net; give an address "
 		      "to test those\n",

@@ -213,6 +213,11 @@ int explain_decide(const struct policy *p, const struct explain_query *q,
 	struct explain_result r = {.verdict = POLICY_ALLOW, .reason = EXPLAIN_UNTOUCHED};
 	bool deny = false, allow = false;
 
+	if (q->from.ep && q->from.ep == q->to.ep) {
+		r.reason = EXPLAIN_SAME_CONTAINER;
+		*ret = r;
+		return 0;
+	}
 	if (q->from.kind == EXPLAIN_HOST && q->to.kind == EXPLAIN_CONTAINER) {
 		r.reason = EXPLAIN_HOST_TO_CONTAINER;
 		*ret = r;

@@ -39,6 +39,7 @@ enum explain_reason {
 	EXPLAIN_HOST_TO_CONTAINER, /* always allowed (Meaning 3) */
 	EXPLAIN_RULE,		   /* .decider decides (Meaning 2) */
 	EXPLAIN_DEFAULT,	   /* .category's default decides */
+	EXPLAIN_SAME_CONTAINER,	   /* a container to itself: it never leaves the container */
 };
 
 struct explain_result {

@@ -32,6 +32,10 @@ m=tests/golden/metadata-deny
 expect_exit "why v6 metadata" 0 "$bin" why web-1 fd00:ec2::254 icmpv6 -p $m/policy.yaml -e $m/endpoints.yaml
 check "a name takes the address of the other end's family" grep -q "^new connection web-1 (container fd20::2) -> " "$tmp/out"
 check "net selector by address" grep -qx "decided by: rule no-metadata (deny) at $m/policy.yaml:7:5" "$tmp/out"
+expect_exit "why to itself" 0 "$bin" why web-1 web-1 tcp/80 -p $m/policy.yaml -e $m/endpoints.yaml
+check "a container to itself never leaves it" grep -qx "decided by: nothing: a container's traffic to itself never leaves it" "$tmp/out"
+expect_exit "why multicast" 0 "$bin" why web-1 224.0.0.251 udp/5353 -p $m/policy.yaml -e $m/endpoints.yaml
+check "a multicast destination gets a note" grep -q "^note: a multicast or broadcast destination reaches every receiver" "$tmp/out"
 printf 'web-1 169.254.169.254 tcp/80\n# comment\n\nweb-1 db-1\ndb-1 world udp/53\n' >"$tmp/q"
 expect_exit "why --batch with a bad line" 2 "$bin" why --batch "$tmp/q" --json -p $m/policy.yaml -e $m/endpoints.yaml
 check "why --batch answers every good line" test "$(grep -c '"verdict"' "$tmp/out")" -eq 2
