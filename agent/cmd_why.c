@@ -108,6 +108,16 @@ static int why_batch(const struct why_cli *c, const char *path)
 		int n = 0, r;
 
 		lineno++;
+		if (!strchr(line, '\n') && !feof(f)) {
+			int c;
+
+			while ((c = fgetc(f)) != EOF && c != '\n')
+				;
+			cli_error("why", "%s:%d: line longer than %d bytes", path, lineno,
+				  WHY_LINE_MAX - 2);
+			worst = CLI_USAGE;
+			continue;
+		}
 		for (char *t = strtok_r(line, " \t\r\n", &save); t && n < 4;
 		     t = strtok_r(NULL, " \t\r\n", &save))
 			w[n++] = t;

@@ -40,6 +40,9 @@ printf 'web-1 169.254.169.254 tcp/80\n# comment\n\nweb-1 db-1\ndb-1 world udp/53
 expect_exit "why --batch with a bad line" 2 "$bin" why --batch "$tmp/q" --json -p $m/policy.yaml -e $m/endpoints.yaml
 check "why --batch answers every good line" test "$(grep -c '"verdict"' "$tmp/out")" -eq 2
 check "why --batch locates the bad line" grep -qx "netseg: why: $tmp/q:4: want FROM TO PROTO/PORT" "$tmp/err"
+{ printf 'web-1 %02000d tcp/1\n' 0; echo 'web-1 db-1 tcp/1'; } >"$tmp/q"
+expect_exit "why --batch with an overlong line" 2 "$bin" why --batch "$tmp/q" --json -p $m/policy.yaml -e $m/endpoints.yaml
+check "an overlong line is one error, the next line is answered" test "$(wc -l <"$tmp/err")" -eq 1 -a "$(wc -l <"$tmp/out")" -eq 1
 expect_exit "why without arguments" 2 "$bin" why -p $m/policy.yaml
 expect_exit "why bad protocol" 2 "$bin" why web-1 db-1 tcp/0 -p $m/policy.yaml -e $m/endpoints.yaml
 expect_exit "why icmp over IPv6" 2 "$bin" why web-1 fd20::3 icmp -p $m/policy.yaml -e $m/endpoints.yaml
