@@ -19,6 +19,7 @@
 #include "control.h"
 #include "diff.h"
 #include "parse.h"
+#include "util.h"
 
 #define DIFF_TROUBLE 2
 
@@ -75,7 +76,7 @@ static void print_item(FILE *out, const struct diff_change *c)
 		     {IPPROTO_ICMPV6, "icmpv6"}};
 	const char *name = "?";
 
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
 		if (names[i].proto == c->proto)
 			name = names[i].name;
 	if (c->proto == IPPROTO_ICMP || c->proto == IPPROTO_ICMPV6)

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "schema.h"
+#include "util.h"
 
 #define DIFF_PORT_END 65536u /* one past the last port */
 
@@ -377,7 +378,7 @@ static int diff_pair(struct policy_diff *d, const struct policy *old, const stru
 		if (!policy_diff_end_in(&d->ends[from], fams[f], &q.from) ||
 		    !policy_diff_end_in(&d->ends[to], fams[f], &q.to))
 			continue;
-		for (size_t k = 0; k < sizeof(diff_protos); k++) {
+		for (size_t k = 0; k < ARRAY_SIZE(diff_protos); k++) {
 			q.proto = diff_protos[k];
 			if ((q.proto == IPPROTO_ICMP && fams[f] != AF_INET) ||
 			    (q.proto == IPPROTO_ICMPV6 && fams[f] != AF_INET6))
@@ -405,8 +406,8 @@ int policy_diff_compute(const struct policy *old, const struct policy *new,
 			const struct endpoint_set *eps, struct policy_diff **ret)
 {
 	struct policy_diff *d = calloc(1, sizeof(*d));
-	uint32_t *cuts[sizeof(diff_protos)] = {0};
-	size_t ncuts[sizeof(diff_protos)] = {0};
+	uint32_t *cuts[ARRAY_SIZE(diff_protos)] = {0};
+	size_t ncuts[ARRAY_SIZE(diff_protos)] = {0};
 	int r = -ENOMEM;
 
 	if (!d)
@@ -429,7 +430,7 @@ int policy_diff_compute(const struct policy *old, const struct policy *new,
 		d = NULL;
 	}
 out:
-	for (size_t k = 0; k < sizeof(diff_protos); k++)
+	for (size_t k = 0; k < ARRAY_SIZE(diff_protos); k++)
 		free(cuts[k]);
 	policy_diff_free(d);
 	return r;

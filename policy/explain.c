@@ -13,6 +13,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "util.h"
+
 static bool addr_parse(const char *s, struct endpoint_addr *ret)
 {
 	struct endpoint_addr a = {0};
@@ -99,7 +101,7 @@ int explain_proto_parse(const char *s, uint8_t *ret_proto, uint16_t *ret_port)
 	port = strtoul(slash + 1, &end, 10);
 	if (errno || *end || port < 1 || port > 65535)
 		return -EINVAL;
-	for (size_t i = 0; i < sizeof(protos) / sizeof(protos[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(protos); i++)
 		if (strlen(protos[i].name) == (size_t)(slash - s) &&
 		    !strncmp(s, protos[i].name, slash - s)) {
 			*ret_proto = protos[i].proto;
