@@ -181,6 +181,7 @@ static json_t *decision_json(const struct policy *p, const struct explain_result
 	}
 	json_object_set_new(o, "matched", m);
 	json_object_set_new(o, "abstract_end", json_boolean(r->abstract));
+	json_object_set_new(o, "learned_not_evaluated", json_boolean(r->learned));
 	return o;
 }
 
@@ -301,6 +302,10 @@ void why_print_text(const json_t *o, FILE *out)
 	if (json_is_true(json_object_get(o, "multicast")))
 		fputs("note: a multicast or broadcast destination reaches every receiver: each "
 		      "receiving end has its own category; ask with the receiver as TO\n",
+		      out);
+	if (json_is_true(json_object_get(o, "learned_not_evaluated")))
+		fputs("note: fqdn selectors match addresses learned from DNS at run time; they "
+		      "were not evaluated (an allow by name may still apply)\n",
 		      out);
 	if (json_is_true(json_object_get(o, "abstract_end")))
 		fputs("note: an end without an address matches no cidr or net; give an address "

@@ -122,10 +122,10 @@ static bool in_cidrs(const struct endpoint_addr *a, const struct policy_cidr *c,
 	return false;
 }
 
-/* Whether term T selects end E. Terms by address need an address: *abstract is set when E
- * has none (it then matches nothing, as an address outside every cidr would not). */
+/* Whether term T selects end E. Terms by address need an address: without one (`world`,
+ * `host`) they match nothing, as for an address none of them names (EXPLAIN_F_ABSTRACT). */
 static bool term_matches(const struct policy *p, const struct policy_term *t,
-			 const struct explain_end *e, bool *abstract)
+			 const struct explain_end *e, unsigned *flags)
 {
 	bool ctr = e->kind == EXPLAIN_CONTAINER;
 
@@ -152,20 +152,20 @@ static bool term_matches(const struct policy *p, const struct policy_term *t,
 		return in_cidrs(&e->addr, t->cidrs, t->ncidrs) &&
 		       !in_cidrs(&e->addr, t->except, t->nexcept);
 	default:
-		/* A term this evaluator does not know (learned at run time) matches nothing
-		 * here; say so rather than guess. */
-		*abstract = true;
+		/* fqdn: its addresses are learned from DNS at run time, which a policy and an
+		 * endpoint list cannot tell; say so rather than guess. */
+		*flags |= EXPLAIN_F_LEARNED;
 		return false;
 	}
-	*abstract = true;
+	*flags |= EXPLAIN_F_ABSTRACT;
 	return false;
 }
 
 static bool selector_matches(const struct policy *p, const struct policy_selector *s,
-			     const struct explain_end *e, bool *abstract)
+			     const struct explain_end *e, unsigned *flags)
 {
 	for (size_t i = 0; i < s->n; i++)
-		if (term_matches(p, &s->terms[i], e, abstract))
+		if (term_matches(p, &s->terms[i], e, flags))
 			return true;
 	return false;
 }
@@ -188,14 +188,15 @@ static bool ports_match(const struct policy_rule *r, const struct explain_query 
 }
 
 bool explain_rule_matches(const struct policy *p, const struct policy_rule *r,
-			  const struct explain_query *q, bool *ret_abstract)
+			  const struct explain_query *q, unsigned *ret_flags)
 {
-	bool abstract = false, m;
+	unsigned flags = 0;
+	bool m;
 
-	m = ports_match(r, q) && selector_matches(p, &r->from, &q->from, &abstract) &&
-	    selector_matches(p, &r->to, &q->to, &abstract);
-	if (ret_abstract)
-		*ret_abstract = *ret_abstract || abstract;
+	m = ports_match(r, q) && selector_matches(p, &r->from, &q->from, &flags) &&
+	    selector_matches(p, &r->to, &q->to, &flags);
+	if (ret_flags)
+		*ret_flags |= flags;
 	return m;
 }
 
@@ -214,6 +215,7 @@ int explain_decide(const struct policy *p, const struct explain_query *q,
 {
 	struct explain_result r = {.verdict = POLICY_ALLOW, .reason = EXPLAIN_UNTOUCHED};
 	bool deny = false, allow = false;
+	unsigned flags = 0;
 
 	if (q->from.ep && q->from.ep == q->to.ep) {
 		r.reason = EXPLAIN_SAME_CONTAINER;
@@ -233,7 +235,7 @@ int explain_decide(const struct policy *p, const struct explain_query *q,
 	for (size_t i = 0; i < p->nrules; i++) {
 		const struct policy_rule *rule = &p->rules[i];
 
-		if (!explain_rule_matches(p, rule, q, &r.abstract))
+		if (!explain_rule_matches(p, rule, q, &flags))
 			continue;
 		if (!r.matched && !(r.matched = calloc(p->nrules, sizeof(*r.matched))))
 			return -ENOMEM;
@@ -248,6 +250,8 @@ int explain_decide(const struct policy *p, const struct explain_query *q,
 			r.decider = i;
 		}
 	}
+	r.abstract = flags & EXPLAIN_F_ABSTRACT;
+	r.learned = flags & EXPLAIN_F_LEARNED;
 	if (deny || allow) {
 		r.reason = EXPLAIN_RULE;
 		r.verdict = deny ? POLICY_DENY : POLICY_ALLOW;

@@ -51,6 +51,7 @@ struct explain_result {
 	size_t *matched; /* every rule that matched, in policy order, decider included */
 	size_t nmatched;
 	bool abstract; /* an end without address met a cidr or net term: it did not match */
+	bool learned;  /* a term matching addresses learned at run time (fqdn): not evaluated */
 };
 
 /*
@@ -65,9 +66,12 @@ int explain_end_parse(const struct endpoint_set *eps, const struct endpoint_addr
 /* "tcp/80", "udp/53", "sctp/9", "icmp", "icmpv6". 0 or -EINVAL. */
 int explain_proto_parse(const char *s, uint8_t *ret_proto, uint16_t *ret_port);
 
-/* Whether rule R of P matches Q, and whether it met an abstract end (*ret_abstract). */
+/* What a rule's evaluation met that it could not decide: ORed into *ret_flags. */
+enum { EXPLAIN_F_ABSTRACT = 1, EXPLAIN_F_LEARNED = 2 };
+
+/* Whether rule R of P matches Q; EXPLAIN_F_* ORed into *RET_FLAGS when not NULL. */
 bool explain_rule_matches(const struct policy *p, const struct policy_rule *r,
-			  const struct explain_query *q, bool *ret_abstract);
+			  const struct explain_query *q, unsigned *ret_flags);
 
 /* The decision for Q. 0 or -ENOMEM; the result owns .matched (explain_result_clear()). */
 int explain_decide(const struct policy *p, const struct explain_query *q,
