@@ -28,6 +28,7 @@
 #include "rtnl_watch.h"
 #include "status.h"
 #include "util.h"
+#include "why_report.h"
 
 enum tag {
 	T_SIGNAL,
@@ -417,8 +418,11 @@ static char *respond_control(const char *request, size_t *ret_len, void *ud)
 
 	if (!strcmp(request, "status"))
 		st = build_status(ud);
+	else if (!strncmp(request, "why ", 4))
+		st = why_agent_answer(((struct agent *)ud)->ctx.inv,
+				      reconcile_policy(((struct agent *)ud)->ctx.rc), request + 4);
 	else
-		st = json_pack("{s:s}", "error", "unknown request (try \"status\")");
+		st = json_pack("{s:s}", "error", "unknown request (try \"status\" or \"why\")");
 	text = st ? json_dumps(st, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 	json_decref(st);
 	if (!text)
@@ -459,7 +463,7 @@ static void open_observers(struct agent *a)
 	}
 	if (a->o.control_socket) {
 		struct control_ops ops = {.terminator = "\n",
-					  .max_request = 256,
+					  .max_request = WHY_QUERY_MAX + 8, /* "why " + query */
 					  .check_peer = true,
 					  .respond = respond_control,
 					  .ud = a};

@@ -23,6 +23,11 @@ static const char usage_text[] =
     "                                             and the policy, incrementally\n"
     "  status  [--json] [--control SOCK]          ask the running agent: endpoints, groups,\n"
     "                                             rules with counters, errors\n"
+    "  why     FROM TO PROTO/PORT [-p PATH] [-e FILE | --agent] [--json]\n"
+    "                                             the verdict for a new connection and the\n"
+    "                                             rule (FILE:LINE) or default deciding it\n"
+    "  diff    -p OLD -p NEW [-e FILE | --agent]  what a policy change opens and closes;\n"
+    "                                             exit 1 when something changes\n"
     "\n"
     "  -p, --policy PATH     policy file or directory (default " CLI_DEFAULT_POLICY_DIR "/,\n"
     "                        else " CLI_DEFAULT_POLICY_FILE ")\n"
@@ -112,8 +117,8 @@ static const struct {
 	const char *name;
 	int (*run)(int argc, char **argv);
 } commands[] = {
-    {"check", cmd_check}, {"compile", cmd_compile}, {"apply", cmd_apply},
-    {"flush", cmd_flush}, {"agent", cmd_agent},	    {"status", cmd_status},
+    {"check", cmd_check}, {"compile", cmd_compile}, {"apply", cmd_apply}, {"flush", cmd_flush},
+    {"agent", cmd_agent}, {"status", cmd_status},   {"why", cmd_why},	  {"diff", cmd_diff},
 };
 
 int cli_main(int argc, char **argv)

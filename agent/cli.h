@@ -52,5 +52,7 @@ int cmd_check(int argc, char **argv);
 int cmd_compile(int argc, char **argv);
 int cmd_apply(int argc, char **argv);
 int cmd_flush(int argc, char **argv);
+int cmd_why(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
 
 #endif

@@ -13,63 +13,9 @@
 #include "cli.h"
 #include "control.h"
 
-#define STATUS_MAX_REPLY (64u << 20) /* a status of 100k endpoints is well below */
-#define TABLE_MAX_COLS	 8
+#define TABLE_MAX_COLS 8
 
 static const char status_usage[] = "usage: netseg status [--json] [--control SOCK]\n";
-
-static int ask(const char *path, char **ret)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	struct timeval tv = {.tv_sec = 5};
-	char *buf = NULL;
-	size_t len = 0;
-	int fd, r;
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    send(fd, "status\n", 7, MSG_NOSIGNAL) != 7) {
-		r = -errno;
-		goto out;
-	}
-	for (;;) {
-		char *nb = realloc(buf, len + 65536 + 1);
-		ssize_t n;
-
-		if (!nb) {
-			r = -ENOMEM;
-			goto out;
-		}
-		buf = nb;
-		n = read(fd, buf + len, 65536);
-		if (n < 0) {
-			r = errno == EAGAIN ? -ETIMEDOUT : -errno;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len > STATUS_MAX_REPLY) {
-			r = -EMSGSIZE;
-			goto out;
-		}
-	}
-	buf[len] = '\0';
-	*ret = buf;
-	buf = NULL;
-	r = 0;
-out:
-	free(buf);
-	close(fd);
-	return r;
-}
 
 /* --- a plain text table: columns as wide as their widest cell ------------------------------ */
 struct table {
@@ -291,7 +237,7 @@ int cmd_status(int argc, char **argv)
 		cli_error("status", "unexpected argument '%s'", argv[optind]);
 		return CLI_USAGE;
 	}
-	r = ask(path, &reply);
+	r = control_ask(path, "status\n", &reply);
 	if (r == -ENOENT || r == -ECONNREFUSED) {
 		cli_error("status", "the agent is not running (nothing answers at %s)", path);
 		return CLI_FAIL;

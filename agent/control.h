@@ -59,4 +59,8 @@ int control_timeout_ms(const struct control *c);
 /* The client: `netseg status` (cmd_status.c). */
 int cmd_status(int argc, char **argv);
 
+/* Sends REQUEST (a line, newline included) to the agent at PATH and reads the whole answer
+ * (NUL-terminated, malloc'd) into *RET; 5 s timeouts. 0 or -errno. */
+int control_ask(const char *path, const char *request, char **ret);
+
 #endif

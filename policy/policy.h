@@ -105,6 +105,7 @@ struct policy_rule {
 
 struct policy {
 	enum policy_action defaults[POLICY_CATEGORY_COUNT];
+	struct loc default_locs[POLICY_CATEGORY_COUNT]; /* .file NULL: not written (built-in) */
 	enum policy_log log;
 	struct policy_group *groups;
 	size_t ngroups;

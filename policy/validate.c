@@ -353,8 +353,13 @@ static void defaults_from_node(struct vctx *v, const struct node *key, const str
 		if (k < POLICY_CATEGORY_COUNT) {
 			w = want_word(v, m->items[i], m->keys[i]->str, action_words,
 				      ARRAY_SIZE(action_words));
-			if (w >= 0)
-				p->defaults[k] = w ? POLICY_DENY : POLICY_ALLOW;
+			if (w < 0)
+				continue;
+			p->defaults[k] = w ? POLICY_DENY : POLICY_ALLOW;
+			/* `netseg why` points at it; on OOM it shows as built-in, nothing worse. */
+			if (schema_own_loc(&p->files, &p->nfiles, m->keys[i]->loc,
+					   &p->default_locs[k]) < 0)
+				p->default_locs[k] = (struct loc){0};
 		} else {
 			w = want_word(v, m->items[i], "log", log_words, ARRAY_SIZE(log_words));
 			if (w >= 0)

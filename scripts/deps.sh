@@ -11,6 +11,7 @@ packages=(
 	nftables iptables iproute2 procps python3 busybox-static socat iperf3 curl
 	python3-prometheus-client
 	docker.io
+	python3-jsonschema python3-yaml # tools: tests/cli/schema.py checks docs/netseg-policy.schema.json
 )
 [ "${NETSEG_DEPS_EXTRA:-}" ] && packages+=($NETSEG_DEPS_EXTRA)
 

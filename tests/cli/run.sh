@@ -169,4 +169,6 @@ sys.exit(0 if kb * 1024 <= 500e6 else 1)
 	rm -f "$tmp/rules.yaml"
 fi
 
+. tests/cli/tools.sh # why, diff
+
 summary cli

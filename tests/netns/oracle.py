@@ -148,25 +148,39 @@ class Oracle:
         return False
 
     # the verdict ------------------------------------------------------------------------------
-    def verdict(self, src, dst, proto, port):
-        """Returns (allowed: bool, why: str)."""
+    def explain(self, src, dst, proto, port):
+        """The whole decision: {allowed, reason, category, matched: [rule names], why}, reason
+        one of isolated, host_to_container, untouched, rule, default (what `netseg why
+        --json` reports, which tests/netns/run.py compares with this)."""
         fam = ipaddress.ip_address(dst).version
         sk, _ = self.kind(src)
         dk, _ = self.kind(dst)
+
+        def out(allowed, reason, why, category=None, matched=()):
+            return {"allowed": allowed, "reason": reason, "category": category,
+                    "matched": list(matched), "why": why}
+
         if sk == "isolated" or dk == "isolated":
-            return False, "unknown interface isolated (Meaning 6)"
+            return out(False, "isolated", "unknown interface isolated (Meaning 6)")
         if sk == "host" and dk == "container":
-            return True, "host->container always allowed (Meaning 3)"
+            return out(True, "host_to_container", "host->container always allowed (Meaning 3)")
         if sk != "container" and dk != "container":
-            return True, "touches no managed container (Meaning 3)"
+            return out(True, "untouched", "touches no managed container (Meaning 3)")
+        cat = CATEGORY[(sk, dk)]
         hits = [r for r in self.rules
                 if self.sel(r["from"], src) and self.sel(r["to"], dst)
                 and self.ports(r.get("ports"), proto, port, fam)]
+        names = [r["name"] for r in hits]
         deny = [r["name"] for r in hits if r.get("action", "allow") == "deny"]
         if deny:
-            return False, "deny " + ",".join(deny)
+            return out(False, "rule", "deny " + ",".join(deny), cat, names)
         allow = [r["name"] for r in hits if r.get("action", "allow") == "allow"]
         if allow:
-            return True, "allow " + ",".join(allow)
-        cat = CATEGORY[(sk, dk)]
-        return self.defaults[cat] == "allow", f"default {cat}={self.defaults[cat]}"
+            return out(True, "rule", "allow " + ",".join(allow), cat, names)
+        return out(self.defaults[cat] == "allow", "default",
+                   f"default {cat}={self.defaults[cat]}", cat, names)
+
+    def verdict(self, src, dst, proto, port):
+        """Returns (allowed: bool, why: str)."""
+        e = self.explain(src, dst, proto, port)
+        return e["allowed"], e["why"]

@@ -125,8 +125,9 @@ def run_probes(t, probes, timeout=0.8):
     return res
 
 
-def judge(t, probes, oracle, tally, section, timeout=0.8):
-    """Probe, compare with the oracle, retry apparent false 'blocked' once, print matrix."""
+def judge(t, probes, oracle, tally, section, timeout=0.8, results=None):
+    """Probe, compare with the oracle, retry apparent false 'blocked' once, print matrix.
+    RESULTS, when given, receives the final probe results by id (for why_checks)."""
     res = run_probes(t, probes, timeout)
     exp = {p["id"]: oracle.verdict(p["osrc"], p["dst"], p["proto"], p["port"]) for p in probes}
 
@@ -140,6 +141,8 @@ def judge(t, probes, oracle, tally, section, timeout=0.8):
     if retry:
         res.update(run_probes(t, retry, 2.5))
     bad = [p for p in probes if not good(p)]
+    if results is not None:
+        results.update(res)
     for p in probes:
         if good(p):
             tally.passed += 1
@@ -215,6 +218,7 @@ class Netseg:
             eps = scenarios.write_endpoints(os.path.join(self.dir, scen["name"] + "-ep.yaml"),
                                             scenarios.endpoints_of(scen))
         r = self.apply(pol, extra, eps)
+        self.last = (pol, eps or self.eps)
         ok = tally.ok(r.returncode == 0, scen["name"],
                       f"netseg apply -p {pol}{' -e ' + eps if eps else ''} {' '.join(extra)} "
                       f"exit {r.returncode}: {(r.stderr or r.stdout).strip()[:400]}")
@@ -228,6 +232,71 @@ def oracle_for(scen, isolated=(), host_extra=()):
     iso = [a for e in isolated for a in (ends[e]["v4"], ends[e]["v6"])]
     return Oracle(scenarios.policy_of(scen), eps,
                   HOST_ADDRS[4] + HOST_ADDRS[6] + list(host_extra), iso)
+
+
+# ---------------------------------------------------------------------------------------------
+# netseg why: the explanation must agree with the oracle and with the kernel
+
+def why_query(p, names):
+    """The probe as a `netseg why` query: a container source by its endpoint name (so name
+    resolution is tested too), the destination by the address probed."""
+    src = names.get(p["s"], p["osrc"])
+    proto = f"{p['proto']}/{p['port']}" if p["proto"] != "icmp" else (
+        "icmp" if p["fam"] == 4 else "icmpv6")
+    return f"{src} {p['dst']} {proto}"
+
+
+def why_checks(t, ns, scen, probes, res, oracle, tally):
+    """`netseg why --batch --json`, run in H (so `host` is H's addresses, as the kernel sees
+    them), for every probe tuple of the scenario: its verdict, reason, category and the set of
+    rules it says matched must equal the oracle's, and its verdict must equal what the kernel
+    did with the real packets. Probes touching an isolated interface are not policy decisions
+    (Meaning 6) and are left out."""
+    section = scen["name"] + "/why"
+    eps = scenarios.endpoints_of(scen)
+    names = {scenarios.END_OF[e["name"]]: e["name"] for e in eps}
+    todo = [p for p in probes
+            if "isolated" not in (oracle.kind(p["osrc"])[0], oracle.kind(p["dst"])[0])]
+    pol, epath = ns.last
+    cmd = ["ip", "netns", "exec", t.ns("H"), ns.bin, "why", "--json", "--batch", "-",
+           "-p", pol, "-e", epath]
+    r = subprocess.run(cmd, input="".join(why_query(p, names) + "\n" for p in todo),
+                       capture_output=True, text=True, timeout=120)
+    lines = r.stdout.splitlines()
+    if not tally.ok(r.returncode == 0 and len(lines) == len(todo), section,
+                    f"netseg why --batch exit {r.returncode}, {len(lines)} answers for "
+                    f"{len(todo)} queries: {r.stderr.strip()[:300]}"):
+        return
+    vs_oracle = vs_kernel = 0
+    shown = 0
+    for p, line in zip(todo, lines):
+        w = json.loads(line)
+        o = oracle.explain(p["osrc"], p["dst"], p["proto"], p["port"])
+        got = (w["verdict"] == "allow", w["reason"], w["category"],
+               sorted(m["rule"] for m in w["matched"]))
+        want = (o["allowed"], o["reason"], o["category"], sorted(o["matched"]))
+        kr = res[p["id"]]["result"]
+        kernel_ok = (kr == "open") == got[0] and kr in ("open", "blocked")
+        if got == want:
+            vs_oracle += 1
+        if kernel_ok:
+            vs_kernel += 1
+        if (got != want or not kernel_ok) and shown < 20:
+            shown += 1
+            print(f"    why {why_query(p, names)} ({p['id']}): says {got}, oracle {want}, "
+                  f"kernel {kr}")
+        tally.ok(got == want, section, f"why vs oracle {p['id']}")
+        tally.ok(kernel_ok, section, f"why vs kernel {p['id']}")
+    skipped = len(probes) - len(todo)
+    print(f"  [{section}] {len(todo)} tuples: why = oracle {vs_oracle}, why = kernel "
+          f"{vs_kernel}{f'; {skipped} touching isolated interfaces left out' if skipped else ''}",
+          flush=True)
+    WHY_TOTAL[0] += len(todo)
+    WHY_TOTAL[1] += vs_oracle
+    WHY_TOTAL[2] += vs_kernel
+
+
+WHY_TOTAL = [0, 0, 0]  # tuples, agreeing with the oracle, agreeing with the kernel
 
 
 # ---------------------------------------------------------------------------------------------
@@ -512,7 +581,9 @@ def main():
                 v = t.sysctl_get("H", k)
                 tally.ok(v == "1", "sysctl", f"{k} is {v} after the first apply, must be 1")
         first = False
-        judge(t, plan(), oracle_for(scen), tally, scen["name"], a.timeout)
+        probes, res, o = plan(), {}, oracle_for(scen)
+        judge(t, probes, o, tally, scen["name"], a.timeout, res)
+        why_checks(t, ns, scen, probes, res, o, tally)
         print(f"  ({time.monotonic() - ts:.1f}s)", flush=True)
 
     if not a.skip_special:
@@ -527,7 +598,8 @@ def main():
     r = subprocess.run(["ip", "netns", "exec", t.ns("H"), binary, "flush"],
                        capture_output=True, text=True)
     tally.ok(r.returncode == 0, "flush", f"netseg flush exit {r.returncode}: {r.stderr.strip()}")
-    print(f"run.py: {time.monotonic() - t0:.1f}s")
+    print(f"run.py: {time.monotonic() - t0:.1f}s; netseg why: {WHY_TOTAL[0]} tuples, "
+          f"{WHY_TOTAL[1]} agree with the oracle, {WHY_TOTAL[2]} with the kernel")
     if tally.failures:
         print("run.py failures by section:")
         sec = {}
