@@ -44,6 +44,7 @@ struct docker_client *docker_client_new(const char *socket_path)
 		return NULL;
 	c->ev_fd = -1;
 	c->host_ns_fd = -1;
+	c->netns_dir_fd = -1;
 	dk_req_init(&c->op.req);
 	if (socket_path && strncmp(socket_path, "unix://", 7) == 0)
 		socket_path += 7; /* DOCKER_HOST's spelling */
@@ -62,6 +63,9 @@ struct docker_client *docker_client_new(const char *socket_path)
 		e = errno;
 		goto fail;
 	}
+	/* /run/docker is root's alone: an agent that gives up root reaches the containers'
+	 * namespace files (SandboxKey) through this, opened while it still can. */
+	c->netns_dir_fd = open(DOCKER_NETNS_DIR, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	return c;
 fail:
 	docker_client_free(c);
@@ -116,6 +120,8 @@ void docker_client_free(struct docker_client *c)
 	dk_skipped_clear(c);
 	if (c->host_ns_fd >= 0)
 		close(c->host_ns_fd);
+	if (c->netns_dir_fd >= 0)
+		close(c->netns_dir_fd);
 	free(c->socket_path);
 	free(c);
 }
@@ -466,8 +472,8 @@ int dk_container_endpoints(struct docker_client *c, const json_t *ins, const str
 
 		if (!json_is_object(att) || (!hasmac && !has4 && !has6))
 			continue;
-		r = docker_veth_peer(c->host_ns_fd, ct.pid, ct.sandbox_key, hasmac ? mac : NULL,
-				     has4 ? &a4 : &a6, ifname);
+		r = docker_veth_peer(c->host_ns_fd, c->netns_dir_fd, ct.pid, ct.sandbox_key,
+				     hasmac ? mac : NULL, has4 ? &a4 : &a6, ifname);
 		if (r == -ENODEV)
 			continue;
 		if (r == -ENOENT || r == -ESTALE) {

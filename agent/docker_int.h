@@ -63,6 +63,7 @@ struct dk_op {
 struct docker_client {
 	char *socket_path;
 	int host_ns_fd;
+	int netns_dir_fd; /* Docker's namespace directory, opened as root; -1: none */
 	char error[512];
 
 	/* The event stream. */
