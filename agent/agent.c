@@ -26,6 +26,7 @@
 #include "nft_monitor.h"
 #include "policy_watch.h"
 #include "rtnl_watch.h"
+#include "sandbox.h"
 #include "status.h"
 
 enum tag {
@@ -58,6 +59,7 @@ struct agent_opts {
 	const char *control_socket; /* NULL: off ("--control none") */
 	const char *metrics_addr;   /* NULL: off */
 	bool metrics_allow_remote;
+	const char *user;
 };
 
 struct agent {
@@ -77,12 +79,13 @@ struct agent {
 	uint64_t dview_generation; /* the inventory generation dview was taken at */
 	struct nflog *nflog;
 	struct control *control, *metrics;
+	struct caps_user user; /* whom the agent becomes after setup (when started as root) */
 };
 
 static const char agent_usage[] =
     "usage: netseg agent [-p PATH] [--docker SOCK|none] [--endpoints-dir DIR] [--bridge NAME]...\n"
     "                    [--control SOCK|none] [--metrics ADDR:PORT [--metrics-allow-remote]]\n"
-    "                    [-v]\n";
+    "                    [--user NAME|root] [-v]\n";
 
 static int parse_args(int argc, char **argv, struct agent_opts *ret)
 {
@@ -94,12 +97,14 @@ static int parse_args(int argc, char **argv, struct agent_opts *ret)
 	    {"control", required_argument, NULL, 'c'},
 	    {"metrics", required_argument, NULL, 'm'},
 	    {"metrics-allow-remote", no_argument, NULL, 'R'},
+	    {"user", required_argument, NULL, 'u'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
 	struct agent_opts o = {.docker_socket = DOCKER_DEFAULT_SOCKET,
-			       .control_socket = CONTROL_DEFAULT_SOCKET};
+			       .control_socket = CONTROL_DEFAULT_SOCKET,
+			       .user = CAPS_DEFAULT_USER};
 	int c;
 
 	optind = 1;
@@ -132,6 +137,9 @@ static int parse_args(int argc, char **argv, struct agent_opts *ret)
 			break;
 		case 'R':
 			o.metrics_allow_remote = true;
+			break;
+		case 'u':
+			o.user = optarg;
 			break;
 		case 'v':
 			log_set_level(LOG_LEVEL_DEBUG);
@@ -570,6 +578,52 @@ static void dispatch(struct agent *a, enum tag tag)
 	}
 }
 
+/* Who --user is, looked up while the user database is still reachable. */
+static int resolve_user(struct agent *a)
+{
+	int r;
+
+	if (geteuid() != 0)
+		return 0;
+	r = caps_user_lookup(a->o.user, &a->user);
+	if (r == -ENOENT)
+		cli_error("agent",
+			  "--user %s: no such user; create it ('scripts/deps.sh setup' does, or "
+			  "useradd --system %s) or pass --user root",
+			  a->o.user, a->o.user);
+	else if (r < 0)
+		cli_error("agent", "--user %s: %s", a->o.user, strerror(-r));
+	return r;
+}
+
+/* Everything that needs root is open by now: become --user, keeping CAP_NET_ADMIN only. */
+static int drop_privileges(struct agent *a)
+{
+	const struct caps_user *u = &a->user;
+	bool root = geteuid() == 0;
+	int r;
+
+	if (root && u->uid != 0 && a->control &&
+	    (r = control_chown(a->control, u->uid, u->gid)) < 0)
+		log_warn("control socket: cannot hand it to user %s: %s; it stays behind at exit",
+			 u->name, strerror(-r));
+	if ((r = caps_drop_to_user(u)) < 0) {
+		cli_error("agent", "cannot drop privileges to user %s: %s; not starting",
+			  root ? u->name : "(unchanged)", strerror(-r));
+		return r;
+	}
+	if (!root)
+		log_info("started as uid %u: keeping it, with CAP_NET_ADMIN only",
+			 (unsigned)getuid());
+	else if (u->uid == 0)
+		log_warn("--user root: still root, with CAP_NET_ADMIN only; a compromised agent "
+			 "could rewrite every file root owns");
+	else
+		log_info("running as user %s (uid %u), with CAP_NET_ADMIN only", u->name,
+			 (unsigned)u->uid);
+	return 0;
+}
+
 static int setup(struct agent *a)
 {
 	/* Links only to re-check endpoints whose interface appears or changes: an unknown port
@@ -579,6 +633,8 @@ static int setup(struct agent *a)
 	sigset_t mask;
 	int r;
 
+	if ((r = resolve_user(a)) < 0)
+		return r;
 	if ((r = load_policy(a, &policy)) < 0) {
 		cli_error("agent", "no valid policy to enforce; not starting");
 		return r;
@@ -653,10 +709,16 @@ static int setup(struct agent *a)
 		cli_error("agent", "cannot watch nftables for tampering: %s", strerror(-r));
 		return r;
 	}
-	if ((r = caps_drop_to_agent_set()) < 0)
-		log_warn("cannot drop capabilities: %s; running with all of them", strerror(-r));
-	else
-		log_debug("capabilities dropped to net_admin, sys_admin, sys_ptrace");
+	if ((r = drop_privileges(a)) < 0)
+		return r;
+	/* Last: from here on the agent only runs its loop. */
+	if ((r = sandbox_install()) < 0) {
+		cli_error("agent", "cannot install the seccomp filter: %s; not starting",
+			  strerror(-r));
+		return r;
+	}
+	log_debug("seccomp: allow-list installed%s",
+		  sandbox_is_sanitized() ? " (sanitizer build: ptrace, clone, wait4 allowed)" : "");
 	return 0;
 }
 

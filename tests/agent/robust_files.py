@@ -37,7 +37,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
@@ -72,7 +71,7 @@ class Suite:
     def __init__(self, binary):
         self.bin = os.path.abspath(binary)
         self.ns = f"nsrf{os.getpid()}"
-        self.work = tempfile.mkdtemp(prefix=f"{self.ns}-")
+        self.work = al.workdir(prefix=f"{self.ns}-")
         self.run = os.path.join(self.work, "run")
         self.epdir = os.path.join(self.run, "endpoints")
         self.stage = os.path.join(self.work, "stage")
