@@ -148,4 +148,21 @@ else
 	rm -f "$tmp/groups.yaml" "$tmp/inline.yaml"
 fi
 
+# --- the shipped unit is confined: systemd's own rating, exposure at most 2.0 (issue 14), with
+# the user and the single capability the agent is written for
+unit=packaging/netseg.service
+if ! command -v systemd-analyze >/dev/null; then
+	fail "systemd-analyze not found (scripts/deps.sh installs systemd)"
+else
+	systemd-analyze security --offline=yes "$unit" >"$tmp/sec" 2>&1 || true
+	exposure=$(sed -nE 's/^→ Overall exposure level for [^:]*: ([0-9.]+).*/\1/p' "$tmp/sec")
+	check "systemd-analyze rates $unit (got: $(tail -1 "$tmp/sec"))" test -n "$exposure"
+	check "$unit exposure ${exposure:-?} <= 2.0" \
+		awk -v e="${exposure:-99}" 'BEGIN { exit !(e <= 2.0) }'
+	echo "cli: $unit exposure $exposure" >&2
+fi
+check "$unit runs as User=netseg" grep -qx "User=netseg" "$unit"
+check "$unit bounds capabilities to CAP_NET_ADMIN" grep -qx "CapabilityBoundingSet=CAP_NET_ADMIN" "$unit"
+check "$unit grants CAP_NET_ADMIN as ambient" grep -qx "AmbientCapabilities=CAP_NET_ADMIN" "$unit"
+
 summary cli
