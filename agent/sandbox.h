@@ -16,7 +16,8 @@
  * changing credentials.
  *
  * Sanitizer builds (ASan, UBSan, LSan) need more: LeakSanitizer stops the world with a cloned
- * tracer that ptraces the agent, so there ptrace, clone, wait4 and prctl are allowed.
+ * tracer that ptraces the agent, so there ptrace, clone, wait4 and prctl are allowed, and the
+ * process is made dumpable again after its uid change.
  */
 
 /* 0, or -errno (e.g. -EINVAL when the kernel has no seccomp filter support). */
