@@ -588,7 +588,7 @@ static int resolve_user(struct agent *a)
 	r = caps_user_lookup(a->o.user, &a->user);
 	if (r == -ENOENT)
 		cli_error("agent",
-			  "--user %s: no such user; create it ('scripts/deps.sh setup' does, or "
+			  "--user %s: no such user; create it (scripts/deps.sh does, or "
 			  "useradd --system %s) or pass --user root",
 			  a->o.user, a->o.user);
 	else if (r < 0)

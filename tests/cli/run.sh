@@ -148,6 +148,22 @@ else
 	rm -f "$tmp/groups.yaml" "$tmp/inline.yaml"
 fi
 
+# --- agent --user: a missing user stops the start with a hint; --user root runs, with a
+# warning (in a private network namespace; timeout's SIGTERM ends it: 124)
+if [ "$(id -u)" -ne 0 ]; then
+	echo "cli: agent --user steps skipped: not root"
+else
+	pol=examples/icc-off/policy.yaml
+	expect_exit "agent --user with no such user" 1 \
+		unshare -n "$bin" agent -p "$pol" --docker none --control none --user "nosuch$$"
+	check "no such user: named, with a hint" \
+		grep -q "agent: --user nosuch$$: no such user; create it" "$tmp/err"
+	expect_exit "agent --user root runs" 124 \
+		unshare -n timeout 3 "$bin" agent -p "$pol" --docker none --control none --user root
+	check "--user root warns" \
+		grep -q "warning: --user root: still root, with CAP_NET_ADMIN only" "$tmp/err"
+fi
+
 # --- the shipped unit is confined: systemd's own rating, exposure at most 2.0 (issue 14), with
 # the user and the single capability the agent is written for
 unit=packaging/netseg.service
