@@ -596,8 +596,9 @@ static int resolve_user(struct agent *a)
 	return r;
 }
 
-/* Everything that needs root is open by now: become --user, keeping CAP_NET_ADMIN only. */
-static int drop_privileges(struct agent *a)
+/* Everything that needs root is open by now: become --user, keeping CAP_NET_ADMIN only,
+ * then install the seccomp filter. */
+static int confine(struct agent *a)
 {
 	const struct caps_user *u = &a->user;
 	bool root = geteuid() == 0;
@@ -612,15 +613,19 @@ static int drop_privileges(struct agent *a)
 			  root ? u->name : "(unchanged)", strerror(-r));
 		return r;
 	}
-	if (!root)
-		log_info("started as uid %u: keeping it, with CAP_NET_ADMIN only",
-			 (unsigned)getuid());
-	else if (u->uid == 0)
+	/* Last: from here on the agent only runs its loop. */
+	if ((r = sandbox_install()) < 0) {
+		cli_error("agent", "cannot install the seccomp filter: %s; not starting",
+			  strerror(-r));
+		return r;
+	}
+	if (root && u->uid == 0)
 		log_warn("--user root: still root, with CAP_NET_ADMIN only; a compromised agent "
 			 "could rewrite every file root owns");
-	else
-		log_info("running as user %s (uid %u), with CAP_NET_ADMIN only", u->name,
-			 (unsigned)u->uid);
+	/* The last line of the start: tests wait for it before reading /proc/PID/status. */
+	log_info("confined: uid %u%s%s%s, CAP_NET_ADMIN only, seccomp allow-list%s",
+		 (unsigned)getuid(), root ? " (user " : " (as started", root ? u->name : "", ")",
+		 sandbox_is_sanitized() ? " (sanitizer build: ptrace, clone, wait4 allowed)" : "");
 	return 0;
 }
 
@@ -709,17 +714,7 @@ static int setup(struct agent *a)
 		cli_error("agent", "cannot watch nftables for tampering: %s", strerror(-r));
 		return r;
 	}
-	if ((r = drop_privileges(a)) < 0)
-		return r;
-	/* Last: from here on the agent only runs its loop. */
-	if ((r = sandbox_install()) < 0) {
-		cli_error("agent", "cannot install the seccomp filter: %s; not starting",
-			  strerror(-r));
-		return r;
-	}
-	log_debug("seccomp: allow-list installed%s",
-		  sandbox_is_sanitized() ? " (sanitizer build: ptrace, clone, wait4 allowed)" : "");
-	return 0;
+	return confine(a);
 }
 
 static void teardown(struct agent *a)

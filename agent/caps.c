@@ -75,9 +75,10 @@ int caps_drop_to_user(const struct caps_user *u)
 		if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
 			return -errno;
 	}
-	/* Started by systemd as the user with ambient CAP_NET_ADMIN, the sets are already
-	 * right, and its SystemCallFilter=~@privileged refuses capset: nothing to do then. */
-	if ((root || !net_admin_only()) && (r = set_net_admin_only()) < 0)
+	/* Started by systemd as the user with ambient CAP_NET_ADMIN, the sets may already be
+	 * right (but for inheritable, which ambient needs) while its SystemCallFilter=~@privileged
+	 * refuses capset: that is fine, there is no exec to inherit anything. */
+	if ((r = set_net_admin_only()) < 0 && (root || !net_admin_only()))
 		return r;
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
 		return -errno;

@@ -70,6 +70,7 @@ class Agent:
         self.p = subprocess.Popen(self.cmd(), stdout=f, stderr=f, stdin=subprocess.DEVNULL)
         f.close()
         self.starts += 1
+        self.start_pos = pos
         ok = self.wait_log(r"started: enforcing", since=pos, timeout=timeout)
         self.note_exit()
         return ok
@@ -102,8 +103,11 @@ class Agent:
 
     def least_privilege(self):
         """(ok, text): see least_privilege() below, for this agent's process."""
-        if not self.alive():
-            return False, "agent not running"
+        # The drop and the seccomp filter come just after "started: enforcing".
+        if not self.wait_log(r"netseg: info: confined: ", since=getattr(self, "start_pos", 0),
+                             timeout=10):
+            return False, "no 'confined:' line in the log (agent " + \
+                ("running)" if self.alive() else "gone)")
         return least_privilege(self.p.pid)
 
     def kill9(self):
