@@ -10,6 +10,8 @@
 
 #include <seccomp.h>
 
+#include "util.h"
+
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_UNDEFINED__)
 #define SANDBOX_SANITIZED 1
 #elif defined(__has_feature)
@@ -100,8 +102,7 @@ static int add_names(scmp_filter_ctx ctx, uint32_t action, const char *const *li
 		if (nr == __NR_SCMP_ERROR)
 			continue;
 		if (SANDBOX_SANITIZED && action != SCMP_ACT_ALLOW &&
-		    listed(sanitizer_extra, sizeof(sanitizer_extra) / sizeof(sanitizer_extra[0]),
-			   list[i]))
+		    listed(sanitizer_extra, ARRAY_SIZE(sanitizer_extra), list[i]))
 			continue;
 		if ((r = seccomp_rule_add(ctx, action, nr, 0)) < 0)
 			return r;
@@ -113,19 +114,16 @@ static int add_rules(scmp_filter_ctx ctx)
 {
 	int r;
 
-	if ((r = add_names(ctx, SCMP_ACT_ALLOW, allowed, sizeof(allowed) / sizeof(allowed[0]))) <
-		0 ||
-	    (r = add_names(ctx, SCMP_ACT_KILL_PROCESS, fatal, sizeof(fatal) / sizeof(fatal[0]))) <
-		0)
+	if ((r = add_names(ctx, SCMP_ACT_ALLOW, allowed, ARRAY_SIZE(allowed))) < 0 ||
+	    (r = add_names(ctx, SCMP_ACT_KILL_PROCESS, fatal, ARRAY_SIZE(fatal))) < 0)
 		return r;
-	for (size_t i = 0; i < sizeof(socket_families) / sizeof(socket_families[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(socket_families); i++)
 		if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
 					  SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)socket_families[i]))) <
 		    0)
 			return r;
 	if (SANDBOX_SANITIZED)
-		return add_names(ctx, SCMP_ACT_ALLOW, sanitizer_extra,
-				 sizeof(sanitizer_extra) / sizeof(sanitizer_extra[0]));
+		return add_names(ctx, SCMP_ACT_ALLOW, sanitizer_extra, ARRAY_SIZE(sanitizer_extra));
 	/* Threads, never processes: a new process could only be there to run something. clone3
 	 * hides its flags behind a pointer, so glibc is told it is missing and uses clone. */
 	if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,

@@ -30,6 +30,7 @@
 
 #include "sandbox.h"
 #include "testutil.h"
+#include "util.h"
 
 /* Exit codes a child reports with. */
 enum { OK = 0, NOT_CONFINED = 10, WRONG_ERRNO = 11, FAILED = 12 };
@@ -96,7 +97,7 @@ static int agent_like(void)
 	    epoll_wait(ep, &ev, 1, 5000) != 1 || read(tfd, &n, sizeof(n)) != sizeof(n))
 		return FAILED;
 	int fams[][2] = {{AF_UNIX, 0}, {AF_INET, 0}, {AF_INET6, 0}, {AF_NETLINK, NETLINK_ROUTE}};
-	for (size_t i = 0; i < sizeof(fams) / sizeof(fams[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(fams); i++) {
 		int type = fams[i][0] == AF_NETLINK ? SOCK_RAW : SOCK_STREAM;
 
 		if ((s = socket(fams[i][0], type | SOCK_CLOEXEC, fams[i][1])) < 0)

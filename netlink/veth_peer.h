@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#ifndef NETSEG_DOCKER_VETH_H
-#define NETSEG_DOCKER_VETH_H
+#ifndef NETSEG_VETH_PEER_H
+#define NETSEG_VETH_PEER_H
 
 /*
  * The host-side end of a container's veth, found from here without entering the container's
@@ -25,8 +25,7 @@
  * container; -ENODEV no such interface, it is not a veth, or it has no peer in our namespace
  * (this also covers --network host and none); other -errno.
  */
-int docker_veth_peer(int host_ns_fd, int netns_dir_fd, int pid, const char *sandbox_key,
-		     const uint8_t *mac, const struct endpoint_addr *addr,
-		     char ret_ifname[IFNAMSIZ]);
+int veth_host_peer(int host_ns_fd, int netns_dir_fd, int pid, const char *sandbox_key,
+		   const uint8_t *mac, const struct endpoint_addr *addr, char ret_ifname[IFNAMSIZ]);
 
 #endif

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#include "docker_veth.h"
+#include "veth_peer.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -74,9 +74,8 @@ out:
 	return r;
 }
 
-int docker_veth_peer(int host_ns_fd, int netns_dir_fd, int pid, const char *sandbox_key,
-		     const uint8_t *mac, const struct endpoint_addr *addr,
-		     char ret_ifname[IFNAMSIZ])
+int veth_host_peer(int host_ns_fd, int netns_dir_fd, int pid, const char *sandbox_key,
+		   const uint8_t *mac, const struct endpoint_addr *addr, char ret_ifname[IFNAMSIZ])
 {
 	int nsid, r;
 
