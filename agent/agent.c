@@ -26,6 +26,7 @@
 #include "nft_monitor.h"
 #include "policy_watch.h"
 #include "rtnl_watch.h"
+#include "sandbox.h"
 #include "status.h"
 #include "util.h"
 #include "why_report.h"
@@ -60,6 +61,7 @@ struct agent_opts {
 	const char *control_socket; /* NULL: off ("--control none") */
 	const char *metrics_addr;   /* NULL: off */
 	bool metrics_allow_remote;
+	const char *user;
 };
 
 struct agent {
@@ -81,12 +83,13 @@ struct agent {
 	struct control *control, *metrics;
 	bool files_ready;     /* the endpoint directory's inotify fd was readable */
 	int64_t files_end_ms; /* when the last batch of files ended (now_ms) */
+	struct caps_user user; /* whom the agent becomes after setup (when started as root) */
 };
 
 static const char agent_usage[] =
     "usage: netseg agent [-p PATH] [--docker SOCK|none] [--endpoints-dir DIR] [--bridge NAME]...\n"
     "                    [--control SOCK|none] [--metrics ADDR:PORT [--metrics-allow-remote]]\n"
-    "                    [-v]\n";
+    "                    [--user NAME|root] [-v]\n";
 
 static int parse_args(int argc, char **argv, struct agent_opts *ret)
 {
@@ -98,12 +101,14 @@ static int parse_args(int argc, char **argv, struct agent_opts *ret)
 	    {"control", required_argument, NULL, 'c'},
 	    {"metrics", required_argument, NULL, 'm'},
 	    {"metrics-allow-remote", no_argument, NULL, 'R'},
+	    {"user", required_argument, NULL, 'u'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
 	struct agent_opts o = {.docker_socket = DOCKER_DEFAULT_SOCKET,
-			       .control_socket = CONTROL_DEFAULT_SOCKET};
+			       .control_socket = CONTROL_DEFAULT_SOCKET,
+			       .user = CAPS_DEFAULT_USER};
 	int c;
 
 	optind = 1;
@@ -136,6 +141,9 @@ static int parse_args(int argc, char **argv, struct agent_opts *ret)
 			break;
 		case 'R':
 			o.metrics_allow_remote = true;
+			break;
+		case 'u':
+			o.user = optarg;
 			break;
 		case 'v':
 			log_set_level(LOG_LEVEL_DEBUG);
@@ -619,6 +627,57 @@ static void dispatch(struct agent *a, enum tag tag)
 	}
 }
 
+/* Who --user is, looked up while the user database is still reachable. */
+static int resolve_user(struct agent *a)
+{
+	int r;
+
+	if (geteuid() != 0)
+		return 0;
+	r = caps_user_lookup(a->o.user, &a->user);
+	if (r == -ENOENT)
+		cli_error("agent",
+			  "--user %s: no such user; create it (scripts/deps.sh does, or "
+			  "useradd --system %s) or pass --user root",
+			  a->o.user, a->o.user);
+	else if (r < 0)
+		cli_error("agent", "--user %s: %s", a->o.user, strerror(-r));
+	return r;
+}
+
+/* Everything that needs root is open by now: become --user, keeping CAP_NET_ADMIN only,
+ * then install the seccomp filter. */
+static int confine(struct agent *a)
+{
+	const struct caps_user *u = &a->user;
+	bool root = geteuid() == 0;
+	int r;
+
+	if (root && u->uid != 0 && a->control &&
+	    (r = control_chown(a->control, u->uid, u->gid)) < 0)
+		log_warn("control socket: cannot hand it to user %s: %s; it stays behind at exit",
+			 u->name, strerror(-r));
+	if ((r = caps_drop_to_user(u)) < 0) {
+		cli_error("agent", "cannot drop privileges to user %s: %s; not starting",
+			  root ? u->name : "(unchanged)", strerror(-r));
+		return r;
+	}
+	/* Last: from here on the agent only runs its loop. */
+	if ((r = sandbox_install()) < 0) {
+		cli_error("agent", "cannot install the seccomp filter: %s; not starting",
+			  strerror(-r));
+		return r;
+	}
+	if (root && u->uid == 0)
+		log_warn("--user root: still root, with CAP_NET_ADMIN only; a compromised agent "
+			 "could rewrite every file root owns");
+	/* The last line of the start: tests wait for it before reading /proc/PID/status. */
+	log_info("confined: uid %u%s%s%s, CAP_NET_ADMIN only, seccomp allow-list%s",
+		 (unsigned)getuid(), root ? " (user " : " (as started", root ? u->name : "", ")",
+		 sandbox_is_sanitized() ? " (sanitizer build: ptrace, clone, wait4 allowed)" : "");
+	return 0;
+}
+
 static int setup(struct agent *a)
 {
 	/* Links only to re-check endpoints whose interface appears or changes: an unknown port
@@ -628,6 +687,8 @@ static int setup(struct agent *a)
 	sigset_t mask;
 	int r;
 
+	if ((r = resolve_user(a)) < 0)
+		return r;
 	if ((r = load_policy(a, &policy)) < 0) {
 		cli_error("agent", "no valid policy to enforce; not starting");
 		return r;
@@ -697,10 +758,8 @@ static int setup(struct agent *a)
 	}
 	/* What the checker learnt while starting must not answer for later wakeups. */
 	agent_links_drop(&a->ctx);
-	if ((r = caps_drop_to_agent_set()) < 0)
-		log_warn("cannot drop capabilities: %s; running with all of them", strerror(-r));
-	else
-		log_debug("capabilities dropped to net_admin, sys_admin, sys_ptrace");
+	if ((r = confine(a)) < 0)
+		goto fail;
 	return 0;
 fail:
 	/* teardown() frees whatever was opened here; only the policy is not the agent's yet. */

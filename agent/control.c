@@ -36,6 +36,7 @@ struct control {
 	struct client clients[CONTROL_MAX_CLIENTS];
 	uint64_t paused_until_ms; /* 0: the listener is watched */
 	char *path;		  /* unix socket we created, removed at the end if still ours */
+	bool made_dir;		  /* and its directory, which control_chown hands over too */
 	dev_t dev;
 	ino_t ino;
 };
@@ -113,6 +114,7 @@ int control_open_unix(const char *path, const struct control_ops *ops, struct co
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	char dir[PATH_MAX];
 	struct stat st;
+	bool made_dir;
 	mode_t old;
 	int fd, r;
 
@@ -121,7 +123,8 @@ int control_open_unix(const char *path, const struct control_ops *ops, struct co
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
 	snprintf(dir, sizeof(dir), "%s", path);
 	/* Only the agent's directory is made: a missing /run would be a broken system. */
-	if (mkdir(dirname(dir), 0700) < 0 && errno != EEXIST)
+	made_dir = mkdir(dirname(dir), 0700) == 0;
+	if (!made_dir && errno != EEXIST)
 		return -errno;
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode))
@@ -150,8 +153,23 @@ int control_open_unix(const char *path, const struct control_ops *ops, struct co
 		return r;
 	}
 	(*ret)->path = strdup(path);
+	(*ret)->made_dir = made_dir;
 	(*ret)->dev = st.st_dev;
 	(*ret)->ino = st.st_ino;
+	return 0;
+}
+
+int control_chown(const struct control *c, uid_t uid, gid_t gid)
+{
+	char dir[PATH_MAX];
+
+	if (!c->path)
+		return 0;
+	if (chown(c->path, uid, gid) < 0)
+		return -errno;
+	snprintf(dir, sizeof(dir), "%s", c->path);
+	if (c->made_dir && chown(dirname(dir), uid, gid) < 0)
+		return -errno;
 	return 0;
 }
 

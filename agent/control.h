@@ -48,6 +48,9 @@ int control_open_unix(const char *path, const struct control_ops *ops, struct co
 /* Serves an already listening, non-blocking socket, which it takes over. */
 int control_open_fd(int listen_fd, const struct control_ops *ops, struct control **ret);
 /* Closes every client; removes the unix socket if it is still ours. NULL ok. */
+/* Hands the unix socket (and its directory, if control_open_unix made it) to UID:GID, so an
+ * agent that gives up root can still remove them when it exits. 0 or -errno. */
+int control_chown(const struct control *c, uid_t uid, gid_t gid);
 void control_free(struct control *c);
 
 int control_fd(const struct control *c); /* for the agent's epoll set */

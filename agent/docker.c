@@ -41,6 +41,7 @@ struct docker_client *docker_client_new(const char *socket_path)
 		return NULL;
 	c->ev_fd = -1;
 	c->host_ns_fd = -1;
+	c->netns_dir_fd = -1;
 	c->veth_peer = veth_host_peer;
 	dk_req_init(&c->op.req);
 	if (socket_path && strncmp(socket_path, "unix://", 7) == 0)
@@ -60,6 +61,9 @@ struct docker_client *docker_client_new(const char *socket_path)
 		e = errno;
 		goto fail;
 	}
+	/* /run/docker is root's alone: an agent that gives up root reaches the containers'
+	 * namespace files (SandboxKey) through this, opened while it still can. */
+	c->netns_dir_fd = open(DOCKER_NETNS_DIR, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	return c;
 fail:
 	docker_client_free(c);
@@ -114,6 +118,8 @@ void docker_client_free(struct docker_client *c)
 	dk_skipped_clear(c);
 	if (c->host_ns_fd >= 0)
 		close(c->host_ns_fd);
+	if (c->netns_dir_fd >= 0)
+		close(c->netns_dir_fd);
 	free(c->socket_path);
 	free(c);
 }

@@ -22,7 +22,9 @@
 
 #include "endpoints.h"
 
-#define DOCKER_DEFAULT_SOCKET  "/var/run/docker.sock"
+#define DOCKER_DEFAULT_SOCKET "/var/run/docker.sock"
+/* Where Docker (default --exec-root) keeps the containers' namespace files, its SandboxKey. */
+#define DOCKER_NETNS_DIR       "/var/run/docker/netns"
 #define DOCKER_TIMEOUT_MS      5000 /* per GET */
 #define DOCKER_EVENTS_REPLAY_S 2    /* the event stream starts this long in the past */
 #define DOCKER_MAX_RESPONSE    (64u * 1024 * 1024)

@@ -64,14 +64,16 @@ struct dk_op {
 
 /* veth_host_peer()'s signature (netlink/veth_peer.h): the client calls it through a pointer
  * so that a fuzzer can run an inspected container's JSON through dk_container_endpoints()
- * without entering namespaces. */
-typedef int (*dk_veth_peer_fn)(int host_ns_fd, int pid, const char *sandbox_key, const uint8_t *mac,
-			       const struct endpoint_addr *addr, char ret_ifname[IFNAMSIZ]);
+ * without asking the kernel. */
+typedef int (*dk_veth_peer_fn)(int host_ns_fd, int netns_dir_fd, int pid, const char *sandbox_key,
+			       const uint8_t *mac, const struct endpoint_addr *addr,
+			       char ret_ifname[IFNAMSIZ]);
 
 struct docker_client {
 	char *socket_path;
 	dk_veth_peer_fn veth_peer;
 	int host_ns_fd;
+	int netns_dir_fd; /* Docker's namespace directory, opened as root; -1: none */
 	char error[512];
 
 	/* The event stream. */

@@ -22,10 +22,12 @@
 
 #include "docker_int.h"
 
-static int fuzz_veth_peer(int host_ns_fd, int pid, const char *sandbox_key, const uint8_t *mac,
-			  const struct endpoint_addr *addr, char ret_ifname[IFNAMSIZ])
+static int fuzz_veth_peer(int host_ns_fd, int netns_dir_fd, int pid, const char *sandbox_key,
+			  const uint8_t *mac, const struct endpoint_addr *addr,
+			  char ret_ifname[IFNAMSIZ])
 {
 	(void)host_ns_fd;
+	(void)netns_dir_fd;
 	if (!mac && !addr)
 		return -EINVAL;
 	switch (pid % 7) {

@@ -40,8 +40,8 @@ const char *link_role_name(enum link_role role);
 struct nl_sock;
 
 /* A NETLINK_ROUTE socket connected in the calling thread's namespace, in *ret: 0 or -errno
- * (nothing to free on failure). The route-socket queries here and in veth_peer.c and
- * rtnl_watch.c start with it. */
+ * (nothing to free on failure). The libnl route-socket queries here and in rtnl_watch.c
+ * start with it (netns_peer.c speaks libmnl: it needs NETLINK_GET_STRICT_CHK). */
 int link_route_socket(struct nl_sock **ret);
 
 /* A libnl error code (NLE_*, either sign) as -errno, for every one netseg's calls can meet:

@@ -3,30 +3,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <netlink/addr.h>
-#include <netlink/cache.h>
-#include <netlink/errno.h>
-#include <netlink/netlink.h>
-#include <netlink/route/addr.h>
-#include <netlink/route/link.h>
-
-#include "link.h"
-
-/* link.c's mapping, except that a missing object is this lookup's "no such interface". */
-static int nlerr(int e)
-{
-	e = e < 0 ? -e : e;
-	return e == NLE_OBJ_NOTFOUND || e == NLE_NODEV ? -ENODEV : link_nl_errno(e);
-}
+#include "netns_peer.h"
 
 static bool same_file(int fd, const struct stat *st)
 {
@@ -36,180 +20,70 @@ static bool same_file(int fd, const struct stat *st)
 }
 
 /*
- * A NETLINK_ROUTE socket bound to the namespace NS_FD. A netlink socket stays in the namespace
- * it was created in, so only socket(2) needs to run inside; everything after happens back home.
+ * Docker's namespace file SANDBOX_KEY, opened directly (as root) or, when its directory is
+ * closed to us (/run/docker is 0700), through NETNS_DIR_FD, Docker's namespace directory
+ * held from before the agent gave up root. -1 when neither works.
  */
-static int connect_in_ns(int host_ns_fd, int ns_fd, struct nl_sock **ret)
+static int open_sandbox(int netns_dir_fd, const char *sandbox_key)
 {
-	struct nl_sock *sk = nl_socket_alloc();
-	int r;
+	const char *base;
+	int fd;
 
-	if (!sk)
-		return -ENOMEM;
-	if (setns(ns_fd, CLONE_NEWNET) < 0) {
-		r = -errno;
-		nl_socket_free(sk);
-		return r;
-	}
-	r = nl_connect(sk, NETLINK_ROUTE);
-	/*
-	 * Staying in the container's namespace would make every later netlink call of this
-	 * thread (the agent's firewall included) act on the container: there is no safe way on.
-	 */
-	if (setns(host_ns_fd, CLONE_NEWNET) < 0)
-		abort();
-	if (r < 0) {
-		nl_socket_free(sk);
-		return nlerr(r);
-	}
-	*ret = sk;
-	return 0;
-}
-
-static bool nl_addr_equals(struct nl_addr *a, int family, const void *bytes, size_t len)
-{
-	return a && nl_addr_get_family(a) == family && nl_addr_get_len(a) == len &&
-	       memcmp(nl_addr_get_binary_addr(a), bytes, len) == 0;
-}
-
-/* ifindex of the interface in SK's namespace that carries ADDR, or 0. */
-static int ifindex_by_addr(struct nl_sock *sk, const struct endpoint_addr *addr, int *ret)
-{
-	struct nl_cache *cache = NULL;
-	size_t len = addr->family == AF_INET ? 4 : 16;
-	int r, found = 0;
-
-	r = rtnl_addr_alloc_cache(sk, &cache);
-	if (r < 0)
-		return nlerr(r);
-	for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
-		struct rtnl_addr *a = (struct rtnl_addr *)o;
-
-		if (nl_addr_equals(rtnl_addr_get_local(a), addr->family, addr->addr, len)) {
-			found = rtnl_addr_get_ifindex(a);
-			break;
-		}
-	}
-	nl_cache_free(cache);
-	*ret = found;
-	return 0;
-}
-
-/* The container-side veth: its own ifindex and its peer's ifindex in the other namespace. */
-static int find_container_veth(struct nl_sock *sk, const uint8_t *mac,
-			       const struct endpoint_addr *addr, int *ret_ifindex, int *ret_peer)
-{
-	struct nl_cache *cache = NULL;
-	struct rtnl_link *link = NULL;
-	int ifindex = 0, peer, r;
-	int32_t netnsid;
-	const char *kind;
-
-	if (!mac) {
-		r = ifindex_by_addr(sk, addr, &ifindex);
-		if (r < 0)
-			return r;
-		if (ifindex <= 0)
-			return -ENODEV;
-	}
-	r = rtnl_link_alloc_cache(sk, AF_UNSPEC, &cache);
-	if (r < 0)
-		return nlerr(r);
-	for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
-		struct rtnl_link *l = (struct rtnl_link *)o;
-
-		if (mac ? nl_addr_equals(rtnl_link_get_addr(l), AF_LLC, mac, 6)
-			: rtnl_link_get_ifindex(l) == ifindex) {
-			link = l;
-			break;
-		}
-	}
-	r = -ENODEV;
-	if (!link)
-		goto out;
-	kind = rtnl_link_get_type(link);
-	if (!kind || strcmp(kind, "veth") != 0)
-		goto out;
-	/* Without a link-netnsid the peer lives in the container's own namespace: not ours. */
-	if (rtnl_link_get_link_netnsid(link, &netnsid) < 0 || netnsid < 0)
-		goto out;
-	peer = rtnl_link_get_link(link);
-	if (peer <= 0 || rtnl_link_get_ifindex(link) <= 0)
-		goto out;
-	*ret_ifindex = rtnl_link_get_ifindex(link);
-	*ret_peer = peer;
-	r = 0;
-out:
-	nl_cache_free(cache);
-	return r;
+	if (!sandbox_key || !*sandbox_key)
+		return -1;
+	fd = open(sandbox_key, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 || netns_dir_fd < 0)
+		return fd;
+	base = strrchr(sandbox_key, '/');
+	base = base ? base + 1 : sandbox_key;
+	if (!*base || !strcmp(base, "..") || !strcmp(base, "."))
+		return -1;
+	return openat(netns_dir_fd, base, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 }
 
 /*
- * Name of our veth with index PEER, checked to point back at the container's CIFINDEX:
- * ifindexes are per namespace, so a bare index could name an unrelated interface here.
+ * The nsid of the container's namespace: from its namespace file when we can open one (the
+ * sandbox, which also guards against PID reuse, or /proc/PID/ns/net as root), else from the
+ * PID alone (RTM_GETNSID with NETNSA_PID needs no permission on the process).
  */
-static int host_peer_name(int peer, int cifindex, char ret_ifname[IFNAMSIZ])
+static int container_nsid(int host_ns_fd, int netns_dir_fd, int pid, const char *sandbox_key,
+			  int *ret_nsid)
 {
-	struct nl_sock *sk = NULL;
-	struct rtnl_link *link = NULL;
-	const char *kind, *name;
-	int r;
+	char path[64];
+	struct stat st;
+	int sfd = open_sandbox(netns_dir_fd, sandbox_key), pfd, fd, r;
 
-	r = link_route_socket(&sk);
-	if (r < 0)
-		return r;
-	r = rtnl_link_get_kernel(sk, peer, NULL, &link);
-	if (r < 0) {
-		r = nlerr(r);
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
+	/* Not a verdict when it fails: under ProtectProc=invisible another user's process has
+	 * no /proc entry at all. A process that is really gone fails RTM_GETNSID by PID. */
+	pfd = open(path, O_RDONLY | O_CLOEXEC);
+	r = -ESTALE;
+	if (sfd >= 0 && pfd >= 0 && (fstat(sfd, &st) < 0 || !same_file(pfd, &st)))
 		goto out;
-	}
+	fd = sfd >= 0 ? sfd : pfd;
+	/* --network host: the "container" interfaces are the host's own. */
 	r = -ENODEV;
-	kind = rtnl_link_get_type(link);
-	name = rtnl_link_get_name(link);
-	if (!kind || strcmp(kind, "veth") != 0 || rtnl_link_get_link(link) != cifindex || !name ||
-	    !*name || strlen(name) >= IFNAMSIZ)
+	if (fd >= 0 && fstat(host_ns_fd, &st) == 0 && same_file(fd, &st))
 		goto out;
-	strcpy(ret_ifname, name);
-	r = 0;
+	r = netns_peer_nsid(fd, pid, ret_nsid);
 out:
-	rtnl_link_put(link);
-	nl_socket_free(sk);
+	if (sfd >= 0)
+		close(sfd);
+	if (pfd >= 0)
+		close(pfd);
 	return r;
 }
 
-int veth_host_peer(int host_ns_fd, int pid, const char *sandbox_key, const uint8_t *mac,
-		   const struct endpoint_addr *addr, char ret_ifname[IFNAMSIZ])
+int veth_host_peer(int host_ns_fd, int netns_dir_fd, int pid, const char *sandbox_key,
+		   const uint8_t *mac, const struct endpoint_addr *addr, char ret_ifname[IFNAMSIZ])
 {
-	char path[64];
-	struct nl_sock *sk = NULL;
-	struct stat st;
-	int ns_fd, cifindex = 0, peer = 0, r;
+	int nsid, r;
 
 	if (pid <= 0 || host_ns_fd < 0 || (!mac && !addr) ||
 	    (!mac && addr->family != AF_INET && addr->family != AF_INET6))
 		return -EINVAL;
-	snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
-	ns_fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (ns_fd < 0)
-		return errno == ESRCH ? -ENOENT : -errno;
-
-	r = -ESTALE;
-	if (sandbox_key && *sandbox_key && stat(sandbox_key, &st) == 0 && !same_file(ns_fd, &st))
-		goto out;
-	/* --network host: the "container" interfaces are the host's own. */
-	r = -ENODEV;
-	if (fstat(host_ns_fd, &st) == 0 && same_file(ns_fd, &st))
-		goto out;
-
-	r = connect_in_ns(host_ns_fd, ns_fd, &sk);
-	if (r < 0)
-		goto out;
-	r = find_container_veth(sk, mac, addr, &cifindex, &peer);
-	if (r < 0)
-		goto out;
-	r = host_peer_name(peer, cifindex, ret_ifname);
-out:
-	nl_socket_free(sk);
-	close(ns_fd);
-	return r;
+	if ((r = container_nsid(host_ns_fd, netns_dir_fd, pid, sandbox_key, &nsid)) < 0)
+		return r;
+	return netns_peer_veth(nsid, mac, mac ? 0 : addr->family, mac ? NULL : addr->addr,
+			       ret_ifname);
 }

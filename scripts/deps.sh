@@ -12,14 +12,38 @@ packages=(
 	python3-prometheus-client
 	docker.io
 	python3-jsonschema python3-yaml # tools: tests/cli/schema.py checks docs/netseg-policy.schema.json
+	libseccomp-dev # privs: the agent's own seccomp allow-list (agent/sandbox.c)
+	systemd # privs: systemd-analyze security rates packaging/netseg.service (tests/cli)
 )
 [ "${NETSEG_DEPS_EXTRA:-}" ] && packages+=($NETSEG_DEPS_EXTRA)
+
+# privs: the agent drops to the system user netseg (packaging/netseg.sysusers makes the same);
+# the docker group, once Docker is installed, gives it the Docker socket. Idempotent.
+ensure_user() {
+	if ! getent passwd netseg >/dev/null; then
+		if [ "$(id -u)" -ne 0 ]; then
+			echo "deps: no user netseg; run as root to create it" >&2
+			return 1
+		fi
+		useradd --system --no-create-home --home-dir /nonexistent \
+			--shell /usr/sbin/nologin --comment "netseg agent" netseg
+		echo "deps: created system user netseg"
+	fi
+	if getent group docker >/dev/null && ! id -nG netseg | tr ' ' '\n' | grep -qx docker; then
+		[ "$(id -u)" -eq 0 ] || return 0
+		usermod -a -G docker netseg
+		echo "deps: added netseg to the docker group"
+	fi
+}
 
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -eq 0 ]; then
+	ensure_user
+	exit 0
+fi
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "deps: missing packages: ${missing[*]}; run as root to install them" >&2
@@ -29,3 +53,4 @@ echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q >/dev/null
 apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+ensure_user

@@ -13,6 +13,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -69,6 +70,7 @@ class Agent:
         self.p = subprocess.Popen(self.cmd(), stdout=f, stderr=f, stdin=subprocess.DEVNULL)
         f.close()
         self.starts += 1
+        self.start_pos = pos
         ok = self.wait_log(r"started: enforcing", since=pos, timeout=timeout)
         self.note_exit()
         return ok
@@ -98,6 +100,15 @@ class Agent:
 
     def alive(self):
         return self.p is not None and self.p.poll() is None
+
+    def least_privilege(self):
+        """(ok, text): see least_privilege() below, for this agent's process."""
+        # The drop and the seccomp filter come just after "started: enforcing".
+        if not self.wait_log(r"netseg: info: confined: ", since=getattr(self, "start_pos", 0),
+                             timeout=10):
+            return False, "no 'confined:' line in the log (agent " + \
+                ("running)" if self.alive() else "gone)")
+        return least_privilege(self.p.pid)
 
     def kill9(self):
         if self.alive():
@@ -131,6 +142,47 @@ class Agent:
 
 # ---------------------------------------------------------------------------------------------
 # nftables, read-only except for the tamper test
+
+CAP_NET_ADMIN = 1 << 12
+
+
+def workdir(prefix):
+    """A fresh temporary directory the agent can read: it runs as the unprivileged user
+    netseg, so a 0700 root directory holding its policy or endpoint files would hide them."""
+    d = tempfile.mkdtemp(prefix=prefix)
+    os.chmod(d, 0o755)
+    return d
+
+
+def proc_status(pid):
+    """/proc/PID/status as a dict: Uid/Gid/Groups as lists of ints, Cap* as ints."""
+    out = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            if k in ("Uid", "Gid", "Groups"):
+                out[k] = [int(x) for x in v.split()]
+            elif k.startswith("Cap"):
+                out[k] = int(v, 16)
+            elif k in ("NoNewPrivs", "Seccomp"):
+                out[k] = int(v)
+    return out
+
+
+def least_privilege(pid):
+    """(ok, text): process PID runs as a non-root user (every uid and gid) with CapEff =
+    CapPrm = CAP_NET_ADMIN only, nothing inheritable or ambient, a bounding set of CAP_NET_ADMIN
+    alone, no_new_privs, and a seccomp filter (Seccomp: 2)."""
+    st = proc_status(pid)
+    text = (f"Uid {st['Uid']} Gid {st['Gid']} CapEff {st['CapEff']:#018x} CapPrm "
+            f"{st['CapPrm']:#018x} CapInh {st['CapInh']:#018x} CapAmb {st.get('CapAmb', 0):#018x} "
+            f"CapBnd {st['CapBnd']:#018x} NoNewPrivs {st.get('NoNewPrivs')} Seccomp {st.get('Seccomp')}")
+    ok = (all(u != 0 for u in st["Uid"]) and all(g != 0 for g in st["Gid"]) and
+          st["CapEff"] == CAP_NET_ADMIN and st["CapPrm"] == CAP_NET_ADMIN and
+          st["CapInh"] == 0 and st.get("CapAmb", 0) == 0 and st["CapBnd"] == CAP_NET_ADMIN and
+          st.get("NoNewPrivs") == 1 and st.get("Seccomp") == 2)
+    return ok, text
+
 
 def nft(args, netns=None, check=False, timeout=20):
     pre = ["ip", "netns", "exec", netns] if netns else []

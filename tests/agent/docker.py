@@ -365,6 +365,9 @@ class Suite:
             return "agent did not start"
         with open(self.work + "/agent.pid", "w") as f:
             f.write(str(self.agent.p.pid))
+        ok, text = self.agent.least_privilege()
+        print(f"  agent privileges: {text}", flush=True)
+        self.ok(ok, self.sec, f"agent runs unprivileged with CAP_NET_ADMIN only: {text}")
         self.wait_in(self.addrs(), what="containers running before the agent started")
         self.truth(self.sec)
         self.end()

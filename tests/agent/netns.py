@@ -211,6 +211,9 @@ class Suite:
             self.end(sec, f0)
             return False
         print(f"  agent up in {time.monotonic() - t0:.2f}s")
+        ok, text = self.agent.least_privilege()
+        print(f"  agent privileges: {text}", flush=True)
+        self.ok(ok, sec, f"agent runs unprivileged with CAP_NET_ADMIN only: {text}")
         self.check_loaded(sec)
         tables = al.netseg_tables(self.H)
         self.ok(("inet", "netseg") in tables, sec, f"netseg's tables in H: {tables}")

@@ -16,7 +16,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -57,7 +56,7 @@ def main():
             print(f"  FAIL {what} {detail}", flush=True)
 
     ns = f"nsr{os.getpid()}bp"
-    work = tempfile.mkdtemp(prefix="netseg-bigpolicy.")
+    work = al.workdir(prefix="netseg-bigpolicy.")
     poldir, epdir = os.path.join(work, "policy"), os.path.join(work, "endpoints")
     sock = os.path.join(work, "control.sock")
     os.makedirs(poldir)

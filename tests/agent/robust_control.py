@@ -33,7 +33,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
@@ -150,7 +149,7 @@ class Suite:
         self.bin = binary
         self.passed = self.failed = 0
         self.ns = f"{os.environ.get('AGENT_TAG', 'nsr')}rc{os.getpid()}"
-        self.work = tempfile.mkdtemp(prefix=f"{self.ns}-")
+        self.work = al.workdir(prefix=f"{self.ns}-")
         self.sock = os.path.join(self.work, "run", "control.sock")
         self.pol = os.path.join(self.work, "policy.yaml")
         self.epdir = os.path.join(self.work, "endpoints")

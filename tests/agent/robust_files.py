@@ -40,7 +40,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
@@ -76,7 +75,7 @@ class Suite:
     def __init__(self, binary):
         self.bin = os.path.abspath(binary)
         self.ns = f"nsrf{os.getpid()}"
-        self.work = tempfile.mkdtemp(prefix=f"{self.ns}-")
+        self.work = al.workdir(prefix=f"{self.ns}-")
         self.run = os.path.join(self.work, "run")
         self.epdir = os.path.join(self.run, "endpoints")
         self.stage = os.path.join(self.work, "stage")

@@ -30,13 +30,12 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from agentlib import Agent, table_text  # noqa: E402
+from agentlib import Agent, table_text, workdir  # noqa: E402
 
 NAME = "robust-reload"
 STORM_S = 10.0
@@ -248,7 +247,7 @@ def main():
     bin_ = os.path.realpath(args.bin)
     res = Result()
     ns = f"nsr{os.getpid()}"
-    tmp = tempfile.mkdtemp(prefix=f"{ns}-")
+    tmp = workdir(prefix=f"{ns}-")
     made_ns = False
     try:
         subprocess.run(["ip", "netns", "add", ns], check=True)

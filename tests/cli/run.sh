@@ -171,4 +171,37 @@ fi
 
 . tests/cli/tools.sh # why, diff
 
+# --- agent --user: a missing user stops the start with a hint; --user root runs, with a
+# warning (in a private network namespace; timeout's SIGTERM ends it: 124)
+if [ "$(id -u)" -ne 0 ]; then
+	echo "cli: agent --user steps skipped: not root"
+else
+	pol=examples/icc-off/policy.yaml
+	expect_exit "agent --user with no such user" 1 \
+		unshare -n "$bin" agent -p "$pol" --docker none --control none --user "nosuch$$"
+	check "no such user: named, with a hint" \
+		grep -q "agent: --user nosuch$$: no such user; create it" "$tmp/err"
+	expect_exit "agent --user root runs" 124 \
+		unshare -n timeout 3 "$bin" agent -p "$pol" --docker none --control none --user root
+	check "--user root warns" \
+		grep -q "warning: --user root: still root, with CAP_NET_ADMIN only" "$tmp/err"
+fi
+
+# --- the shipped unit is confined: systemd's own rating, exposure at most 2.0 (issue 14), with
+# the user and the single capability the agent is written for
+unit=packaging/netseg.service
+if ! command -v systemd-analyze >/dev/null; then
+	fail "systemd-analyze not found (scripts/deps.sh installs systemd)"
+else
+	systemd-analyze security --offline=yes "$unit" >"$tmp/sec" 2>&1 || true
+	exposure=$(sed -nE 's/^→ Overall exposure level for [^:]*: ([0-9.]+).*/\1/p' "$tmp/sec")
+	check "systemd-analyze rates $unit (got: $(tail -1 "$tmp/sec"))" test -n "$exposure"
+	check "$unit exposure ${exposure:-?} <= 2.0" \
+		awk -v e="${exposure:-99}" 'BEGIN { exit !(e <= 2.0) }'
+	echo "cli: $unit exposure $exposure" >&2
+fi
+check "$unit runs as User=netseg" grep -qx "User=netseg" "$unit"
+check "$unit bounds capabilities to CAP_NET_ADMIN" grep -qx "CapabilityBoundingSet=CAP_NET_ADMIN" "$unit"
+check "$unit grants CAP_NET_ADMIN as ambient" grep -qx "AmbientCapabilities=CAP_NET_ADMIN" "$unit"
+
 summary cli

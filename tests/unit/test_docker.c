@@ -1069,33 +1069,33 @@ START_TEST(veth_lookup)
 	ns_id(before, sizeof(before));
 
 	memset(name, 0, sizeof(name));
-	ck_assert_int_eq(veth_host_peer(host_fd, child, NULL, mac_ok, NULL, name), 0);
+	ck_assert_int_eq(veth_host_peer(host_fd, -1, child, NULL, mac_ok, NULL, name), 0);
 	ck_assert_str_eq(name, host);
 	memset(name, 0, sizeof(name));
-	ck_assert_int_eq(veth_host_peer(host_fd, child, key, NULL, &a4, name), 0);
+	ck_assert_int_eq(veth_host_peer(host_fd, -1, child, key, NULL, &a4, name), 0);
 	ck_assert_str_eq(name, host);
 	/* Not found, not a veth, a veth whose peer is not ours: nothing written. */
 	memset(name, 0, sizeof(name));
-	ck_assert_int_eq(veth_host_peer(host_fd, child, NULL, mac_none, NULL, name), -ENODEV);
-	ck_assert_int_eq(veth_host_peer(host_fd, child, NULL, mac_dummy, NULL, name), -ENODEV);
-	ck_assert_int_eq(veth_host_peer(host_fd, child, NULL, mac_inner, NULL, name), -ENODEV);
-	ck_assert_int_eq(veth_host_peer(host_fd, child, NULL, NULL, &a6, name), -ENODEV);
+	ck_assert_int_eq(veth_host_peer(host_fd, -1, child, NULL, mac_none, NULL, name), -ENODEV);
+	ck_assert_int_eq(veth_host_peer(host_fd, -1, child, NULL, mac_dummy, NULL, name), -ENODEV);
+	ck_assert_int_eq(veth_host_peer(host_fd, -1, child, NULL, mac_inner, NULL, name), -ENODEV);
+	ck_assert_int_eq(veth_host_peer(host_fd, -1, child, NULL, NULL, &a6, name), -ENODEV);
 	ck_assert_str_eq(name, "");
 	/* The sandbox must be the PID's namespace (PID reuse). */
-	ck_assert_int_eq(veth_host_peer(host_fd, child, "/proc/self/ns/net", mac_ok, NULL, name),
-			 -ESTALE);
+	ck_assert_int_eq(
+	    veth_host_peer(host_fd, -1, child, "/proc/self/ns/net", mac_ok, NULL, name), -ESTALE);
 	/* Our own namespace, as with --network host. */
-	ck_assert_int_eq(veth_host_peer(host_fd, getpid(), NULL, mac_ok, NULL, name), -ENODEV);
-	ck_assert_int_eq(veth_host_peer(host_fd, 0, NULL, mac_ok, NULL, name), -EINVAL);
-	ck_assert_int_eq(veth_host_peer(host_fd, child, NULL, NULL, NULL, name), -EINVAL);
-	ck_assert_int_eq(veth_host_peer(-1, child, NULL, mac_ok, NULL, name), -EINVAL);
+	ck_assert_int_eq(veth_host_peer(host_fd, -1, getpid(), NULL, mac_ok, NULL, name), -ENODEV);
+	ck_assert_int_eq(veth_host_peer(host_fd, -1, 0, NULL, mac_ok, NULL, name), -EINVAL);
+	ck_assert_int_eq(veth_host_peer(host_fd, -1, child, NULL, NULL, NULL, name), -EINVAL);
+	ck_assert_int_eq(veth_host_peer(-1, -1, child, NULL, mac_ok, NULL, name), -EINVAL);
 	/* Every call came back home. */
 	ns_id(after, sizeof(after));
 	ck_assert_str_eq(before, after);
 
 	kill(child, SIGKILL);
 	waitpid(child, &st, 0);
-	ck_assert_int_eq(veth_host_peer(host_fd, child, NULL, mac_ok, NULL, name), -ENOENT);
+	ck_assert_int_eq(veth_host_peer(host_fd, -1, child, NULL, mac_ok, NULL, name), -ENOENT);
 	close(host_fd);
 	sh("ip netns del %s", ns);
 }
@@ -1105,7 +1105,8 @@ END_TEST
  * A list of containers with some bad ones among them: each bad one is skipped and named, the
  * others still come out, and there is no cap on their number.
  *   c00000: a real "container": a process in netns nsdkPIDs, its ceth0 ──veth── nsdkPIDk
- *   c00001: Pid 1 (here, as for a daemon in another PID namespace, not ours to enter)
+ *   c00001: Pid 1 (as for a daemon in another PID namespace): its namespace, found by PID
+ *           when /proc/1/ns/net is closed to us, has no such interface, so no endpoint
  *   c00002: a Pid that is no process; c00003: 65 networks, over DOCKER_MAX_ATTACHMENTS
  *   the rest: not running
  */
@@ -1162,7 +1163,6 @@ static bool skipped_has(const struct docker_client *c, const char *id, const cha
 START_TEST(fake_list_skips_bad)
 {
 	char ns[32], host[IFNAMSIZ], key[64];
-	bool pid1_closed = open("/proc/1/ns/net", O_RDONLY | O_CLOEXEC) < 0;
 	struct endpoint_set *s = set_new();
 	struct docker_client *c;
 	struct fake f;
@@ -1201,8 +1201,6 @@ START_TEST(fake_list_skips_bad)
 		ck_assert_int_eq(f.nrequests, g_list_n + 2);
 		ck_assert(skipped_has(c, "c00002", "Pid 99999999999 is not a process"));
 		ck_assert(skipped_has(c, "c00003", "65 networks, over the limit"));
-		if (pid1_closed)
-			ck_assert(skipped_has(c, "c00001", "host veth"));
 		endpoint_set_free(s);
 		s = set_new();
 	}
