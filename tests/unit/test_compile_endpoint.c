@@ -134,8 +134,9 @@ static size_t check_case(const char *dir, bool remote)
 				 0);
 	ir_ruleset_normalize(base);
 	if (remote)
-		ck_assert_msg(a.ifname_elems == 0, "%s: %zu interface elements for remote endpoints",
-			      dir, a.ifname_elems);
+		ck_assert_msg(a.ifname_elems == 0,
+			      "%s: %zu interface elements for remote endpoints", dir,
+			      a.ifname_elems);
 
 	full_text = render(full);
 	base_text = render(base);
