@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include "agent.h"
+#include "cluster.h"
 #include "control.h"
 
 #include <getopt.h>
@@ -22,6 +23,8 @@ static const char usage_text[] =
     "                                             and the policy, incrementally\n"
     "  status  [--json] [--control SOCK]          ask the running agent: endpoints, groups,\n"
     "                                             rules with counters, errors\n"
+    "  cluster push|status|add-node ...           the policy and nodes of a cluster in etcd\n"
+    "                                             (docs/cluster.md)\n"
     "\n"
     "  -p, --policy PATH     policy file or directory (default " CLI_DEFAULT_POLICY_DIR "/,\n"
     "                        else " CLI_DEFAULT_POLICY_FILE ")\n"
@@ -111,8 +114,8 @@ static const struct {
 	const char *name;
 	int (*run)(int argc, char **argv);
 } commands[] = {
-    {"check", cmd_check}, {"compile", cmd_compile}, {"apply", cmd_apply},
-    {"flush", cmd_flush}, {"agent", cmd_agent},	    {"status", cmd_status},
+    {"check", cmd_check}, {"compile", cmd_compile}, {"apply", cmd_apply},     {"flush", cmd_flush},
+    {"agent", cmd_agent}, {"status", cmd_status},   {"cluster", cmd_cluster},
 };
 
 int cli_main(int argc, char **argv)

@@ -11,6 +11,7 @@ packages=(
 	nftables iptables iproute2 procps python3 busybox-static socat iperf3 curl
 	python3-prometheus-client
 	docker.io
+	libcurl4-openssl-dev etcd-server etcd-client # cluster: libcurl is a well-kept HTTP client (TLS, streaming, multi on epoll); etcd for tests/cluster
 )
 [ "${NETSEG_DEPS_EXTRA:-}" ] && packages+=($NETSEG_DEPS_EXTRA)
 
