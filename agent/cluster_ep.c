@@ -36,7 +36,7 @@ char *cluster_ep_encode(const struct endpoint *e)
 	for (size_t i = 0; i < e->naddrs; i++)
 		if (inet_ntop(e->addrs[i].family, e->addrs[i].addr, text, sizeof(text)))
 			json_array_append_new(addrs, json_string(text));
-	o = json_pack("{s:s, s:o, s:s?, s:o, s:o}", "name", e->name, "labels", labels, "image",
+	o = json_pack("{s:s, s:o, s:s*, s:o, s:o}", "name", e->name, "labels", labels, "image",
 		      e->image, "networks", nets, "addresses", addrs);
 	out = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	json_decref(o);
@@ -133,6 +133,8 @@ int cluster_ep_decode(const char *key, const char *buf, size_t len, struct endpo
 	if (!str_ok(json_object_get(o, "name")))
 		goto out;
 	what = "image";
+	if (json_is_null(json_object_get(o, "image")))
+		json_object_del(o, "image");
 	if (json_object_get(o, "image") && !str_ok(json_object_get(o, "image")))
 		goto out;
 	if (!(e.name = strdup(json_string_value(json_object_get(o, "name")))) ||

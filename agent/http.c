@@ -21,6 +21,7 @@ struct http_req {
 	char *buf;
 	size_t len, cap;
 	bool overflow, aborted;
+	bool deferred; /* started from a data callback: added to the multi handle after it */
 	char errbuf[CURL_ERROR_SIZE];
 	struct http_req *prev, *next;
 };
@@ -29,6 +30,7 @@ struct http {
 	CURLM *multi;
 	int epfd, timerfd;
 	struct http_req *reqs;
+	bool in_cb; /* in a data callback, where libcurl refuses curl_multi_add_handle() */
 };
 
 static int sock_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
@@ -141,7 +143,12 @@ static size_t write_cb(char *data, size_t size, size_t n, void *ud)
 	size_t len = size * n;
 
 	if (q->o.data) {
-		if (q->o.data(data, len, q->o.ud) < 0) {
+		int r;
+
+		q->h->in_cb = true;
+		r = q->o.data(data, len, q->o.ud);
+		q->h->in_cb = false;
+		if (r < 0) {
 			q->aborted = true;
 			return 0;
 		}
@@ -208,7 +215,9 @@ int http_start(struct http *h, const struct http_opts *o, struct http_req **ret)
 	if (h->reqs)
 		h->reqs->prev = q;
 	h->reqs = q;
-	if (curl_multi_add_handle(h->multi, q->easy) != CURLM_OK) {
+	if (h->in_cb) {
+		q->deferred = true;
+	} else if (curl_multi_add_handle(h->multi, q->easy) != CURLM_OK) {
 		req_free(q);
 		return -ENOMEM;
 	}
@@ -283,6 +292,11 @@ int http_dispatch(struct http *h)
 		flags |= evs[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0;
 		flags |= evs[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0;
 		curl_multi_socket_action(h->multi, fd, flags, &running);
+	}
+	for (struct http_req *q = h->reqs, *next; q; q = next) {
+		next = q->next;
+		if (q->deferred && curl_multi_add_handle(h->multi, q->easy) == CURLM_OK)
+			q->deferred = false;
 	}
 	/* A done callback may start or cancel requests: read one message at a time. */
 	while ((m = curl_multi_info_read(h->multi, &left)))

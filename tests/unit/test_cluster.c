@@ -193,6 +193,26 @@ START_TEST(endpoint_roundtrip)
 	ck_assert_uint_eq(d.naddrs, 2);
 	ck_assert_str_eq(d.labels[0].value, "web");
 	ck_assert_str_eq(d.networks[0], "front");
+	ck_assert_str_eq(d.image, "nginx");
+	endpoint_clear(&d);
+	/* No image: left out, and decoded back as none (a null is tolerated too). */
+	e.image = NULL;
+	free(text);
+	text = cluster_ep_encode(&e);
+	ck_assert_ptr_null(strstr(text, "image"));
+	ck_assert_int_eq(cluster_ep_decode("/netseg/v1/endpoints/h1/web-1", text, strlen(text), &d,
+					   err, sizeof(err)),
+			 0);
+	ck_assert_ptr_null(d.image);
+	endpoint_clear(&d);
+	const char *null_image = "{\"name\":\"a\",\"image\":null,\"addresses\":[\"10.1.0.3\"]}";
+	ck_assert_int_eq(cluster_ep_decode("/netseg/v1/endpoints/h1/a", null_image,
+					   strlen(null_image), &d, err, sizeof(err)),
+			 0);
+	endpoint_clear(&d);
+	ck_assert_int_eq(cluster_ep_decode("/netseg/v1/endpoints/h1/web-1", text, strlen(text), &d,
+					   err, sizeof(err)),
+			 0);
 
 	struct cluster_cidrs c;
 	ck_assert_int_eq(cluster_cidrs_parse("10.1.0.0/24,fd01::/64", &c, err, sizeof(err)), 0);
