@@ -205,7 +205,8 @@ int cluster_apply_range(struct src_cluster *s, const struct etcd_range *rg)
 	}
 	if (r < 0)
 		return r;
-	qsort(s->pubs, s->npubs, sizeof(*s->pubs), cluster_pub_cmp);
+	if (s->npubs) /* qsort() wants a non-NULL array even for none */
+		qsort(s->pubs, s->npubs, sizeof(*s->pubs), cluster_pub_cmp);
 	if (!policy && !s->warned_no_policy) {
 		log_warn("cluster: no policy pushed yet ('netseg cluster push'); enforcing "
 			 "fail-closed");
@@ -223,7 +224,7 @@ int cluster_apply_range(struct src_cluster *s, const struct etcd_range *rg)
 		snprintf(key, sizeof(key), CLUSTER_KEY_ENDPOINTS "%s",
 			 owners[i] + strlen(OWNER_PREFIX));
 		probe.key = key;
-		if (!bsearch(&probe, rg->kvs, rg->n, sizeof(*rg->kvs), cmp_kv))
+		if (!rg->n || !bsearch(&probe, rg->kvs, rg->n, sizeof(*rg->kvs), cmp_kv))
 			gone[ngone++] = strdup(owners[i]);
 	}
 	/* inventory_set() invalidates OWNERS: remove only after the walk. */

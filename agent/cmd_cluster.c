@@ -67,6 +67,7 @@ int cluster_call(const char *urls, const char *path, json_t *body, json_t **ret,
 	}
 	free(list);
 	free(text);
+	json_decref(body);
 	return r;
 }
 
@@ -139,7 +140,8 @@ static int collect_files(const char *path, struct cluster_policy_file **ret, siz
 					n++;
 			}
 		closedir(d);
-		qsort(names, n, sizeof(*names), cmp_str);
+		if (n)
+			qsort(names, n, sizeof(*names), cmp_str);
 	} else if (!(names = malloc(sizeof(*names))) || !(names[0] = strdup(path))) {
 		r = -ENOMEM;
 	} else {
@@ -218,8 +220,7 @@ static int push(const struct copts *o)
 			  o->policy_path);
 		goto out;
 	}
-	if ((r = cluster_call(o->cluster, "/v3/kv/txn",
-			      json_incref(txn_put(CLUSTER_KEY_POLICY, doc)), &ans, err,
+	if ((r = cluster_call(o->cluster, "/v3/kv/txn", txn_put(CLUSTER_KEY_POLICY, doc), &ans, err,
 			      sizeof(err))) < 0) {
 		cli_error("cluster push", "%s; nothing pushed", err);
 		goto out;

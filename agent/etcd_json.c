@@ -351,6 +351,8 @@ int etcd_stream_feed(struct etcd_stream *s, const char *data, size_t len, etcd_s
 	size_t start = 0;
 	int r = 0;
 
+	if (!len)
+		return 0;
 	if (s->len + len > ETCD_MAX_ANSWER)
 		return -EMSGSIZE;
 	if (s->len + len > s->cap) {

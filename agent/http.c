@@ -154,6 +154,8 @@ static size_t write_cb(char *data, size_t size, size_t n, void *ud)
 		}
 		return len;
 	}
+	if (!len)
+		return 0;
 	if (q->len + len > q->o.max_body) {
 		q->overflow = true;
 		return 0;

@@ -172,8 +172,12 @@ static void watch_start(struct src_cluster *s)
 	struct http_opts o = {
 	    .url = url, .data = watch_data, .done = watch_done, .ud = s, .max_body = 0};
 
+	json_t *req;
+
 	json_object_set_new(cr, "start_revision", json_integer(s->rev + 1));
-	text = json_dumps(json_pack("{s:o}", "create_request", cr), JSON_COMPACT);
+	req = json_pack("{s:o}", "create_request", cr);
+	text = req ? json_dumps(req, JSON_COMPACT) : NULL;
+	json_decref(req);
 	o.body = text;
 	snprintf(url, sizeof(url), "%s/v3/watch", s->urls[s->cur]);
 	if (!text || http_start(s->http, &o, &s->watch) < 0)
