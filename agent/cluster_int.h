@@ -44,7 +44,7 @@ struct src_cluster {
 	int64_t rev, policy_rev, applied_rev;
 	bool warned_no_policy;
 	int backoff_ms;
-	uint64_t retry_at, keepalive_at; /* CLOCK_MONOTONIC ns; 0: not due */
+	uint64_t retry_at, keepalive_at; /* now_usec(); 0: not due */
 
 	struct cluster_node *nodes;
 	size_t nnodes;
@@ -58,7 +58,6 @@ struct src_cluster {
 	json_t *pending_ops; /* txn operations still to send for it */
 };
 
-uint64_t cluster_now(void);
 void cluster_arm(struct src_cluster *s);
 void cluster_lost(struct src_cluster *s, const char *why);
 /* Our lease is gone (etcd says so): a new one, and every key written again. */

@@ -9,6 +9,7 @@
 
 #include "compile.h"
 #include "elemtab.h"
+#include "util.h"
 
 struct reconcile {
 	struct policy *policy;
@@ -18,14 +19,6 @@ struct reconcile {
 	struct elemtab *tab;
 	struct reconcile_stats stats;
 };
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 int reconcile_new(const char *const *bridges, size_t nbridges, struct reconcile **ret)
 {
@@ -119,7 +112,7 @@ static int install(struct reconcile *rc, struct policy *p, const struct endpoint
 				   .bridges = (const char *const *)rc->bridges,
 				   .nbridges = rc->nbridges};
 	struct ir_ruleset *full = NULL, *base = NULL;
-	double start = now_ms();
+	double start = ((double)now_usec() / 1e3);
 	int r;
 
 	r = compile_ruleset(&in, &full);
@@ -143,7 +136,7 @@ static int install(struct reconcile *rc, struct policy *p, const struct endpoint
 	/* The full ruleset and its netlink batch were the agent's peak (tens of MiB at 10,000
 	 * endpoints) and are freed now; glibc keeps freed pages mapped unless asked. */
 	malloc_trim(0);
-	rc->stats.last_ms = now_ms() - start;
+	rc->stats.last_ms = ((double)now_usec() / 1e3) - start;
 	return 0;
 }
 
@@ -214,7 +207,7 @@ int reconcile_commit(struct reconcile *rc, struct nft_batch_error *ret_err)
 {
 	size_t pending = elemtab_pending(rc->tab);
 	struct changes c = {.base = rc->base, .cap = pending};
-	double start = now_ms();
+	double start = ((double)now_usec() / 1e3);
 	int r;
 
 	if (pending == 0)
@@ -232,7 +225,7 @@ int reconcile_commit(struct reconcile *rc, struct nft_batch_error *ret_err)
 				rc->stats.elements_added++;
 		}
 		elemtab_commit(rc->tab);
-		rc->stats.last_ms = now_ms() - start;
+		rc->stats.last_ms = ((double)now_usec() / 1e3) - start;
 	} else {
 		rc->stats.failures++;
 	}

@@ -17,6 +17,7 @@
 
 #include "cluster_int.h"
 #include "log.h"
+#include "util.h"
 
 #define BACKOFF_MIN_MS 200
 #define BACKOFF_MAX_MS 2000
@@ -24,14 +25,6 @@
 
 static void read_start(struct src_cluster *s);
 static void grant_start(struct src_cluster *s);
-
-uint64_t cluster_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* The timer fires at the nearest of the retry and the keepalive. */
 void cluster_arm(struct src_cluster *s)
@@ -42,10 +35,10 @@ void cluster_arm(struct src_cluster *s)
 	if (s->keepalive_at && (!due || s->keepalive_at < due))
 		due = s->keepalive_at;
 	if (due) {
-		uint64_t now = cluster_now(), d = due > now ? due - now : 1;
+		uint64_t now = (uint64_t)now_usec(), d = due > now ? due - now : 1;
 
-		its.it_value.tv_sec = (time_t)(d / 1000000000ull);
-		its.it_value.tv_nsec = (long)(d % 1000000000ull);
+		its.it_value.tv_sec = (time_t)(d / 1000000);
+		its.it_value.tv_nsec = (long)(d % 1000000) * 1000;
 	}
 	(void)timerfd_settime(s->timerfd, 0, &its, NULL);
 }
@@ -77,7 +70,7 @@ void cluster_lost(struct src_cluster *s, const char *why)
 {
 	struct http_req **reqs[] = {&s->req, &s->watch, &s->ka, &s->pub, &s->st};
 
-	for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(reqs); i++) {
 		http_cancel(s->http, *reqs[i]);
 		*reqs[i] = NULL;
 	}
@@ -92,7 +85,7 @@ void cluster_lost(struct src_cluster *s, const char *why)
 			 s->urls[s->cur], why);
 	s->connected = false;
 	s->cur = (s->cur + 1) % s->nurls;
-	s->retry_at = cluster_now() + (uint64_t)s->backoff_ms * 1000000ull;
+	s->retry_at = (uint64_t)now_usec() + (uint64_t)s->backoff_ms * 1000;
 	s->keepalive_at = 0;
 	s->backoff_ms = s->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : s->backoff_ms * 2;
 	cluster_arm(s);
@@ -220,7 +213,7 @@ static void read_done(int result, long status, const char *body, size_t len, con
 			 s->urls[s->cur], s->node, s->rev);
 	s->connected = s->synced = true;
 	s->backoff_ms = BACKOFF_MIN_MS;
-	s->keepalive_at = cluster_now() + (uint64_t)s->ttl * 1000000000ull / 3;
+	s->keepalive_at = (uint64_t)now_usec() + (uint64_t)s->ttl * 1000000 / 3;
 	cluster_arm(s);
 	watch_start(s);
 	cluster_publish(s);
@@ -401,13 +394,13 @@ int src_cluster_fd(const struct src_cluster *s)
 
 static void on_timer(struct src_cluster *s)
 {
-	uint64_t now = cluster_now(), x;
+	uint64_t now = (uint64_t)now_usec(), x;
 
 	(void)!read(s->timerfd, &x, sizeof(x));
 	if (s->retry_at && s->retry_at <= now)
 		connect_start(s);
 	if (s->keepalive_at && s->keepalive_at <= now) {
-		s->keepalive_at = now + (uint64_t)s->ttl * 1000000000ull / 3;
+		s->keepalive_at = now + (uint64_t)s->ttl * 1000000 / 3;
 		if (s->connected && s->lease)
 			keepalive_start(s);
 	}
@@ -430,13 +423,13 @@ int src_cluster_dispatch(struct src_cluster *s, struct agent_ctx *ctx)
 
 int src_cluster_start(struct src_cluster *s, struct agent_ctx *ctx, int timeout_ms)
 {
-	uint64_t end = cluster_now() + (uint64_t)timeout_ms * 1000000ull;
+	uint64_t end = (uint64_t)now_usec() + (uint64_t)timeout_ms * 1000;
 
 	s->ctx = ctx;
 	connect_start(s);
-	while (!s->synced && cluster_now() < end) {
+	while (!s->synced && (uint64_t)now_usec() < end) {
 		struct epoll_event ev;
-		int left = (int)((end - cluster_now()) / 1000000ull);
+		int left = (int)((end - (uint64_t)now_usec()) / 1000);
 
 		if (epoll_wait(s->epfd, &ev, 1, left > 0 ? left : 1) < 0 && errno != EINTR)
 			return -errno;

@@ -10,6 +10,7 @@
 #include "name_index.h"
 #include "policy.h"
 #include "schema.h"
+#include "util.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -17,8 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 struct vctx {
 	struct diag_list *d;
