@@ -39,6 +39,7 @@ struct src_cluster {
 	bool resync;	/* the watch ended on purpose: read everything again */
 	struct http_req *req, *watch, *ka, *pub, *st;
 	struct etcd_stream stream;
+	struct etcd_range reading; /* the pages of a full read so far */
 	int64_t lease;
 	uint64_t cluster_id;
 	int64_t rev, policy_rev, applied_rev;

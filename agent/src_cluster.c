@@ -22,6 +22,7 @@
 #define BACKOFF_MIN_MS 200
 #define BACKOFF_MAX_MS 2000
 #define REQ_TIMEOUT_MS 5000
+#define READ_PAGE      5000 /* keys per range request: each answer stays small and quick */
 
 static void read_start(struct src_cluster *s);
 static void grant_start(struct src_cluster *s);
@@ -80,6 +81,7 @@ void cluster_lost(struct src_cluster *s, const char *why)
 	json_decref(s->pending_ops);
 	s->pending_ops = NULL;
 	etcd_stream_clear(&s->stream);
+	etcd_range_clear(&s->reading);
 	if (s->connected || s->backoff_ms == BACKOFF_MIN_MS)
 		log_warn("cluster: %s: %s; keeping the last known state, reconnecting",
 			 s->urls[s->cur], why);
@@ -180,6 +182,26 @@ static void watch_start(struct src_cluster *s)
 
 /* --- lease and full read ---------------------------------------------------------------- */
 
+static void read_page(struct src_cluster *s, const char *from);
+
+/* Appends the page RG's key-values to the read being gathered (taken over). */
+static int read_gather(struct src_cluster *s, struct etcd_range *rg)
+{
+	struct etcd_range *acc = &s->reading;
+	size_t cap = acc->n;
+
+	if (!rg->n)
+		return 0;
+	if (GROW(acc->kvs, cap, acc->n + rg->n, 1024) < 0)
+		return -ENOMEM;
+	memcpy(acc->kvs + acc->n, rg->kvs, rg->n * sizeof(*rg->kvs));
+	acc->n += rg->n;
+	free(rg->kvs);
+	rg->kvs = NULL;
+	rg->n = 0;
+	return 0;
+}
+
 static void read_done(int result, long status, const char *body, size_t len, const char *err,
 		      void *ud)
 {
@@ -198,12 +220,22 @@ static void read_done(int result, long status, const char *body, size_t len, con
 		cluster_lost(s, why);
 		return;
 	}
-	if (s->cluster_id && rg.hdr.cluster_id != s->cluster_id)
-		log_warn("cluster: etcd's cluster id changed; everything re-read");
-	s->cluster_id = rg.hdr.cluster_id;
-	s->rev = rg.hdr.revision;
-	r = cluster_apply_range(s, &rg);
+	if (!s->reading.hdr.revision)
+		s->reading.hdr = rg.hdr;
+	if ((r = read_gather(s, &rg)) == 0 && rg.more && s->reading.n) {
+		/* The next page, at the first page's revision: one consistent snapshot. */
+		etcd_range_clear(&rg);
+		read_page(s, s->reading.kvs[s->reading.n - 1].key);
+		return;
+	}
 	etcd_range_clear(&rg);
+	if (s->cluster_id && s->reading.hdr.cluster_id != s->cluster_id)
+		log_warn("cluster: etcd's cluster id changed; everything re-read");
+	s->cluster_id = s->reading.hdr.cluster_id;
+	s->rev = s->reading.hdr.revision;
+	if (r == 0)
+		r = cluster_apply_range(s, &s->reading);
+	etcd_range_clear(&s->reading);
 	if (r < 0) {
 		cluster_lost(s, strerror(-r));
 		return;
@@ -220,11 +252,32 @@ static void read_done(int result, long status, const char *body, size_t len, con
 	cluster_publish_status(s);
 }
 
+/* One page of the prefix, from just after key FROM (NULL: the start). */
+static void read_page(struct src_cluster *s, const char *from)
+{
+	json_t *req = etcd_req_range_prefix(CLUSTER_KEY_ROOT, s->reading.hdr.revision);
+
+	if (req && from) {
+		size_t n = strlen(from);
+		char *next = malloc(n + 1), *b64;
+
+		/* The smallest key after FROM: FROM followed by a NUL byte. */
+		if (next)
+			memcpy(next, from, n + 1);
+		b64 = next ? etcd_b64_encode(next, n + 1) : NULL;
+		json_object_set_new(req, "key", b64 ? json_string(b64) : NULL);
+		free(next);
+		free(b64);
+	}
+	json_object_set_new(req, "limit", json_integer(READ_PAGE));
+	if (!req || cluster_post(s, "/v3/kv/range", req, ETCD_MAX_ANSWER, read_done, &s->req) < 0)
+		cluster_lost(s, "cannot start the read");
+}
+
 static void read_start(struct src_cluster *s)
 {
-	if (cluster_post(s, "/v3/kv/range", etcd_req_range_prefix(CLUSTER_KEY_ROOT, 0),
-			 ETCD_MAX_ANSWER, read_done, &s->req) < 0)
-		cluster_lost(s, "cannot start the read");
+	etcd_range_clear(&s->reading);
+	read_page(s, NULL);
 }
 
 static void lease_answer(struct src_cluster *s, bool grant, int result, long status,
@@ -372,6 +425,7 @@ void src_cluster_free(struct src_cluster *s)
 	if (!s)
 		return;
 	http_free(s->http); /* cancels what is in flight, without callbacks */
+	etcd_range_clear(&s->reading);
 	etcd_stream_clear(&s->stream);
 	cluster_nodes_clear(s);
 	cluster_pubs_free(s->pubs, s->npubs);

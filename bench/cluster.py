@@ -149,12 +149,20 @@ def main():
         t0 = time.monotonic()
         pos = agent.logpos()
         assert agent.start(timeout=300)
-        sync = time.monotonic() - t0
+        started = time.monotonic() - t0
         m = agent.wait_log(r"started: enforcing \d+ rules for (\d+) endpoints", since=pos)
+        c = agent.wait_log(r"cluster: connected", since=pos, timeout=120)
+        connected = time.monotonic() - t0
+        # Enforced: every remote endpoint's address in the kernel (containers4 + its group).
         nelem = elements(ns)
+        while nelem < 2 * args.n and time.monotonic() - t0 < 300:
+            nelem = elements(ns)
+        sync = time.monotonic() - t0
         res.update({
             "endpoints": args.n,
             "enforced_at_start": int(m.group(1)) if m else None,
+            "agent_started_s": round(started, 2),
+            "read_done_s": round(connected, 2) if c else None,
             "initial_sync_s": round(sync, 2),
             "rss_mib": round(rss_kib(agent.p.pid) / 1024, 1),
             "kernel_elements": nelem,
