@@ -35,7 +35,8 @@ int src_cluster_open(const char *urls, const char *node, int ttl_s,
 void src_cluster_free(struct src_cluster *s);
 int src_cluster_fd(const struct src_cluster *s);
 int src_cluster_dispatch(struct src_cluster *s, struct agent_ctx *ctx);
-/* Waits up to TIMEOUT_MS for the first full read (policy and endpoints); 0 when it came. */
+/* Waits for the first full read (policy and endpoints), as long as it makes progress within
+ * TIMEOUT_MS; 0 when it came. */
 int src_cluster_start(struct src_cluster *s, struct agent_ctx *ctx, int timeout_ms);
 /* The local endpoints changed: publish them again (from the next dispatch). */
 void src_cluster_local_changed(struct src_cluster *s);

@@ -478,6 +478,7 @@ int src_cluster_dispatch(struct src_cluster *s, struct agent_ctx *ctx)
 int src_cluster_start(struct src_cluster *s, struct agent_ctx *ctx, int timeout_ms)
 {
 	uint64_t end = (uint64_t)now_usec() + (uint64_t)timeout_ms * 1000;
+	size_t seen = 0;
 
 	s->ctx = ctx;
 	connect_start(s);
@@ -488,6 +489,13 @@ int src_cluster_start(struct src_cluster *s, struct agent_ctx *ctx, int timeout_
 		if (epoll_wait(s->epfd, &ev, 1, left > 0 ? left : 1) < 0 && errno != EINTR)
 			return -errno;
 		(void)src_cluster_dispatch(s, ctx);
+		/* A large cluster's read is still coming in: the first install waits for it
+		 * rather than enforce without the other nodes' containers (they would count as
+		 * world until then). */
+		if (s->reading.n > seen) {
+			seen = s->reading.n;
+			end = (uint64_t)now_usec() + (uint64_t)timeout_ms * 1000;
+		}
 	}
 	return s->synced ? 0 : -EAGAIN;
 }
