@@ -45,6 +45,7 @@ struct docker_client *docker_client_new(const char *socket_path)
 		return NULL;
 	c->ev_fd = -1;
 	c->host_ns_fd = -1;
+	c->veth_peer = veth_host_peer;
 	dk_req_init(&c->op.req);
 	if (socket_path && strncmp(socket_path, "unix://", 7) == 0)
 		socket_path += 7; /* DOCKER_HOST's spelling */
@@ -460,8 +461,8 @@ int dk_container_endpoints(struct docker_client *c, const json_t *ins, const str
 
 		if (!json_is_object(att) || (!hasmac && !has4 && !has6))
 			continue;
-		r = veth_host_peer(c->host_ns_fd, ct.pid, ct.sandbox_key, hasmac ? mac : NULL,
-				   has4 ? &a4 : &a6, ifname);
+		r = c->veth_peer(c->host_ns_fd, ct.pid, ct.sandbox_key, hasmac ? mac : NULL,
+				 has4 ? &a4 : &a6, ifname);
 		if (r == -ENODEV)
 			continue;
 		if (r == -ENOENT || r == -ESTALE) {
