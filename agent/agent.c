@@ -15,6 +15,8 @@
 
 #include "brnf.h"
 #include "caps.h"
+#include "cluster.h"
+#include "cluster_ep.h"
 #include "compile.h"
 #include "control.h"
 #include "decisions.h"
@@ -24,6 +26,7 @@
 #include "metrics.h"
 #include "nflog.h"
 #include "nft_monitor.h"
+#include "parse.h"
 #include "policy_watch.h"
 #include "rtnl_watch.h"
 #include "sandbox.h"
@@ -41,7 +44,8 @@ enum tag {
 	T_MONITOR,
 	T_NFLOG,
 	T_CONTROL,
-	T_METRICS
+	T_METRICS,
+	T_CLUSTER /* not counted by source in the metrics */
 };
 
 /* Which source each tag counts as in the events metric. */
@@ -62,6 +66,9 @@ struct agent_opts {
 	const char *metrics_addr;   /* NULL: off */
 	bool metrics_allow_remote;
 	const char *user;
+	const char *cluster; /* etcd URLs: the policy and remote endpoints come from there */
+	const char *node;
+	int cluster_ttl;
 };
 
 struct agent {
@@ -81,15 +88,48 @@ struct agent {
 	uint64_t dview_generation; /* the inventory generation dview was taken at */
 	struct nflog *nflog;
 	struct control *control, *metrics;
-	bool files_ready;     /* the endpoint directory's inotify fd was readable */
-	int64_t files_end_ms; /* when the last batch of files ended (now_ms) */
+	bool files_ready;      /* the endpoint directory's inotify fd was readable */
+	int64_t files_end_ms;  /* when the last batch of files ended (now_ms) */
 	struct caps_user user; /* whom the agent becomes after setup (when started as root) */
+	struct src_cluster *cluster;
+	struct policy *cluster_first; /* the cluster's policy, before the first install */
+	int64_t cluster_first_rev;
+	bool started;
+	char node[64];
 };
 
 static const char agent_usage[] =
     "usage: netseg agent [-p PATH] [--docker SOCK|none] [--endpoints-dir DIR] [--bridge NAME]...\n"
     "                    [--control SOCK|none] [--metrics ADDR:PORT [--metrics-allow-remote]]\n"
-    "                    [--user NAME|root] [-v]\n";
+    "                    [--user NAME|root]\n"
+    "                    [--cluster URL[,URL...] [--node NAME] [--cluster-ttl S]] [-v]\n";
+
+static int cluster_opt(struct agent_opts *o, int c, const char *arg)
+{
+	char *end;
+	long v;
+
+	if (c == 'K') {
+		o->cluster = arg;
+	} else if (c == 'N') {
+		if (!cluster_node_name_valid(arg)) {
+			cli_error("agent",
+				  "--node: '%s' is not a node name ([A-Za-z0-9._-], at "
+				  "most 63)",
+				  arg);
+			return -EINVAL;
+		}
+		o->node = arg;
+	} else {
+		v = strtol(arg, &end, 10);
+		if (*end || v < 2 || v > 3600) {
+			cli_error("agent", "--cluster-ttl: '%s' is not 2 to 3600 seconds", arg);
+			return -EINVAL;
+		}
+		o->cluster_ttl = (int)v;
+	}
+	return 0;
+}
 
 static int parse_args(int argc, char **argv, struct agent_opts *ret)
 {
@@ -103,6 +143,9 @@ static int parse_args(int argc, char **argv, struct agent_opts *ret)
 	    {"metrics-allow-remote", no_argument, NULL, 'R'},
 	    {"user", required_argument, NULL, 'u'},
 	    {"verbose", no_argument, NULL, 'v'},
+	    {"cluster", required_argument, NULL, 'K'},
+	    {"node", required_argument, NULL, 'N'},
+	    {"cluster-ttl", required_argument, NULL, 'T'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
@@ -148,6 +191,12 @@ static int parse_args(int argc, char **argv, struct agent_opts *ret)
 		case 'v':
 			log_set_level(LOG_LEVEL_DEBUG);
 			break;
+		case 'K':
+		case 'N':
+		case 'T':
+			if (cluster_opt(&o, c, optarg) < 0)
+				return CLI_USAGE;
+			break;
 		case 'h':
 			fputs(agent_usage, stdout);
 			return CLI_HELP;
@@ -173,6 +222,15 @@ static int parse_args(int argc, char **argv, struct agent_opts *ret)
 			cli_error("agent", "--metrics: %s", err);
 			return CLI_USAGE;
 		}
+	}
+	if (o.cluster && o.cli.policy_path) {
+		cli_error("agent", "-p and --cluster exclude each other: with --cluster the policy "
+				   "is the one 'netseg cluster push' stored in etcd");
+		return CLI_USAGE;
+	}
+	if ((o.node || o.cluster_ttl) && !o.cluster) {
+		cli_error("agent", "--node and --cluster-ttl need --cluster");
+		return CLI_USAGE;
 	}
 	if (o.metrics_allow_remote && !o.metrics_addr) {
 		cli_error("agent", "--metrics-allow-remote needs --metrics ADDR:PORT");
@@ -351,7 +409,8 @@ static void on_signal(struct agent *a)
 	while (read(a->sigfd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
 			log_info("SIGHUP: reloading the policy");
-			reload_policy(a);
+			if (!a->cluster)
+				reload_policy(a);
 			if (a->files)
 				(void)src_files_rescan(a->files, &a->ctx, "SIGHUP");
 		} else {
@@ -413,7 +472,7 @@ static json_t *build_status(void *ud)
 	    .dec = a->decisions,
 	    .nflog_on = a->nflog != NULL,
 	    .nflog_lost = a->nflog ? nflog_lost(a->nflog) : 0,
-	    .policy_path = cli_policy_path(&a->o.cli),
+	    .policy_path = a->cluster ? "etcd" : cli_policy_path(&a->o.cli),
 	};
 
 	return status_build(&in);
@@ -624,6 +683,10 @@ static void dispatch(struct agent *a, enum tag tag)
 	case T_METRICS:
 		(void)control_process(a->metrics);
 		break;
+	case T_CLUSTER:
+		if ((r = src_cluster_dispatch(a->cluster, &a->ctx)) < 0)
+			log_warn("cluster: %s, ignoring", strerror(-r));
+		break;
 	}
 }
 
@@ -678,6 +741,86 @@ static int confine(struct agent *a)
 	return 0;
 }
 
+/* --- cluster mode ------------------------------------------------------------------------ */
+
+/* Until the cluster's policy is known: nothing is allowed that a policy would decide. */
+static int fail_closed_policy(struct policy **ret)
+{
+	static const char text[] = "version: 1\n"
+				   "defaults:\n"
+				   "  container_to_container: deny\n"
+				   "  container_to_world: deny\n"
+				   "  container_to_host: deny\n"
+				   "  world_to_container: deny\n";
+	struct diag_list *d = diag_list_new();
+	struct node *root = NULL;
+	int r = d ? parse_buffer(text, sizeof(text) - 1, "netseg:fail-closed", PARSE_YAML, d, &root)
+		  : -ENOMEM;
+
+	if (r == 0)
+		r = policy_from_nodes(&root, 1, d, ret);
+	node_free(root);
+	diag_list_free(d);
+	return r;
+}
+
+static void cluster_policy(struct policy *p, int64_t revision, void *ud)
+{
+	struct agent *a = ud;
+	char why[64];
+
+	if (!a->started) {
+		/* Read before the first install: that install uses it. */
+		policy_free(a->cluster_first);
+		a->cluster_first = p;
+		a->cluster_first_rev = revision;
+		return;
+	}
+	snprintf(why, sizeof(why), "cluster policy revision %lld", (long long)revision);
+	if (full_apply(a, p, why) < 0) {
+		policy_free(p);
+		agent_error(a,
+			    "cluster policy not installed; still enforcing the last good policy");
+		return;
+	}
+	src_cluster_applied(a->cluster, revision);
+}
+
+/* Connects to etcd and waits briefly for the first read, so the first install already has
+ * the cluster's policy and the other nodes' endpoints; else the loop goes on connecting and
+ * the agent enforces fail-closed meanwhile. */
+static int open_cluster(struct agent *a, struct policy **policy)
+{
+	struct src_cluster_hooks hooks = {.policy = cluster_policy, .ud = a};
+	const char *node = a->o.node;
+	int r;
+
+	if (!a->o.cluster)
+		return 0;
+	if (!node) {
+		if (gethostname(a->node, sizeof(a->node) - 1) < 0 ||
+		    !cluster_node_name_valid(a->node)) {
+			cli_error("agent", "the host name is not a node name; give --node NAME");
+			return -EINVAL;
+		}
+		node = a->node;
+	}
+	if ((r = src_cluster_open(a->o.cluster, node, a->o.cluster_ttl ? a->o.cluster_ttl : 30,
+				  &hooks, &a->cluster)) < 0 ||
+	    (r = epoll_add(a, src_cluster_fd(a->cluster), T_CLUSTER)) < 0) {
+		cli_error("agent", "--cluster: %s", strerror(-r));
+		return r;
+	}
+	if (src_cluster_start(a->cluster, &a->ctx, 3000) < 0)
+		log_warn("cluster: etcd not reachable yet; enforcing fail-closed until it is");
+	if (a->cluster_first) {
+		policy_free(*policy);
+		*policy = a->cluster_first;
+		a->cluster_first = NULL;
+	}
+	return 0;
+}
+
 static int setup(struct agent *a)
 {
 	/* Links only to re-check endpoints whose interface appears or changes: an unknown port
@@ -689,7 +832,7 @@ static int setup(struct agent *a)
 
 	if ((r = resolve_user(a)) < 0)
 		return r;
-	if ((r = load_policy(a, &policy)) < 0) {
+	if ((r = a->o.cluster ? fail_closed_policy(&policy) : load_policy(a, &policy)) < 0) {
 		cli_error("agent", "no valid policy to enforce; not starting");
 		return r;
 	}
@@ -712,7 +855,7 @@ static int setup(struct agent *a)
 		cli_error("agent", "cannot set up the event loop: %s", strerror(-r));
 		goto fail;
 	}
-	if ((r = watch_policy(a)) < 0)
+	if (!a->o.cluster && (r = watch_policy(a)) < 0)
 		goto fail;
 	if ((r = rtnl_watch_open(&cb, &a->ctx.rtnl)) < 0 ||
 	    (r = epoll_add(a, rtnl_watch_fd(a->ctx.rtnl), T_RTNL)) < 0) {
@@ -741,7 +884,7 @@ static int setup(struct agent *a)
 		log_info("docker: no socket at %s; managing endpoint files only",
 			 a->o.docker_socket);
 	}
-	if ((r = open_metrics(a)) < 0)
+	if ((r = open_metrics(a)) < 0 || (r = open_cluster(a, &policy)) < 0)
 		goto fail;
 	open_observers(a);
 	/* The first install replaces whatever an earlier agent left in one transaction: no
@@ -751,6 +894,9 @@ static int setup(struct agent *a)
 		goto fail;
 	}
 	policy = NULL; /* the reconciler owns it now */
+	a->started = true;
+	if (a->cluster)
+		src_cluster_applied(a->cluster, a->cluster_first_rev);
 	if ((r = nft_monitor_open(&a->monitor)) < 0 ||
 	    (r = epoll_add(a, nft_monitor_fd(a->monitor), T_MONITOR)) < 0) {
 		cli_error("agent", "cannot watch nftables for tampering: %s", strerror(-r));
@@ -769,6 +915,7 @@ fail:
 
 static void teardown(struct agent *a)
 {
+	src_cluster_free(a->cluster);
 	control_free(a->metrics);
 	control_free(a->control);
 	nflog_free(a->nflog);
@@ -818,6 +965,9 @@ int cmd_agent(int argc, char **argv)
 		/* One transaction per wakeup: a burst of events is committed together. */
 		if (!a.stop)
 			commit(&a);
+		/* Local endpoints changed: the cluster publishes them (non-blocking). */
+		if (a.cluster)
+			src_cluster_local_changed(a.cluster);
 		agent_links_drop(&a.ctx);
 	}
 	teardown(&a);

@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include "agent.h"
+#include "cluster.h"
 #include "control.h"
 #include "util.h"
 
@@ -28,6 +29,8 @@ static const char usage_text[] =
     "                                             rule (FILE:LINE) or default deciding it\n"
     "  diff    -p OLD -p NEW [-e FILE | --agent]  what a policy change opens and closes;\n"
     "                                             exit 1 when something changes\n"
+    "  cluster push|status|add-node ...           the policy and nodes of a cluster in etcd\n"
+    "                                             (docs/cluster.md)\n"
     "\n"
     "  -p, --policy PATH     policy file or directory (default " CLI_DEFAULT_POLICY_DIR "/,\n"
     "                        else " CLI_DEFAULT_POLICY_FILE ")\n"
@@ -117,8 +120,9 @@ static const struct {
 	const char *name;
 	int (*run)(int argc, char **argv);
 } commands[] = {
-    {"check", cmd_check}, {"compile", cmd_compile}, {"apply", cmd_apply}, {"flush", cmd_flush},
-    {"agent", cmd_agent}, {"status", cmd_status},   {"why", cmd_why},	  {"diff", cmd_diff},
+    {"check", cmd_check}, {"compile", cmd_compile}, {"apply", cmd_apply},
+    {"flush", cmd_flush}, {"agent", cmd_agent},	    {"status", cmd_status},
+    {"why", cmd_why},	  {"diff", cmd_diff},	    {"cluster", cmd_cluster},
 };
 
 int cli_main(int argc, char **argv)

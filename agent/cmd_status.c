@@ -168,11 +168,13 @@ static void print_tables(const json_t *st)
 	json_array_foreach (eps, i, o) {
 		char *a = joined(json_object_get(o, "addresses"));
 		char *l = joined(json_object_get(o, "labels"));
-		char id[13];
+		char id[13], ifn[80];
 
 		snprintf(id, sizeof(id), "%s", str(o, "id") ? str(o, "id") : "-");
-		table_row(&t, (const char *[]){str(o, "name"), id, str(o, "interface"),
-					       str(o, "bridge"), a, l});
+		/* A remote endpoint has no interface here: say which node it is on. */
+		snprintf(ifn, sizeof(ifn), "%s%s", str(o, "node") ? "node:" : "",
+			 str(o, "node") ? str(o, "node") : str(o, "interface"));
+		table_row(&t, (const char *[]){str(o, "name"), id, ifn, str(o, "bridge"), a, l});
 		free(a);
 		free(l);
 	}

@@ -200,8 +200,8 @@ static json_t *end_json(const struct decisions *d, int family, const uint8_t *ad
 			json_object_set_new(labels, ep->labels[i].key,
 					    json_string(ep->labels[i].value));
 		json_object_set_new(o, "container",
-				    json_pack("{s:s, s:s?, s:o}", "name", ep->name, "id", ep->id,
-					      "labels", labels));
+				    json_pack("{s:s, s:s?, s:o, s:s*}", "name", ep->name, "id",
+					      ep->id, "labels", labels, "node", ep->node));
 	}
 	return o;
 }

@@ -128,9 +128,14 @@ static json_t *endpoint_json(const struct endpoint *e)
 		json_object_set_new(labels, e->labels[i].key, json_string(e->labels[i].value));
 	for (size_t i = 0; i < e->nnetworks; i++)
 		json_array_append_new(nets, json_string(e->networks[i]));
-	return json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:o, s:o, s:o}", "name", e->name, "id",
-			 e->id, "interface", e->interface, "bridge", e->bridge, "image", e->image,
-			 "addresses", addrs, "labels", labels, "networks", nets);
+	json_t *o = json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:o, s:o, s:o}", "name", e->name, "id",
+			      e->id, "interface", e->interface, "bridge", e->bridge, "image",
+			      e->image, "addresses", addrs, "labels", labels, "networks", nets);
+
+	/* Another host's container (cluster mode): which node it runs on. */
+	if (o && e->node)
+		json_object_set_new(o, "node", json_string(e->node));
+	return o;
 }
 
 static void refused_one(const char *owner, const struct endpoint *e, const char *reason, void *ud)

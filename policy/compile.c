@@ -248,6 +248,8 @@ static int compile_add_ifname(struct ir_set *s, const char *name, enum ir_verdic
 {
 	struct ir_elem e = {0};
 
+	if (!name) /* a remote endpoint: addresses only */
+		return 0;
 	e.key[0] = ir_value_ifname(name);
 	if (target)
 		e.verdict = (struct ir_verdict){.kind = kind, .chain = target->name};
@@ -266,7 +268,8 @@ static int compile_fill_ports(const struct endpoint_set *eps, struct ir_set *por
 {
 	for (size_t i = 0; eps && i < eps->n; i++) {
 		const struct endpoint *ep = &eps->items[i];
-		bool port = !routed_only || !ep->bridge;
+		/* A remote endpoint (no interface) is only its addresses in containers. */
+		bool port = ep->interface && (!routed_only || !ep->bridge);
 
 		if (ports && compile_add_ifname(ports, ep->interface, IR_VERDICT_ACCEPT, NULL) < 0)
 			return -ENOMEM;
@@ -274,7 +277,8 @@ static int compile_fill_ports(const struct endpoint_set *eps, struct ir_set *por
 			enum compile_fam f = compile_fam_of(ep->addrs[j].family);
 			struct ir_elem e = {0};
 
-			e.key[0] = ir_value_ifname(ep->interface);
+			if (ep->interface)
+				e.key[0] = ir_value_ifname(ep->interface);
 			e.key[1] = compile_addr(&ep->addrs[j]);
 			if (port && pa && ir_elem_add(pa[f], &e) < 0)
 				return -ENOMEM;

@@ -37,7 +37,8 @@ static int walk_ifname(struct walk *w, enum ir_family family, const char *set, c
 	const struct ir_chain *c = chain && t ? ir_chain_find(t, chain) : NULL;
 	struct ir_elem e = {0};
 
-	if (chain && !c)
+	/* A remote endpoint (another host's container) has no interface: no port elements. */
+	if (!name || (chain && !c))
 		return 0;
 	e.key[0] = ir_value_ifname(name);
 	if (c)
@@ -61,6 +62,8 @@ static int walk_port_addr(struct walk *w, enum ir_family family, const struct en
 	struct ir_elem e = {0};
 	int r;
 
+	if (!ep->interface)
+		return 0;
 	e.key[0] = ir_value_ifname(ep->interface);
 	e.key[1] = ir_value_addr(a->family, a->addr, a->family == AF_INET6 ? 128 : 32);
 	r = walk_emit(w, family, a->family == AF_INET6 ? "port_addrs6" : "port_addrs4", &e);

@@ -256,6 +256,8 @@ static int compile_add_port(struct ir_set *s, const struct endpoint *ep)
 {
 	struct ir_elem e = {0};
 
+	if (!ep->interface) /* a remote endpoint has no port */
+		return 0;
 	e.key[0] = ir_value_ifname(ep->interface);
 	return ir_elem_add(s, &e);
 }

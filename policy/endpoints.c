@@ -137,6 +137,7 @@ void endpoint_clear(struct endpoint *e)
 	for (size_t i = 0; i < e->nnetworks; i++)
 		free(e->networks[i]);
 	free(e->networks);
+	free(e->node);
 	*e = (struct endpoint){0};
 }
 

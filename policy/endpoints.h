@@ -35,6 +35,7 @@ struct endpoint {
 	char **networks;
 	size_t nnetworks;
 	struct loc loc;
+	char *node; /* NULL: this host's; else the cluster node it runs on (no interface) */
 };
 
 struct endpoint_set {

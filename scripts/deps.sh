@@ -14,6 +14,7 @@ packages=(
 	python3-jsonschema python3-yaml # tools: tests/cli/schema.py checks docs/netseg-policy.schema.json
 	libseccomp-dev # privs: the agent's own seccomp allow-list (agent/sandbox.c)
 	systemd # privs: systemd-analyze security rates packaging/netseg.service (tests/cli)
+	libcurl4-openssl-dev etcd-server etcd-client # cluster: libcurl is a well-kept HTTP client (TLS, streaming, multi on epoll); etcd for tests/cluster
 )
 [ "${NETSEG_DEPS_EXTRA:-}" ] && packages+=($NETSEG_DEPS_EXTRA)
 

@@ -78,6 +78,7 @@ NETSEG_BIN=$root/build-asan/netseg run_script cli-asan bash tests/cli/run.sh
 NETSEG_BIN=$root/build/netseg run_script netns bash tests/netns/run-all.sh
 NETSEG_BIN=$root/build/netseg run_script agent bash tests/agent/run-all.sh
 NETSEG_BIN=$root/build/netseg run_script observe bash tests/observe/run.sh
+NETSEG_BIN=$root/build/netseg run_script cluster bash tests/cluster/run.sh
 run_script style bash scripts/style.sh
 run_script fuzz bash scripts/fuzz.sh "${NETSEG_FUZZ_SECONDS:-150}"
 

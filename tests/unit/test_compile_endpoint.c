@@ -22,6 +22,7 @@
 struct added {
 	struct ir_ruleset *base;
 	size_t n;
+	size_t ifname_elems; /* elements keyed by an interface name */
 };
 
 /* Adds E to the set of the same name in the baseline (the set S belongs to it already). */
@@ -32,6 +33,8 @@ static int add_to_base(const struct ir_table *t, const struct ir_set *s, const s
 
 	(void)t;
 	a->n++;
+	for (size_t i = 0; i < s->ntypes; i++)
+		a->ifname_elems += s->types[i] == IR_TYPE_IFNAME;
 	return ir_elem_add((struct ir_set *)s, e);
 }
 
@@ -77,8 +80,20 @@ static size_t read_bridges(const char *dir, char names[][16], size_t max)
 	return n;
 }
 
-/* Returns the number of endpoint elements checked, or 0 when DIR has no endpoints. */
-static size_t check_case(const char *dir)
+/* Another host's container, as the cluster source gives it: addresses and labels, no
+ * interface and no bridge. */
+static void make_remote(struct endpoint_set *eps)
+{
+	for (size_t i = 0; i < eps->n; i++) {
+		free(eps->items[i].interface);
+		free(eps->items[i].bridge);
+		eps->items[i].interface = eps->items[i].bridge = NULL;
+	}
+}
+
+/* Returns the number of endpoint elements checked, or 0 when DIR has no endpoints. REMOTE:
+ * every endpoint as a remote one, which must cost no interface element at all. */
+static size_t check_case(const char *dir, bool remote)
 {
 	static const char *const policies[] = {"policy.d", "policy.yaml", "policy.json"};
 	static const char *const endpoint_files[] = {"endpoints.yaml", "endpoints.json"};
@@ -105,6 +120,8 @@ static size_t check_case(const char *dir)
 		diag_list_free(diags);
 		return 0;
 	}
+	if (remote)
+		make_remote(eps);
 
 	struct compile_input in = {
 	    .policy = p, .endpoints = eps, .bridges = bridges, .nbridges = nbridges};
@@ -116,6 +133,10 @@ static size_t check_case(const char *dir)
 		ck_assert_int_eq(compile_endpoint_elems(p, base, &eps->items[i], add_to_base, &a),
 				 0);
 	ir_ruleset_normalize(base);
+	if (remote)
+		ck_assert_msg(a.ifname_elems == 0,
+			      "%s: %zu interface elements for remote endpoints", dir,
+			      a.ifname_elems);
 
 	full_text = render(full);
 	base_text = render(base);
@@ -131,7 +152,7 @@ static size_t check_case(const char *dir)
 	return a.n;
 }
 
-static size_t check_tree(const char *rel)
+static size_t check_tree(const char *rel, bool remote)
 {
 	const char *root = tu_src_path(rel);
 	struct dirent **names;
@@ -145,7 +166,7 @@ static size_t check_tree(const char *rel)
 
 		snprintf(dir, sizeof(dir), "%s/%s", root, names[i]->d_name);
 		if (names[i]->d_name[0] != '.' && stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) {
-			size_t k = check_case(dir);
+			size_t k = check_case(dir, remote);
 
 			total += k;
 			cases += k > 0;
@@ -159,13 +180,48 @@ static size_t check_tree(const char *rel)
 
 START_TEST(golden_cases_decompose)
 {
-	ck_assert_uint_gt(check_tree("tests/golden"), 0);
+	ck_assert_uint_gt(check_tree("tests/golden", false), 0);
 }
 END_TEST
 
 START_TEST(examples_decompose)
 {
-	ck_assert_uint_gt(check_tree("examples"), 0);
+	ck_assert_uint_gt(check_tree("examples", false), 0);
+}
+END_TEST
+
+/* Remote endpoints decompose too, with address elements only. */
+START_TEST(remote_endpoints_decompose)
+{
+	ck_assert_uint_gt(check_tree("tests/golden", true), 0);
+	ck_assert_uint_gt(check_tree("examples", true), 0);
+}
+END_TEST
+
+/* A remote endpoint's addresses are containers and members of its groups. */
+START_TEST(remote_endpoint_is_a_container)
+{
+	struct diag_list *diags = diag_list_new();
+	struct policy *p = NULL;
+	struct endpoint_set *eps = endpoint_set_new();
+	struct ir_ruleset *rs = NULL;
+	char *text;
+
+	ck_assert_int_eq(policy_load(tu_src_path("examples/dual-stack/policy.yaml"), diags, &p), 0);
+	ck_assert_int_eq(
+	    endpoint_set_load(eps, tu_src_path("examples/dual-stack/endpoints.yaml"), diags), 0);
+	make_remote(eps);
+	struct compile_input in = {.policy = p, .endpoints = eps};
+	ck_assert_int_eq(compile_ruleset(&in, &rs), 0);
+	text = render(rs);
+	ck_assert_ptr_null(strstr(text, "veth-api1"));
+	ck_assert_ptr_nonnull(strstr(text, "10.60.0.2"));
+	ck_assert_ptr_nonnull(strstr(text, "fd60::9"));
+	free(text);
+	ir_ruleset_free(rs);
+	policy_free(p);
+	endpoint_set_free(eps);
+	diag_list_free(diags);
 }
 END_TEST
 
@@ -209,6 +265,8 @@ int main(void)
 
 	tcase_add_test(tc, golden_cases_decompose);
 	tcase_add_test(tc, examples_decompose);
+	tcase_add_test(tc, remote_endpoints_decompose);
+	tcase_add_test(tc, remote_endpoint_is_a_container);
 	tcase_add_test(tc, elements_independent_of_inventory);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
