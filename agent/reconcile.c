@@ -9,6 +9,7 @@
 
 #include "compile.h"
 #include "elemtab.h"
+#include "resolvconf.h"
 
 struct reconcile {
 	struct policy *policy;
@@ -119,9 +120,14 @@ static int install(struct reconcile *rc, struct policy *p, const struct endpoint
 				   .bridges = (const char *const *)rc->bridges,
 				   .nbridges = rc->nbridges};
 	struct ir_ruleset *full = NULL, *base = NULL;
+	struct policy_cidr *resolvers = NULL;
 	double start = now_ms();
 	int r;
 
+	/* Read at every install, so a changed resolv.conf takes effect with the next one. */
+	if (policy_has_fqdn(p) && !p->dns.resolvers_set &&
+	    resolvconf_load(RESOLVCONF_PATH, &resolvers, &in.nresolvers) == 0)
+		in.resolvers = resolvers;
 	r = compile_ruleset(&in, &full);
 	if (r == 0) {
 		in.endpoints = NULL;
@@ -132,6 +138,7 @@ static int install(struct reconcile *rc, struct policy *p, const struct endpoint
 	if (r == 0)
 		r = count_all(rc->tab, p, base, eps);
 	ir_ruleset_free(full);
+	free(resolvers);
 	if (r < 0) {
 		ir_ruleset_free(base);
 		rc->stats.failures++;

@@ -32,6 +32,7 @@
 #include <linux/netfilter_arp.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/xt_NFQUEUE.h>
 
 /* nft's datatype ids (src/datatype.h), as the kernel stores them in NFTA_SET_KEY_TYPE. */
 #define NFT_TYPE_INTEGER       4 /* raw payloads, e.g. the ND target @th,64,128 */
@@ -501,6 +502,8 @@ static int enc_set(struct nft_encode *e, const struct ir_table *t, const struct 
 		flags |= NFT_SET_CONSTANT;
 	if (s->is_vmap)
 		flags |= NFT_SET_MAP;
+	if (s->timeout)
+		flags |= NFT_SET_TIMEOUT;
 
 	if (nftnl_set_set_str(ns, NFTNL_SET_TABLE, t->name) < 0 ||
 	    nftnl_set_set_str(ns, NFTNL_SET_NAME, s->name) < 0) {
@@ -1095,6 +1098,9 @@ int nft_encode_elems(struct nft_encode *e, enum ir_family family, const char *ta
 		ne = enc_elem_build(&el);
 		if (!ne)
 			return -ENOMEM;
+		/* Learned (fqdn) addresses expire in the kernel; re-adding one refreshes it. */
+		if (set->timeout && ie->timeout_ms && !del)
+			nftnl_set_elem_set_u64(ne, NFTNL_SET_ELEM_TIMEOUT, ie->timeout_ms);
 		/* No NLM_F_EXCL: adding an element that is already there is not an error. */
 		nlh = enc_begin_msg(e, del ? NFT_MSG_DELSETELEM : NFT_MSG_NEWSETELEM, family,
 				    del ? 0 : NLM_F_CREATE);
@@ -1352,6 +1358,8 @@ static int enc_key_load(struct enc_rule *rc, enum ir_key k, uint32_t slot, uint3
 		return enc_payload(rc, NFT_PAYLOAD_NETWORK_HEADER, 14, len, reg);
 	case IR_KEY_TH_DPORT:
 		return enc_payload(rc, NFT_PAYLOAD_TRANSPORT_HEADER, 2, len, reg);
+	case IR_KEY_TH_SPORT:
+		return enc_payload(rc, NFT_PAYLOAD_TRANSPORT_HEADER, 0, len, reg);
 	case IR_KEY_ICMPV6_TYPE:
 		return enc_payload(rc, NFT_PAYLOAD_TRANSPORT_HEADER, 0, len, reg);
 	case IR_KEY_ND_TARGET:
@@ -1541,6 +1549,32 @@ static int enc_match(struct enc_rule *rc, const struct ir_match *m)
 	return 0;
 }
 
+/*
+ * "queue flags bypass to NUM" as the xtables NFQUEUE target (v3) through nft_compat, not nft's
+ * queue expression: kernels built without CONFIG_NFT_QUEUE (these machines) only reach
+ * nfnetlink_queue through xt_NFQUEUE, and nft_compat with it runs wherever nf_tables does.
+ * The one statement where the text form (nft's spelling, for kernels with nft_queue) and the
+ * bytecode differ; both queue the same packets to NUM and accept them without a listener.
+ */
+static struct nftnl_expr *enc_queue_expr(uint16_t num)
+{
+	struct nftnl_expr *ex = nftnl_expr_alloc("target");
+	struct xt_NFQ_info_v3 *info = calloc(1, sizeof(*info));
+
+	if (!ex || !info || nftnl_expr_set_str(ex, NFTNL_EXPR_TG_NAME, "NFQUEUE") < 0) {
+		free(info);
+		nftnl_expr_free(ex);
+		return NULL;
+	}
+	info->queuenum = num;
+	info->queues_total = 1;
+	info->flags = NFQ_FLAG_BYPASS;
+	nftnl_expr_set_u32(ex, NFTNL_EXPR_TG_REV, 3);
+	/* libnftnl keeps (and frees) the pointer it is given. */
+	nftnl_expr_set(ex, NFTNL_EXPR_TG_INFO, info, sizeof(*info));
+	return ex;
+}
+
 static int enc_stmt(struct enc_rule *rc, const struct ir_stmt *st)
 {
 	struct nftnl_expr *ex;
@@ -1600,6 +1634,8 @@ static int enc_stmt(struct enc_rule *rc, const struct ir_stmt *st)
 			nftnl_expr_set_u32(ex, NFTNL_EXPR_META_SREG, NFT_REG_1);
 		}
 		return enc_add(rc, ex);
+	case IR_STMT_QUEUE:
+		return enc_add(rc, enc_queue_expr(st->queue_num));
 	case IR_STMT_VERDICT:
 		return enc_verdict(rc, &st->verdict);
 	}
