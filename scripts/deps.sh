@@ -11,6 +11,7 @@ packages=(
 	nftables iptables iproute2 procps python3 busybox-static socat iperf3 curl
 	python3-prometheus-client
 	docker.io
+	libnetfilter-queue-dev # fqdn: NFQUEUE message helpers (nfq_nlmsg_*) over libmnl
 )
 [ "${NETSEG_DEPS_EXTRA:-}" ] && packages+=($NETSEG_DEPS_EXTRA)
 
