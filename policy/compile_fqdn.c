@@ -30,8 +30,8 @@ static int fqdn_resolver_set(struct compile_ctx *cx, enum compile_fam fam, struc
 		if (rv[i].family != af)
 			continue;
 		if (!s) {
-			s = compile_set1(cx, cx->inet, fam == COMPILE_V4 ? "dns_resolvers4"
-									 : "dns_resolvers6",
+			s = compile_set1(cx, cx->inet,
+					 fam == COMPILE_V4 ? "dns_resolvers4" : "dns_resolvers6",
 					 fam == COMPILE_V4 ? IR_TYPE_IPV4 : IR_TYPE_IPV6, false);
 			if (!s)
 				return -ENOMEM;
