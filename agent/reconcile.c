@@ -66,6 +66,11 @@ const struct policy *reconcile_policy(const struct reconcile *rc)
 	return rc->policy;
 }
 
+const struct ir_ruleset *reconcile_base(const struct reconcile *rc)
+{
+	return rc->base;
+}
+
 const struct reconcile_stats *reconcile_stats(const struct reconcile *rc)
 {
 	return &rc->stats;
