@@ -283,6 +283,11 @@ static int full_apply(struct agent *a, struct policy *policy, const char *why)
 	metrics_observe_reconcile(&a->stats, true, reconcile_stats(a->ctx.rc)->last_ms);
 	if (a->decisions)
 		decisions_reset_epoch(a->decisions);
+	/* The tables were replaced: what DNS taught is back in them a moment later (until
+	 * then those connections wait for their SYN retransmission, never the other way). */
+	if (a->fqdn && (r = fqdn_reinstall(a->fqdn, reconcile_policy(a->ctx.rc),
+					   reconcile_base(a->ctx.rc))) > 0)
+		log_info("fqdn: %d learned addresses restored", r);
 	log_info("%s: enforcing %zu rules for %zu endpoints (%.1f ms)", why,
 		 reconcile_policy(a->ctx.rc)->nrules, inventory_count(a->ctx.inv),
 		 reconcile_stats(a->ctx.rc)->last_ms);

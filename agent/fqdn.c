@@ -432,3 +432,82 @@ const char *fqdn_name_of(const struct fqdn *f, int family, const uint8_t *addr)
 			return f->learned[i].name;
 	return NULL;
 }
+
+/* --- after a full apply --------------------------------------------------------------- */
+
+/* The set entry E belongs in under P (its rule's fqdn term matching its name), or NULL. */
+static const struct ir_set *fqdn_entry_set(const struct policy *p, const struct ir_table *inet,
+					   const struct fqdn_entry *e)
+{
+	for (size_t ri = 0; ri < p->nrules; ri++) {
+		const struct policy_rule *r = &p->rules[ri];
+
+		if (strcmp(r->name, e->rule) != 0)
+			continue;
+		for (size_t ti = 0; ti < r->to.n; ti++) {
+			const struct policy_term *t = &r->to.terms[ti];
+			char set[POLICY_NAME_MAX + 32];
+
+			if (t->kind != POLICY_TERM_FQDN)
+				continue;
+			for (size_t k = 0; k < t->nfqdns; k++) {
+				if (!policy_fqdn_match(&t->fqdns[k], e->name))
+					continue;
+				snprintf(set, sizeof(set), "f_%s_to_%zu%c", r->name, ti,
+					 e->family == AF_INET ? '4' : '6');
+				return ir_set_find(inet, set);
+			}
+		}
+	}
+	return NULL;
+}
+
+int fqdn_reinstall(struct fqdn *f, const struct policy *p, const struct ir_ruleset *base)
+{
+	const struct ir_table *inet =
+	    base ? ir_table_find(base, IR_FAMILY_INET, COMPILE_TABLE_NAME) : NULL;
+	struct fqdn_batch *b = calloc(1, sizeof(*b));
+	struct nft_batch_error err = {0};
+	double now = fqdn_now();
+	size_t i = 0, done = 0;
+	int r = 0;
+
+	if (!b)
+		return -ENOMEM;
+	while (r == 0 && inet && p && i < f->nlearned) {
+		struct fqdn_entry *e = &f->learned[i];
+		const struct ir_set *s = e->expiry > now + 0.5 ? fqdn_entry_set(p, inet, e) : NULL;
+
+		if (!s) { /* expired, or the policy no longer has it: forgotten */
+			*e = f->learned[--f->nlearned];
+			continue;
+		}
+		b->e[b->n] = (struct ir_elem){0};
+		b->e[b->n].key[0] =
+		    ir_value_addr(e->family, e->addr, e->family == AF_INET ? 32 : 128);
+		b->e[b->n].timeout_ms = (uint64_t)((e->expiry - now) * 1000);
+		b->d[b->n] = (struct nft_elem_delta){.family = IR_FAMILY_INET,
+						     .table = COMPILE_TABLE_NAME,
+						     .set = s,
+						     .elems = &b->e[b->n],
+						     .n = 1};
+		b->n++;
+		i++;
+		if (b->n == FQDN_DELTAS_MAX) {
+			r = nft_batch_elements(b->d, b->n, &err);
+			done += r == 0 ? b->n : 0;
+			b->n = 0;
+		}
+	}
+	if (r == 0 && b->n) {
+		r = nft_batch_elements(b->d, b->n, &err);
+		done += r == 0 ? b->n : 0;
+	}
+	if (r < 0) {
+		f->stats.commit_failures++;
+		log_warn("fqdn: cannot restore learned addresses: %s",
+			 err.message[0] ? err.message : strerror(-r));
+	}
+	free(b);
+	return r < 0 ? r : (int)done;
+}

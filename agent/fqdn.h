@@ -45,6 +45,12 @@ int fqdn_read(struct fqdn *f, const struct policy *p, const struct ir_ruleset *b
 const struct fqdn_stats *fqdn_stats(const struct fqdn *f);
 /* [{"rule", "name", "address", "expires_in"}] of the addresses learned and not expired. */
 json_t *fqdn_status(const struct fqdn *f);
+/*
+ * After our tables were replaced (reload, repair, restart of the loop), puts the learned
+ * addresses that are not expired and that the policy P still allows back into BASE's sets
+ * with their remaining lifetime. The number restored, or -errno.
+ */
+int fqdn_reinstall(struct fqdn *f, const struct policy *p, const struct ir_ruleset *base);
 /* The name ADDR (FAMILY) was learned from, or NULL. */
 const char *fqdn_name_of(const struct fqdn *f, int family, const uint8_t *addr);
 

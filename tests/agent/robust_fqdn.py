@@ -447,6 +447,15 @@ class Suite:
         self.check("after expiry a new connection is denied", not res[3].get("ok"),
                    json.dumps(res))
 
+    def s_reload(self):
+        # A policy reload replaces the tables; what DNS taught must come back with them.
+        pos = self.agent.logpos()
+        self.agent.hup()
+        m = self.agent.wait_log(r"fqdn: (\d+) learned addresses restored", since=pos, timeout=10)
+        res = self.run_client("c1", [{"op": "connect", "addr": topo_v4(5), "timeout": 0.9}])
+        self.check("after a reload (tables replaced) learned addresses are restored",
+                   m is not None and res[0].get("ok"), json.dumps(res))
+
     def s_status(self):
         st = self.status() or {}
         fq = st.get("fqdn", {})
@@ -515,7 +524,7 @@ def main():
     try:
         s.setup()
         for sec in (s.s_first_syn, s.s_scope, s.s_names, s.s_tcp, s.s_untrusted, s.s_expiry,
-                    s.s_status, s.s_agent_down):
+                    s.s_reload, s.s_status, s.s_agent_down):
             try:
                 sec()
             except Exception as e:  # a probe that errors is a failure; the rest still runs
