@@ -391,6 +391,13 @@ static void on_decision(const struct nflog_record *rec, void *ud)
 		log_debug("nflog: record with a foreign prefix '%s', ignoring", rec->prefix);
 }
 
+static const char *fqdn_name(int family, const uint8_t *addr, void *ud)
+{
+	const struct agent *a = ud;
+
+	return a->fqdn ? fqdn_name_of(a->fqdn, family, addr) : NULL;
+}
+
 static json_t *fqdn_status_json(const struct agent *a)
 {
 	const struct fqdn_stats *s = a->fqdn ? fqdn_stats(a->fqdn) : NULL;
@@ -465,6 +472,7 @@ static void open_observers(struct agent *a)
 
 	if ((r = decisions_new(&a->decisions)) < 0)
 		return;
+	decisions_set_names(a->decisions, fqdn_name, a);
 	if ((r = nflog_open(COMPILE_NFLOG_GROUP, &a->nflog)) < 0 ||
 	    (r = epoll_add(a, nflog_fd(a->nflog), T_NFLOG)) < 0) {
 		agent_error(a,

@@ -385,11 +385,16 @@ class Suite:
                    not fails and not wrong, f"{len(fails)} failed, first {fails[:3]}")
 
     def s_scope(self):
+        pos = self.agent.logpos()
         res = self.run_client("c2", [{"op": "resolve_connect", "name": f"t{i}.ci.example.com",
                                       "timeout": 0.3} for i in range(5)])
         self.check("c2 (not in ci) resolving ci's names stays denied",
                    all("addr" in r for r in res) and not any(r["ok"] for r in res),
                    json.dumps(res[:2]))
+        self.check("the denial's decision log names the learned address's name (dst.fqdn)",
+                   self.agent.wait_log(r'"dst":\{"addr":"10\.78\.0\.1","port":443,'
+                                       r'"fqdn":"t0\.ci\.example\.com"\}', since=pos),
+                   self.agent.logtext(pos)[-600:])
         res = self.run_client("c2", [{"op": "resolve_connect", "name": "u1.example.org",
                                       "timeout": 0.9}])
         self.check("c2 learns its own rule's name", res[0].get("ok"), json.dumps(res))
