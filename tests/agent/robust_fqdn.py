@@ -469,6 +469,11 @@ class Suite:
                    "t3.ci.example.com" in names and all(
                        "address" in e and e["expires_in"] > 0 for e in fq.get("learned", [])),
                    json.dumps(fq)[:300])
+        r = subprocess.run([self.bin, "status", "--control", self.sock], capture_output=True,
+                           text=True, timeout=10)
+        self.check("plain status lists the learned names",
+                   "FQDN       queue on" in r.stdout and "t3.ci.example.com" in r.stdout,
+                   r.stdout[-400:])
         self.check("status counts held replies and learned addresses",
                    fq.get("replies_held", 0) >= TRIALS and fq.get("learned_addresses", 0) >=
                    TRIALS, json.dumps({k: v for k, v in fq.items() if k != "learned"}))
