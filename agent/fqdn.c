@@ -20,18 +20,34 @@
 #include "nft_batch.h"
 
 #define FQDN_LEARNED_MAX 16384 /* addresses status remembers; the kernel holds them anyway */
-#define FQDN_DELTAS_MAX	 512   /* elements one reply may add: rules x addresses */
+#define FQDN_DELTAS_MAX	 1024  /* elements one commit adds */
+#define FQDN_HELD_MAX	 256   /* replies one commit releases */
 
 struct fqdn_entry {
 	char rule[POLICY_NAME_MAX + 1];
-	char name[DNS_REPLY_NAME_LEN];
+	char name[POLICY_FQDN_MAX + 2];
 	int family;
 	uint8_t addr[16];
 	double expiry; /* monotonic seconds */
 };
 
+/*
+ * What the replies read in one wakeup teach, committed in one transaction before any of them
+ * is released: a burst of replies costs one kernel commit, not one each.
+ */
+struct fqdn_batch {
+	struct nft_elem_delta d[FQDN_DELTAS_MAX];
+	struct ir_elem e[FQDN_DELTAS_MAX];
+	struct fqdn_entry what[FQDN_DELTAS_MAX]; /* for status, once committed */
+	size_t n;
+	uint32_t held[FQDN_HELD_MAX]; /* replies waiting for the commit */
+	size_t nheld;
+};
+
 struct fqdn {
 	struct nfqueue *q;
+	struct fqdn_batch *batch;
+	struct dns_reply *reply; /* parse buffer */
 	struct fqdn_stats stats;
 	struct fqdn_entry *learned;
 	size_t nlearned;
@@ -53,7 +69,9 @@ int fqdn_open(struct fqdn **ret)
 	if (!f)
 		return -ENOMEM;
 	f->learned = calloc(FQDN_LEARNED_MAX, sizeof(*f->learned));
-	r = f->learned ? nfqueue_open(COMPILE_DNS_QUEUE, &f->q) : -ENOMEM;
+	f->batch = calloc(1, sizeof(*f->batch));
+	f->reply = calloc(1, sizeof(*f->reply));
+	r = f->learned && f->batch && f->reply ? nfqueue_open(COMPILE_DNS_QUEUE, &f->q) : -ENOMEM;
 	if (r < 0) {
 		fqdn_free(f);
 		return r;
@@ -68,6 +86,8 @@ void fqdn_free(struct fqdn *f)
 		return;
 	nfqueue_free(f->q);
 	free(f->learned);
+	free(f->batch);
+	free(f->reply);
 	free(f);
 }
 
@@ -248,23 +268,16 @@ static void fqdn_remember(struct fqdn *f, const char *rule, const char *name, in
 	e->expiry = expiry; /* the kernel's timeout was just set to this too */
 }
 
-struct fqdn_batch {
-	struct nft_elem_delta d[FQDN_DELTAS_MAX];
-	struct ir_elem e[FQDN_DELTAS_MAX];
-	size_t rule[FQDN_DELTAS_MAX], addr[FQDN_DELTAS_MAX];
-	int name[FQDN_DELTAS_MAX];
-	size_t n;
-};
-
-/* The elements rule RI's term TI learns from D into batch B. */
+/* The elements rule RI's term TI learns from D (chain name NAME) into batch B. */
 static void fqdn_add_term(const struct policy *p, const struct ir_table *inet, size_t ri, size_t ti,
-			  int name, const struct dns_reply *d, struct fqdn_batch *b)
+			  int name, const struct dns_reply *d, struct fqdn_batch *b, double now)
 {
 	uint32_t min_ttl = p->dns.min_ttl;
 
 	for (size_t i = 0; i < d->naddrs && b->n < FQDN_DELTAS_MAX; i++) {
 		const struct dns_reply_addr *a = &d->addrs[i];
 		char set[POLICY_NAME_MAX + 32];
+		struct fqdn_entry *w = &b->what[b->n];
 		const struct ir_set *s;
 		uint32_t ttl = a->ttl > min_ttl ? a->ttl : min_ttl;
 
@@ -283,26 +296,23 @@ static void fqdn_add_term(const struct policy *p, const struct ir_table *inet, s
 						     .set = s,
 						     .elems = &b->e[b->n],
 						     .n = 1};
-		b->rule[b->n] = ri;
-		b->addr[b->n] = i;
-		b->name[b->n] = name;
+		snprintf(w->rule, sizeof(w->rule), "%s", p->rules[ri].name);
+		snprintf(w->name, sizeof(w->name), "%s", d->names[name]);
+		w->family = a->family;
+		memcpy(w->addr, a->addr, 16);
+		w->expiry = now + (double)b->e[b->n].timeout_ms / 1000.0;
 		b->n++;
 	}
 }
 
-static void fqdn_learn(struct fqdn *f, const struct policy *p, const struct ir_table *inet,
+/* Adds what D teaches to the batch; whether it taught anything. */
+static bool fqdn_learn(struct fqdn *f, const struct policy *p, const struct ir_table *inet,
 		       const struct fqdn_pkt *pk, const struct endpoint *ep,
 		       const struct dns_reply *d)
 {
-	struct fqdn_batch *b = calloc(1, sizeof(*b));
-	struct nft_batch_error err = {0};
+	size_t before = f->batch->n;
 	double now = fqdn_now();
-	int r;
 
-	if (!b) {
-		f->stats.commit_failures++;
-		return;
-	}
 	for (size_t ri = 0; ri < p->nrules; ri++) {
 		const struct policy_rule *rule = &p->rules[ri];
 		bool selected = false, checked = false;
@@ -318,27 +328,45 @@ static void fqdn_learn(struct fqdn *f, const struct policy *p, const struct ir_t
 				checked = true;
 			}
 			if (selected)
-				fqdn_add_term(p, inet, ri, ti, name, d, b);
+				fqdn_add_term(p, inet, ri, ti, name, d, f->batch, now);
 		}
 	}
-	if (b->n == 0)
-		goto out;
-	r = nft_batch_elements(b->d, b->n, &err);
+	return f->batch->n > before;
+}
+
+static void fqdn_release(struct fqdn *f, uint32_t id)
+{
+	int r = nfqueue_accept(f->q, id);
+
+	if (r < 0)
+		log_warn("fqdn: cannot release reply %u: %s, ignoring", id, strerror(-r));
+}
+
+/* Commits the batch, then releases the replies it holds, in that order: a container never
+ * sees an address before the kernel allows it. Released unlearned if the commit fails. */
+static void fqdn_flush(struct fqdn *f)
+{
+	struct fqdn_batch *b = f->batch;
+	struct nft_batch_error err = {0};
+	double now = fqdn_now();
+	int r = 0;
+
+	if (b->n)
+		r = nft_batch_elements(b->d, b->n, &err);
 	if (r < 0) {
 		f->stats.commit_failures++;
-		log_warn("fqdn: cannot add the addresses of %s: %s; released unlearned",
-			 d->names[0], err.message[0] ? err.message : strerror(-r));
-		goto out;
+		log_warn(
+		    "fqdn: cannot add %zu learned addresses: %s; %zu replies released unlearned",
+		    b->n, err.message[0] ? err.message : strerror(-r), b->nheld);
+	} else {
+		f->stats.learned += b->n;
+		for (size_t i = 0; i < b->n; i++)
+			fqdn_remember(f, b->what[i].rule, b->what[i].name, b->what[i].family,
+				      b->what[i].addr, b->what[i].expiry, now);
 	}
-	f->stats.learned += b->n;
-	for (size_t i = 0; i < b->n; i++) {
-		const struct dns_reply_addr *a = &d->addrs[b->addr[i]];
-
-		fqdn_remember(f, p->rules[b->rule[i]].name, d->names[b->name[i]], a->family,
-			      a->addr, now + (double)b->e[i].timeout_ms / 1000.0, now);
-	}
-out:
-	free(b);
+	for (size_t i = 0; i < b->nheld; i++)
+		fqdn_release(f, b->held[i]);
+	b->n = b->nheld = 0;
 }
 
 struct fqdn_read_ctx {
@@ -353,37 +381,37 @@ static void fqdn_on_packet(const struct nfqueue_packet *pkt, void *ud)
 	struct fqdn_read_ctx *c = ud;
 	struct fqdn *f = c->f;
 	const struct endpoint *ep;
-	struct dns_reply *d = NULL;
 	struct fqdn_pkt pk = {0};
+	bool taught = false;
 	int r;
 
 	f->stats.held++;
+	/* Room for this reply's addresses (at most max_ips_per_name per matching rule). */
+	if (f->batch->nheld == FQDN_HELD_MAX || f->batch->n > FQDN_DELTAS_MAX / 2)
+		fqdn_flush(f);
 	r = pkt->truncated ? -EBADMSG : fqdn_split(pkt, &pk);
 	if (r <= 0) {
 		if (r < 0)
 			f->stats.parse_failures++;
-		goto release;
+		goto out;
 	}
 	ep = fqdn_endpoint(c->eps, pk.family, pk.daddr);
 	if (!ep || !c->p || !c->inet)
-		goto release;
-	d = malloc(sizeof(*d));
-	if (!d)
-		goto release;
-	r = dns_reply_parse(pk.dns, pk.dnslen, c->p->dns.max_ips_per_name, d);
+		goto out;
+	r = dns_reply_parse(pk.dns, pk.dnslen, c->p->dns.max_ips_per_name, f->reply);
 	if (r == -E2BIG)
 		f->stats.over_limits++;
 	else if (r < 0)
 		f->stats.parse_failures++;
 	else
-		fqdn_learn(f, c->p, c->inet, &pk, ep, d);
-	dns_reply_clear(d);
-release:
-	free(d);
-	/* Released in every case: learned, unlearnable or not ours. */
-	r = nfqueue_accept(f->q, pkt->id);
-	if (r < 0)
-		log_warn("fqdn: cannot release reply %u: %s, ignoring", pkt->id, strerror(-r));
+		taught = fqdn_learn(f, c->p, c->inet, &pk, ep, f->reply);
+	dns_reply_clear(f->reply);
+out:
+	/* A reply that teaches nothing is released at once, unchanged. */
+	if (taught)
+		f->batch->held[f->batch->nheld++] = pkt->id;
+	else
+		fqdn_release(f, pkt->id);
 }
 
 int fqdn_read(struct fqdn *f, const struct policy *p, const struct ir_ruleset *base,
@@ -396,6 +424,7 @@ int fqdn_read(struct fqdn *f, const struct policy *p, const struct ir_ruleset *b
 	    .eps = eps};
 	int r = nfqueue_read(f->q, fqdn_on_packet, &c);
 
+	fqdn_flush(f);
 	if (r == -ENOBUFS)
 		f->stats.overflows++;
 	return r;
