@@ -297,7 +297,9 @@ static void fqdn_add_term(const struct policy *p, const struct ir_table *inet, s
 						     .elems = &b->e[b->n],
 						     .n = 1};
 		snprintf(w->rule, sizeof(w->rule), "%s", p->rules[ri].name);
-		snprintf(w->name, sizeof(w->name), "%s", d->names[name]);
+		/* status keeps 253 characters: a longer (escaped) name is cut there */
+		snprintf(w->name, sizeof(w->name), "%.*s", (int)sizeof(w->name) - 1,
+			 d->names[name]);
 		w->family = a->family;
 		memcpy(w->addr, a->addr, 16);
 		w->expiry = now + (double)b->e[b->n].timeout_ms / 1000.0;
