@@ -698,6 +698,10 @@ static int setup(struct agent *a)
 		return r;
 	}
 	open_observers(a);
+	/* What an earlier agent learned from DNS is in the sets about to be replaced: taken
+	 * over, and put back right after the install with what is left of its lifetime. */
+	if (a->fqdn && (r = fqdn_adopt(a->fqdn, policy)) > 0)
+		log_info("fqdn: %d learned addresses taken over from the installed sets", r);
 	/* The first install replaces whatever an earlier agent left in one transaction: no
 	 * moment without rules, and nothing flushed. */
 	if ((r = full_apply(a, policy, "started")) < 0) {

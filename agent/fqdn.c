@@ -18,6 +18,7 @@
 #include "log.h"
 #include "nfqueue.h"
 #include "nft_batch.h"
+#include "nft_setelems.h"
 
 #define FQDN_LEARNED_MAX 16384 /* addresses status remembers; the kernel holds them anyway */
 #define FQDN_DELTAS_MAX	 1024  /* elements one commit adds */
@@ -25,6 +26,7 @@
 
 struct fqdn_entry {
 	char rule[POLICY_NAME_MAX + 1];
+	size_t term; /* of the rule's to, for entries adopted from the kernel (name "") */
 	char name[POLICY_FQDN_MAX + 2];
 	int family;
 	uint8_t addr[16];
@@ -481,12 +483,17 @@ static const struct ir_set *fqdn_entry_set(const struct policy *p, const struct 
 
 			if (t->kind != POLICY_TERM_FQDN)
 				continue;
+			snprintf(set, sizeof(set), "f_%s_to_%zu%c", r->name, ti,
+				 e->family == AF_INET ? '4' : '6');
+			/* Adopted from the kernel: no name, its term is where it was. */
+			if (!e->name[0]) {
+				if (e->term == ti)
+					return ir_set_find(inet, set);
+				continue;
+			}
 			for (size_t k = 0; k < t->nfqdns; k++) {
-				if (!policy_fqdn_match(&t->fqdns[k], e->name))
-					continue;
-				snprintf(set, sizeof(set), "f_%s_to_%zu%c", r->name, ti,
-					 e->family == AF_INET ? '4' : '6');
-				return ir_set_find(inet, set);
+				if (policy_fqdn_match(&t->fqdns[k], e->name))
+					return ir_set_find(inet, set);
 			}
 		}
 	}
@@ -541,4 +548,54 @@ int fqdn_reinstall(struct fqdn *f, const struct policy *p, const struct ir_rules
 	}
 	free(b);
 	return r < 0 ? r : (int)done;
+}
+
+/* --- at start ------------------------------------------------------------------------- */
+
+struct fqdn_adopt_ctx {
+	struct fqdn *f;
+	const char *rule;
+	size_t term;
+	int family;
+	double now;
+};
+
+static void fqdn_adopt_elem(const uint8_t *key, size_t len, uint64_t expires_ms, void *ud)
+{
+	struct fqdn_adopt_ctx *c = ud;
+	struct fqdn_entry *e;
+
+	if (len != (c->family == AF_INET ? 4u : 16u) || !expires_ms ||
+	    c->f->nlearned == FQDN_LEARNED_MAX)
+		return;
+	e = &c->f->learned[c->f->nlearned++];
+	*e = (struct fqdn_entry){
+	    .term = c->term, .family = c->family, .expiry = c->now + (double)expires_ms / 1000.0};
+	snprintf(e->rule, sizeof(e->rule), "%s", c->rule);
+	memcpy(e->addr, key, len);
+}
+
+int fqdn_adopt(struct fqdn *f, const struct policy *p)
+{
+	struct fqdn_adopt_ctx c = {.f = f, .now = fqdn_now()};
+	size_t before = f->nlearned;
+
+	for (size_t ri = 0; p && ri < p->nrules; ri++)
+		for (size_t ti = 0; ti < p->rules[ri].to.n; ti++) {
+			if (p->rules[ri].to.terms[ti].kind != POLICY_TERM_FQDN)
+				continue;
+			for (int fam = 0; fam < 2; fam++) {
+				char set[POLICY_NAME_MAX + 32];
+
+				c.rule = p->rules[ri].name;
+				c.term = ti;
+				c.family = fam ? AF_INET6 : AF_INET;
+				snprintf(set, sizeof(set), "f_%s_to_%zu%c", c.rule, ti,
+					 fam ? '6' : '4');
+				/* Absent (first start, another policy): nothing to adopt. */
+				(void)nft_setelems_dump(IR_FAMILY_INET, COMPILE_TABLE_NAME, set,
+							fqdn_adopt_elem, &c);
+			}
+		}
+	return (int)(f->nlearned - before);
 }

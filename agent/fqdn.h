@@ -51,6 +51,12 @@ json_t *fqdn_status(const struct fqdn *f);
  * with their remaining lifetime. The number restored, or -errno.
  */
 int fqdn_reinstall(struct fqdn *f, const struct policy *p, const struct ir_ruleset *base);
+/*
+ * Before the first install of a (re)started agent: takes over what the f_* sets of policy P
+ * still hold in the kernel (learned by the previous agent), so fqdn_reinstall() puts it back
+ * with its remaining lifetime. Their names are unknown (status shows ""). The number adopted.
+ */
+int fqdn_adopt(struct fqdn *f, const struct policy *p);
 /* The name ADDR (FAMILY) was learned from, or NULL. */
 const char *fqdn_name_of(const struct fqdn *f, int family, const uint8_t *addr);
 

@@ -233,6 +233,9 @@ def client(ops):
                 res["addr"] = raw_lookup(op["server"], op["name"])
                 res["ok"], s = try_connect(res["addr"], op["timeout"])
                 s.close()
+            elif kind == "warm":  # neighbour entries on the path, before anything is timed
+                with socket.create_connection((op["addr"], 53), timeout=3):
+                    res["ok"] = True
             elif kind == "sleep":
                 time.sleep(op["s"])
             elif kind == "echo":
@@ -372,9 +375,15 @@ class Suite:
                    f"{sum(r['ok'] for r in before)} of {len(before)} open")
         # ... and allows it right after: lookup, then connect at once, in one process. A
         # first SYN dropped would cost the 1 s SYN retransmission, beyond the 0.9 s timeout.
+        # The first IPv6 packets of a run also wait for neighbour discovery on the path (once
+        # seen: the run's first two IPv6 trials at 904 ms); that is not what is measured.
+        warm = [{"op": "warm", "addr": a} for a in (topo.WORLD["v4"], topo.WORLD["v6"])]
         ops = [{"op": "resolve_connect", "name": f"t{i}.ci.example.com",
                 "family": 6 if i % 5 == 4 else 4, "timeout": 0.9} for i in range(TRIALS)]
-        res = self.run_client("c1", ops)
+        res = self.run_client("c1", warm + ops)
+        self.check("warm-up connections to the resolver", all(r.get("ok") for r in res[:2]),
+                   json.dumps(res[:2]))
+        res = res[2:]
         fails = [(ops[i]["name"], r) for i, r in enumerate(res) if not r.get("ok")]
         wrong = [r for i, r in enumerate(res)
                  if r.get("addr") not in (topo_v4(i), v6_of(i))]
@@ -493,8 +502,11 @@ class Suite:
             self.check("agent restarts", False)
             return
         res = self.run_client("c1", [{"op": "resolve_connect", "name": "t901.ci.example.com",
-                                      "timeout": 0.9}])
+                                      "timeout": 0.9},
+                                     {"op": "connect", "addr": topo_v4(8), "timeout": 0.9}])
         self.check("agent restarted: learning resumes", res[0].get("ok"), json.dumps(res))
+        self.check("agent restarted: what the previous agent learned still holds",
+                   res[1].get("ok"), json.dumps(res))
 
     def cleanup(self):
         if self.agent and self.agent.alive():
