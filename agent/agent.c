@@ -28,6 +28,7 @@
 #include "fqdn.h"
 #include "rtnl_watch.h"
 #include "status.h"
+#include "util.h"
 
 enum tag {
 	T_SIGNAL,
@@ -142,7 +143,7 @@ static int parse_args(int argc, char **argv, struct agent_opts *ret)
 			break;
 		case 'h':
 			fputs(agent_usage, stdout);
-			return CLI_USAGE;
+			return CLI_HELP;
 		case ':':
 			cli_error("agent", "option '%s' needs a value", argv[optind - 1]);
 			return CLI_USAGE;
@@ -572,7 +573,7 @@ static void dispatch(struct agent *a, enum tag tag)
 	bool tampered = false;
 	int r;
 
-	if ((size_t)tag < sizeof(tag_source) / sizeof(tag_source[0]))
+	if ((size_t)tag < ARRAY_SIZE(tag_source))
 		a->stats.events[tag_source[tag]]++;
 	switch (tag) {
 	case T_SIGNAL:
@@ -643,8 +644,8 @@ static int setup(struct agent *a)
 	if ((r = reconcile_new(a->o.cli.bridges, a->o.cli.nbridges, &a->ctx.rc)) < 0 ||
 	    !(a->ctx.inv = inventory_new())) {
 		cli_error("agent", "out of memory");
-		policy_free(policy);
-		return r < 0 ? r : -ENOMEM;
+		r = r < 0 ? r : -ENOMEM;
+		goto fail;
 	}
 	inventory_set_checker(a->ctx.inv, check_endpoint, NULL);
 	a->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -657,25 +658,20 @@ static int setup(struct agent *a)
 	if (a->epfd < 0 || a->sigfd < 0 || (r = epoll_add(a, a->sigfd, T_SIGNAL)) < 0) {
 		r = r < 0 ? r : -errno;
 		cli_error("agent", "cannot set up the event loop: %s", strerror(-r));
-		policy_free(policy);
-		return r;
+		goto fail;
 	}
-	if ((r = watch_policy(a)) < 0) {
-		policy_free(policy);
-		return r;
-	}
+	if ((r = watch_policy(a)) < 0)
+		goto fail;
 	if ((r = rtnl_watch_open(&cb, &a->ctx.rtnl)) < 0 ||
 	    (r = epoll_add(a, rtnl_watch_fd(a->ctx.rtnl), T_RTNL)) < 0) {
 		cli_error("agent", "cannot watch interfaces (rtnetlink): %s", strerror(-r));
-		policy_free(policy);
-		return r;
+		goto fail;
 	}
 	if (a->o.endpoints_dir) {
 		if ((r = src_files_open(a->o.endpoints_dir, &a->files)) < 0 ||
 		    (r = epoll_add(a, src_files_fd(a->files), T_FILES)) < 0) {
 			cli_error("agent", "cannot watch %s: %s", a->o.endpoints_dir, strerror(-r));
-			policy_free(policy);
-			return r;
+			goto fail;
 		}
 		(void)src_files_scan(a->files, &a->ctx);
 	}
@@ -685,18 +681,15 @@ static int setup(struct agent *a)
 		    (r = epoll_add(a, src_docker_fd(a->docker), T_DOCKER)) < 0) {
 			cli_error("agent", "cannot use docker socket %s: %s", a->o.docker_socket,
 				  strerror(-r));
-			policy_free(policy);
-			return r;
+			goto fail;
 		}
 		(void)src_docker_start(a->docker, &a->ctx, DOCKER_TIMEOUT_MS);
 	} else if (a->o.docker_socket) {
 		log_info("docker: no socket at %s; managing endpoint files only",
 			 a->o.docker_socket);
 	}
-	if ((r = open_metrics(a)) < 0) {
-		policy_free(policy);
-		return r;
-	}
+	if ((r = open_metrics(a)) < 0)
+		goto fail;
 	open_observers(a);
 	/* What an earlier agent learned from DNS is in the sets about to be replaced: taken
 	 * over, and put back right after the install with what is left of its lifetime. */
@@ -706,19 +699,23 @@ static int setup(struct agent *a)
 	 * moment without rules, and nothing flushed. */
 	if ((r = full_apply(a, policy, "started")) < 0) {
 		cli_error("agent", "could not install the policy (see above); not starting");
-		policy_free(policy);
-		return r;
+		goto fail;
 	}
+	policy = NULL; /* the reconciler owns it now */
 	if ((r = nft_monitor_open(&a->monitor)) < 0 ||
 	    (r = epoll_add(a, nft_monitor_fd(a->monitor), T_MONITOR)) < 0) {
 		cli_error("agent", "cannot watch nftables for tampering: %s", strerror(-r));
-		return r;
+		goto fail;
 	}
 	if ((r = caps_drop_to_agent_set()) < 0)
 		log_warn("cannot drop capabilities: %s; running with all of them", strerror(-r));
 	else
 		log_debug("capabilities dropped to net_admin, sys_admin, sys_ptrace");
 	return 0;
+fail:
+	/* teardown() frees whatever was opened here; only the policy is not the agent's yet. */
+	policy_free(policy);
+	return r;
 }
 
 static void teardown(struct agent *a)
@@ -738,7 +735,7 @@ static void teardown(struct agent *a)
 	policy_watch_free(a->policy_watch);
 	int fds[] = {a->epfd, a->sigfd};
 
-	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
 }

@@ -8,11 +8,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "util.h"
+
 static const int keep[] = {CAP_NET_ADMIN, CAP_SYS_ADMIN, CAP_SYS_PTRACE};
 
 static int is_kept(int cap)
 {
-	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(keep); i++)
 		if (keep[i] == cap)
 			return 1;
 	return 0;
@@ -28,7 +30,7 @@ int caps_drop_to_agent_set(void)
 	for (int cap = 0; cap <= last; cap++)
 		if (!is_kept(cap) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
 			return -errno;
-	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(keep); i++) {
 		data[keep[i] / 32].effective |= 1u << (keep[i] % 32);
 		data[keep[i] / 32].permitted |= 1u << (keep[i] % 32);
 	}

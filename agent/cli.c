@@ -3,6 +3,7 @@
 
 #include "agent.h"
 #include "control.h"
+#include "util.h"
 
 #include <getopt.h>
 #include <stdarg.h>
@@ -70,7 +71,7 @@ int cli_parse_opts(const char *cmd, int argc, char **argv, const char *allowed,
 	while ((c = getopt_long(argc, argv, ":p:e:b:h", longopts, NULL)) != -1) {
 		if (c == 'h') {
 			fputs(usage_text, stdout);
-			return CLI_USAGE;
+			return CLI_HELP;
 		}
 		if (c == ':' || c == '?') {
 			if (c == ':')
@@ -127,9 +128,12 @@ int cli_main(int argc, char **argv)
 		puts("netseg " NETSEG_VERSION);
 		return CLI_OK;
 	}
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (!strcmp(cmd, commands[i].name))
-			return commands[i].run(argc - 1, argv + 1);
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (!strcmp(cmd, commands[i].name)) {
+			int r = commands[i].run(argc - 1, argv + 1);
+
+			return r == CLI_HELP ? CLI_OK : r;
+		}
 	cli_error(NULL, "unknown command '%s'; see 'netseg --help'", cmd);
 	return CLI_USAGE;
 }

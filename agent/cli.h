@@ -14,7 +14,8 @@
 #include "ir.h"
 #include "policy.h"
 
-enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+/* CLI_HELP: --help was printed to stdout; the command stops there and netseg exits 0. */
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2, CLI_HELP = 3 };
 
 #define CLI_DEFAULT_POLICY_DIR	"/etc/netseg/policy.d"
 #define CLI_DEFAULT_POLICY_FILE "/etc/netseg/policy.yaml"
@@ -30,7 +31,8 @@ struct cli_opts {
 
 int cli_main(int argc, char **argv);
 
-/* Parses -p, -e and --bridge (ALLOWED says which: "pe b"). Returns CLI_OK or CLI_USAGE. */
+/* Parses -p, -e and --bridge (ALLOWED says which: "pe b"). Returns CLI_OK, CLI_HELP or
+ * CLI_USAGE. */
 int cli_parse_opts(const char *cmd, int argc, char **argv, const char *allowed,
 		   struct cli_opts *ret);
 const char *cli_policy_path(const struct cli_opts *o);

@@ -9,6 +9,7 @@
 #include "brnf.h"
 #include "emit_nft.h"
 #include "nft_batch.h"
+#include "util.h"
 
 /* `netseg compile`: the exact ruleset `apply` would install, as nft text on stdout. */
 int cmd_compile(int argc, char **argv)
@@ -31,15 +32,6 @@ int cmd_compile(int argc, char **argv)
 		return CLI_FAIL;
 	}
 	return CLI_OK;
-}
-
-static double elapsed_ms(const struct timespec *since)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - since->tv_sec) * 1e3 +
-	       (double)(now.tv_nsec - since->tv_nsec) / 1e6;
 }
 
 /*
@@ -77,7 +69,7 @@ static int ensure_brnf(void)
 int cmd_apply(int argc, char **argv)
 {
 	struct nft_batch_error err = {0};
-	struct timespec start;
+	int64_t start;
 	struct cli_build b;
 	struct cli_opts o;
 	int r;
@@ -85,7 +77,7 @@ int cmd_apply(int argc, char **argv)
 	r = cli_parse_opts("apply", argc, argv, "peb", &o);
 	if (r != CLI_OK)
 		return r;
-	clock_gettime(CLOCK_MONOTONIC, &start);
+	start = now_usec();
 	if (cli_build_ruleset("apply", &o, &b) < 0)
 		return CLI_FAIL;
 	r = b.nbridges ? ensure_brnf() : 0;
@@ -99,6 +91,6 @@ int cmd_apply(int argc, char **argv)
 	if (r < 0)
 		return CLI_FAIL;
 	printf("netseg: applied %zu rules for %zu endpoints on %zu managed bridges in %.1f ms\n",
-	       b.nrules, b.nendpoints, b.nbridges, elapsed_ms(&start));
+	       b.nrules, b.nendpoints, b.nbridges, (double)(now_usec() - start) / 1e3);
 	return CLI_OK;
 }

@@ -7,6 +7,7 @@
 
 #include "compile.h"
 #include "nft_batch.h"
+#include "util.h"
 
 /* `netseg flush`: delete netseg's own tables, and nothing else, in one transaction. */
 int cmd_flush(int argc, char **argv)
@@ -26,7 +27,7 @@ int cmd_flush(int argc, char **argv)
 		return CLI_FAIL;
 	}
 	r = 0;
-	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]) && r == 0; i++)
+	for (size_t i = 0; i < ARRAY_SIZE(families) && r == 0; i++)
 		if (!ir_table_add(rs, families[i], COMPILE_TABLE_NAME))
 			r = -ENOMEM;
 	if (r == 0)

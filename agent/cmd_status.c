@@ -306,7 +306,7 @@ int cmd_status(int argc, char **argv)
 			path = optarg;
 		else if (c == 'h') {
 			fputs(status_usage, stdout);
-			return CLI_USAGE;
+			return CLI_HELP;
 		} else {
 			cli_error("status",
 				  c == ':' ? "option '%s' needs a value"

@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util.h"
+
 struct client {
 	int fd; /* -1: free slot */
 	uint64_t accepted_ms, deadline_ms;
@@ -37,14 +39,6 @@ struct control {
 	dev_t dev;
 	ino_t ino;
 };
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 /* epoll data: 0 the listener, i + 1 client i. */
 static int watch(struct control *c, int fd, uint32_t events, uint64_t data, int op)

@@ -19,7 +19,8 @@
 #include <jansson.h>
 
 #include "docker_int.h"
-#include "docker_veth.h"
+#include "util.h"
+#include "veth_peer.h"
 
 void dk_set_error(struct docker_client *c, const char *fmt, ...)
 {
@@ -299,15 +300,8 @@ void dk_ep_vec_clear(struct ep_vec *ev)
 
 static struct endpoint *ep_vec_push(struct ep_vec *ev)
 {
-	if (ev->n == ev->cap) {
-		size_t cap = ev->cap ? ev->cap * 2 : 8;
-		struct endpoint *v = realloc(ev->v, cap * sizeof(*v));
-
-		if (!v)
-			return NULL;
-		ev->v = v;
-		ev->cap = cap;
-	}
+	if (GROW(ev->v, ev->cap, ev->n + 1, 8) < 0)
+		return NULL;
 	memset(&ev->v[ev->n], 0, sizeof(ev->v[0]));
 	return &ev->v[ev->n++];
 }
@@ -466,8 +460,8 @@ int dk_container_endpoints(struct docker_client *c, const json_t *ins, const str
 
 		if (!json_is_object(att) || (!hasmac && !has4 && !has6))
 			continue;
-		r = docker_veth_peer(c->host_ns_fd, ct.pid, ct.sandbox_key, hasmac ? mac : NULL,
-				     has4 ? &a4 : &a6, ifname);
+		r = veth_host_peer(c->host_ns_fd, ct.pid, ct.sandbox_key, hasmac ? mac : NULL,
+				   has4 ? &a4 : &a6, ifname);
 		if (r == -ENODEV)
 			continue;
 		if (r == -ENOENT || r == -ESTALE) {

@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "docker_int.h"
+#include "util.h"
 
 /* The next step of the operation: STARTED means a new GET is under way. */
 enum { STARTED = 1 };
@@ -304,7 +305,7 @@ static int op_wait(struct docker_client *c, int r, struct endpoint_set *ret)
 		int fd = docker_op_fd(c, &events, &deadline);
 		struct pollfd p = {.fd = fd, .events = events & EPOLLOUT ? POLLOUT : POLLIN};
 
-		left = deadline - dk_now_ms();
+		left = deadline - now_ms();
 		(void)poll(&p, 1, left < 0 ? 0 : (int)left);
 	}
 	return r;

@@ -11,16 +11,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util.h"
+
 /* Bytes taken from the socket per call: a large answer yields to the loop's other work. */
 #define RUN_BUDGET (1024 * 1024)
-
-int64_t dk_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int dk_connect_unix(const char *socket_path, int *ret_fd)
 {
@@ -101,7 +95,7 @@ int dk_req_start(struct dk_req *q, const char *socket_path, const char *path, si
 	}
 	docker_http_init(&q->h, max_body);
 	q->timeout_ms = timeout_ms;
-	q->deadline_ms = dk_now_ms() + timeout_ms;
+	q->deadline_ms = now_ms() + timeout_ms;
 	return 0;
 }
 
@@ -165,7 +159,7 @@ int dk_req_run(struct dk_req *q)
 		if (n == 0)
 			break;
 	}
-	if (r == -EAGAIN && dk_now_ms() >= q->deadline_ms) {
+	if (r == -EAGAIN && now_ms() >= q->deadline_ms) {
 		char what[64];
 
 		snprintf(what, sizeof(what), "no complete answer within %d ms", q->timeout_ms);

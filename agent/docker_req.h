@@ -23,8 +23,6 @@ struct dk_req {
 	char error[256]; /* why the last failing call failed, one line */
 };
 
-int64_t dk_now_ms(void);
-
 void dk_req_init(struct dk_req *q);
 /* Closes the connection and frees the buffers; the request can be started again. */
 void dk_req_reset(struct dk_req *q);

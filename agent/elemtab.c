@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
+
 /* Set names are few (one per group, inline match and inventory set): interned, compared by
  * pointer. */
 struct entry {
@@ -93,20 +95,11 @@ void elemtab_clear(struct elemtab *t)
 
 static const char *intern(struct elemtab *t, const char *name)
 {
-	char **grown;
-
 	for (size_t i = 0; i < t->nnames; i++)
 		if (!strcmp(t->names[i], name))
 			return t->names[i];
-	if (t->nnames == t->names_cap) {
-		size_t cap = t->names_cap ? t->names_cap * 2 : 32;
-
-		grown = realloc(t->names, cap * sizeof(*grown));
-		if (!grown)
-			return NULL;
-		t->names = grown;
-		t->names_cap = cap;
-	}
+	if (GROW(t->names, t->names_cap, t->nnames + 1, 32) < 0)
+		return NULL;
 	t->names[t->nnames] = strdup(name);
 	return t->names[t->nnames] ? t->names[t->nnames++] : NULL;
 }
@@ -157,15 +150,8 @@ static int mark_pending(struct elemtab *t, size_t slot)
 {
 	if (t->slots[slot].pending)
 		return 0;
-	if (t->npending == t->pending_cap) {
-		size_t cap = t->pending_cap ? t->pending_cap * 2 : 64;
-		size_t *grown = realloc(t->pending, cap * sizeof(*grown));
-
-		if (!grown)
-			return -ENOMEM;
-		t->pending = grown;
-		t->pending_cap = cap;
-	}
+	if (GROW(t->pending, t->pending_cap, t->npending + 1, 64) < 0)
+		return -ENOMEM;
 	t->slots[slot].pending = true;
 	t->pending[t->npending++] = slot;
 	return 0;

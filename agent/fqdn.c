@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 
 #include "compile.h"
 #include "dns_reply.h"
@@ -19,6 +18,7 @@
 #include "nfqueue.h"
 #include "nft_batch.h"
 #include "nft_setelems.h"
+#include "util.h"
 
 #define FQDN_LEARNED_MAX 16384 /* addresses status remembers; the kernel holds them anyway */
 #define FQDN_DELTAS_MAX	 1024  /* elements one commit adds */
@@ -55,12 +55,10 @@ struct fqdn {
 	size_t nlearned;
 };
 
+/* Monotonic seconds: learned entries expire on the same clock as the kernel's timeouts. */
 static double fqdn_now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return (double)now_usec() / 1e6;
 }
 
 int fqdn_open(struct fqdn **ret)

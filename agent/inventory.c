@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "util.h"
 
 struct epstate {
 	bool active;   /* enforced: holds its keys and its elements are referenced */
@@ -372,15 +373,8 @@ static struct owner *owner_add(struct inventory *inv, const char *name)
 {
 	struct owner *o;
 
-	if (inv->n == inv->cap) {
-		size_t cap = inv->cap ? inv->cap * 2 : 16;
-		struct owner *grown = realloc(inv->owners, cap * sizeof(*grown));
-
-		if (!grown)
-			return NULL;
-		inv->owners = grown;
-		inv->cap = cap;
-	}
+	if (GROW(inv->owners, inv->cap, inv->n + 1, 16) < 0)
+		return NULL;
 	o = &inv->owners[inv->n];
 	*o = (struct owner){.name = strdup(name), .seq = ++inv->next_seq};
 	if (!o->name)

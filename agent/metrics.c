@@ -2,6 +2,7 @@
 #include "metrics.h"
 
 #include "control.h"
+#include "util.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -234,7 +235,7 @@ int metrics_render(const json_t *st, FILE *out)
 	     "Policy reloads rejected; the last good policy stayed."},
 	    {"netseg_reconcile_failures_total", "failures", "Kernel transactions that failed."},
 	};
-	for (size_t j = 0; j < sizeof(plain) / sizeof(plain[0]); j++) {
+	for (size_t j = 0; j < ARRAY_SIZE(plain); j++) {
 		family(out, plain[j].name, "counter", plain[j].help);
 		sample(out, plain[j].name, NULL, NULL, int_of(rec, plain[j].key));
 	}

@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "log.h"
+#include "util.h"
 
 struct policy_watch {
 	int inotify_fd, timer_fd;
@@ -26,14 +27,6 @@ struct policy_watch {
 	bool retry_soon;	 /* the last reload failed: read the next change at once */
 	bool lost;		 /* the directory's watch is gone */
 };
-
-static uint64_t policy_watch_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 void policy_watch_free(struct policy_watch *w)
 {
@@ -100,7 +93,7 @@ int policy_watch_timer_fd(const struct policy_watch *w)
  * trailing-only debounce would wait forever under a writer that never pauses. */
 static void policy_watch_arm(struct policy_watch *w)
 {
-	uint64_t now = policy_watch_now_ms(), due;
+	uint64_t now = now_ms(), due;
 	/* After a failed read, the next completed write (close or rename) is read at once: a
 	 * fixed delay from that event could keep landing on the writer's bad versions (a writer
 	 * alternating on an 18 ms grid and a 100 ms delay stay in step for ever). */

@@ -10,6 +10,7 @@
 #include "compile.h"
 #include "elemtab.h"
 #include "resolvconf.h"
+#include "util.h"
 
 struct reconcile {
 	struct policy *policy;
@@ -19,14 +20,6 @@ struct reconcile {
 	struct elemtab *tab;
 	struct reconcile_stats stats;
 };
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 int reconcile_new(const char *const *bridges, size_t nbridges, struct reconcile **ret)
 {
@@ -126,7 +119,7 @@ static int install(struct reconcile *rc, struct policy *p, const struct endpoint
 				   .nbridges = rc->nbridges};
 	struct ir_ruleset *full = NULL, *base = NULL;
 	struct policy_cidr *resolvers = NULL;
-	double start = now_ms();
+	double start = ((double)now_usec() / 1e3);
 	int r;
 
 	/* Read at every install, so a changed resolv.conf takes effect with the next one. */
@@ -155,7 +148,7 @@ static int install(struct reconcile *rc, struct policy *p, const struct endpoint
 	/* The full ruleset and its netlink batch were the agent's peak (tens of MiB at 10,000
 	 * endpoints) and are freed now; glibc keeps freed pages mapped unless asked. */
 	malloc_trim(0);
-	rc->stats.last_ms = now_ms() - start;
+	rc->stats.last_ms = ((double)now_usec() / 1e3) - start;
 	return 0;
 }
 
@@ -226,7 +219,7 @@ int reconcile_commit(struct reconcile *rc, struct nft_batch_error *ret_err)
 {
 	size_t pending = elemtab_pending(rc->tab);
 	struct changes c = {.base = rc->base, .cap = pending};
-	double start = now_ms();
+	double start = ((double)now_usec() / 1e3);
 	int r;
 
 	if (pending == 0)
@@ -244,7 +237,7 @@ int reconcile_commit(struct reconcile *rc, struct nft_batch_error *ret_err)
 				rc->stats.elements_added++;
 		}
 		elemtab_commit(rc->tab);
-		rc->stats.last_ms = now_ms() - start;
+		rc->stats.last_ms = ((double)now_usec() / 1e3) - start;
 	} else {
 		rc->stats.failures++;
 	}

@@ -25,6 +25,7 @@
 
 #include "docker.h"
 #include "log.h"
+#include "util.h"
 
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
@@ -67,14 +68,6 @@ struct src_docker {
 	bool op_is_list;
 	struct endpoint_set *op_set;
 };
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int ep_add(int epfd, int fd, uint32_t events, uint64_t tag)
 {

@@ -9,6 +9,7 @@
 
 #include "compile.h"
 #include "nft_counters.h"
+#include "util.h"
 
 struct kcounter {
 	char name[POLICY_NAME_MAX + 8];
@@ -26,15 +27,8 @@ static int add_counter(const char *name, uint64_t packets, uint64_t bytes, void 
 	struct kcounters *k = ud;
 	struct kcounter *c;
 
-	if (k->n == k->cap) {
-		size_t cap = k->cap ? k->cap * 2 : 64;
-
-		c = realloc(k->items, cap * sizeof(*c));
-		if (!c)
-			return -ENOMEM;
-		k->items = c;
-		k->cap = cap;
-	}
+	if (GROW(k->items, k->cap, k->n + 1, 64) < 0)
+		return -ENOMEM;
 	c = &k->items[k->n++];
 	snprintf(c->name, sizeof(c->name), "%s", name);
 	c->packets = packets;
@@ -62,7 +56,7 @@ static void read_counters(struct kcounters *k)
 	static const enum ir_family families[] = {IR_FAMILY_INET, IR_FAMILY_BRIDGE, IR_FAMILY_ARP};
 	size_t n = 0;
 
-	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(families); i++) {
 		int r = nft_counters_read(families[i], COMPILE_TABLE_NAME, add_counter, k);
 
 		if (r < 0 && r != -ENOENT && !k->err)

@@ -16,6 +16,8 @@
 #include <netlink/route/link.h>
 #include <netlink/route/route.h>
 
+#include "util.h"
+
 int link_nl_errno(int nlerr)
 {
 	switch (nlerr < 0 ? -nlerr : nlerr) {
@@ -65,6 +67,22 @@ static void link_putp(struct rtnl_link **l)
 		rtnl_link_put(*l);
 }
 
+int link_route_socket(struct nl_sock **ret)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	int r;
+
+	if (!sk)
+		return -ENOMEM;
+	r = nl_connect(sk, NETLINK_ROUTE);
+	if (r < 0) {
+		nl_socket_free(sk);
+		return link_nl_errno(r);
+	}
+	*ret = sk;
+	return 0;
+}
+
 /* Opens a route socket and fetches IFNAME: the first step of every query here. On success the
  * caller owns *ret_sk and *ret_link, whatever it returns itself. */
 static int link_open_get(const char *ifname, struct nl_sock **ret_sk, struct rtnl_link **ret_link)
@@ -73,21 +91,18 @@ static int link_open_get(const char *ifname, struct nl_sock **ret_sk, struct rtn
 
 	if (!ifname || !ifname[0] || strlen(ifname) >= IFNAMSIZ)
 		return -EINVAL;
-	*ret_sk = nl_socket_alloc();
-	if (!*ret_sk)
-		return -ENOMEM;
-	r = nl_connect(*ret_sk, NETLINK_ROUTE);
+	r = link_route_socket(ret_sk);
 	if (r < 0)
-		return link_nl_errno(r);
+		return r;
 	r = rtnl_link_get_kernel(*ret_sk, 0, ifname, ret_link);
 	return r < 0 ? link_nl_errno(r) : 0;
 }
 
 int link_bridge_of(const char *ifname, char *ret_master, size_t len)
 {
-	__attribute__((cleanup(link_sock_freep))) struct nl_sock *sk = NULL;
-	__attribute__((cleanup(link_putp))) struct rtnl_link *port = NULL;
-	__attribute__((cleanup(link_putp))) struct rtnl_link *master = NULL;
+	_cleanup_(link_sock_freep) struct nl_sock *sk = NULL;
+	_cleanup_(link_putp) struct rtnl_link *port = NULL;
+	_cleanup_(link_putp) struct rtnl_link *master = NULL;
 	const char *kind, *name;
 	int r, mindex;
 
@@ -148,7 +163,7 @@ static int is_uplink(struct nl_sock *sk, int ifindex, bool *ret)
 	struct uplink_args a = {.ifindex = ifindex};
 
 	for (size_t i = 0; i < 2 && !a.found; i++) {
-		__attribute__((cleanup(cache_freep))) struct nl_cache *cache = NULL;
+		_cleanup_(cache_freep) struct nl_cache *cache = NULL;
 		int r = rtnl_route_alloc_cache(sk, families[i], 0, &cache);
 
 		if (r < 0)
@@ -161,8 +176,8 @@ static int is_uplink(struct nl_sock *sk, int ifindex, bool *ret)
 
 int link_role_of(const char *ifname, enum link_role *ret_role)
 {
-	__attribute__((cleanup(link_sock_freep))) struct nl_sock *sk = NULL;
-	__attribute__((cleanup(link_putp))) struct rtnl_link *l = NULL;
+	_cleanup_(link_sock_freep) struct nl_sock *sk = NULL;
+	_cleanup_(link_putp) struct rtnl_link *l = NULL;
 	const char *kind;
 	bool uplink = false;
 	int r;

@@ -25,6 +25,13 @@ enum link_role {
 int link_role_of(const char *ifname, enum link_role *ret_role);
 const char *link_role_name(enum link_role role);
 
+struct nl_sock;
+
+/* A NETLINK_ROUTE socket connected in the calling thread's namespace, in *ret: 0 or -errno
+ * (nothing to free on failure). The route-socket queries here and in veth_peer.c and
+ * rtnl_watch.c start with it. */
+int link_route_socket(struct nl_sock **ret);
+
 /* A libnl error code (NLE_*, either sign) as -errno, for every one netseg's calls can meet:
  * the rtnetlink watcher shares it. */
 int link_nl_errno(int nlerr);

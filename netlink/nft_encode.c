@@ -6,6 +6,7 @@
  * we copy it anyway: the reference listing of the kernel state must be identical.
  */
 #include "nft_encode.h"
+#include "util.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -166,15 +167,8 @@ __attribute__((format(printf, 2, 3))) static int enc_describe(struct nft_encode 
 	char *s;
 	int r;
 
-	if (e->ndescs == e->descs_cap) {
-		size_t cap = e->descs_cap ? e->descs_cap * 2 : 64;
-		char **d = realloc(e->descs, cap * sizeof(*d));
-
-		if (!d)
-			return -ENOMEM;
-		e->descs = d;
-		e->descs_cap = cap;
-	}
+	if (GROW(e->descs, e->descs_cap, e->ndescs + 1, 64) < 0)
+		return -ENOMEM;
 	va_start(ap, fmt);
 	r = vasprintf(&s, fmt, ap);
 	va_end(ap);
@@ -618,15 +612,8 @@ struct enc_elems {
 
 static struct enc_elem *enc_elems_push(struct enc_elems *l)
 {
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 64;
-		struct enc_elem *v = realloc(l->v, cap * sizeof(*v));
-
-		if (!v)
-			return NULL;
-		l->v = v;
-		l->cap = cap;
-	}
+	if (GROW(l->v, l->cap, l->n + 1, 64) < 0)
+		return NULL;
 	memset(&l->v[l->n], 0, sizeof(l->v[0]));
 	return &l->v[l->n++];
 }
@@ -1010,7 +997,7 @@ static void enc_elem_format(const struct ir_set *s, const struct ir_elem *ie, bo
 	}
 	if (!data || !s->is_vmap)
 		return;
-	if ((size_t)v->kind < sizeof(kinds) / sizeof(kinds[0]) && kinds[v->kind])
+	if ((size_t)v->kind < ARRAY_SIZE(kinds) && kinds[v->kind])
 		enc_bprintf(buf, len, &o, " : %s", kinds[v->kind]);
 	else
 		enc_bprintf(buf, len, &o, " : ?");

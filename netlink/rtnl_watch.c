@@ -30,6 +30,7 @@
 #include <sys/socket.h>
 
 #include "link.h"
+#include "util.h"
 
 /* Large enough for a burst of a few thousand link events (each ~1.5 KiB of skb) between reads. */
 #define RW_RCVBUF (4 * 1024 * 1024)
@@ -107,15 +108,8 @@ static int rw_cache_put(struct rw_cache *c, const struct rw_link *l)
 	size_t i = rw_cache_pos(c, l->ifindex, &found);
 
 	if (!found) {
-		if (c->n == c->cap) {
-			size_t cap = c->cap ? c->cap * 2 : 64;
-			struct rw_link *v = reallocarray(c->v, cap, sizeof(*v));
-
-			if (!v)
-				return -ENOMEM;
-			c->v = v;
-			c->cap = cap;
-		}
+		if (GROW(c->v, c->cap, c->n + 1, 64) < 0)
+			return -ENOMEM;
 		memmove(&c->v[i + 1], &c->v[i], (c->n - i) * sizeof(*c->v));
 		c->n++;
 	}
@@ -461,14 +455,9 @@ static int rw_dump(struct rw_dump *ret)
 	struct nl_sock *sk;
 	int r;
 
-	sk = nl_socket_alloc();
-	if (!sk)
-		return -ENOMEM;
-	r = nl_connect(sk, NETLINK_ROUTE);
-	if (r < 0) {
-		r = link_nl_errno(r);
-		goto out;
-	}
+	r = link_route_socket(&sk);
+	if (r < 0)
+		return r;
 	r = nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, rw_dump_valid, &d);
 	if (r < 0) {
 		r = link_nl_errno(r);

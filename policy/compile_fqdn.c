@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include "compile_internal.h"
+#include "util.h"
 
 #define FQDN_CT_ESTABLISHED 0x2u
 
@@ -94,8 +95,8 @@ static int fqdn_lines(struct compile_ctx *cx, enum compile_fam fam, struct ir_ch
 	r = fqdn_resolver_set(cx, fam, &res);
 	if (r < 0 || !res)
 		return r;
-	nd = fqdn_dest_sets(cx, fam, dst, sizeof(dst) / sizeof(dst[0]));
-	if (nd == sizeof(dst) / sizeof(dst[0])) /* many groups: one superset line instead */
+	nd = fqdn_dest_sets(cx, fam, dst, ARRAY_SIZE(dst));
+	if (nd == ARRAY_SIZE(dst)) /* many groups: one superset line instead */
 		dst[0] = cx->containers[fam], nd = 1;
 	if (nd && !*chain) {
 		struct ir_stmt jump = compile_verdict(IR_VERDICT_JUMP, NULL);
@@ -108,7 +109,7 @@ static int fqdn_lines(struct compile_ctx *cx, enum compile_fam fam, struct ir_ch
 			return r;
 	}
 	for (size_t i = 0; i < nd; i++)
-		for (size_t p = 0; p < sizeof(protos); p++) {
+		for (size_t p = 0; p < ARRAY_SIZE(protos); p++) {
 			struct ir_stmt st[] = {
 			    compile_lookup(fam == COMPILE_V4 ? IR_KEY_IP_SADDR : IR_KEY_IP6_SADDR,
 					   res),
@@ -124,7 +125,7 @@ static int fqdn_lines(struct compile_ctx *cx, enum compile_fam fam, struct ir_ch
 			    {.kind = IR_STMT_QUEUE, .queue_num = COMPILE_DNS_QUEUE},
 			};
 
-			if ((r = compile_line(*chain, sizeof(st) / sizeof(st[0]), st)) < 0)
+			if ((r = compile_line(*chain, ARRAY_SIZE(st), st)) < 0)
 				return r;
 		}
 	return 0;

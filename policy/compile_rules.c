@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "compile_internal.h"
+#include "util.h"
 
 enum compile_side { COMPILE_FROM, COMPILE_TO };
 
@@ -573,20 +574,13 @@ static int compile_port_line_add(struct compile_seen *seen, struct compile_port_
 	bool dup;
 	int r;
 
-	if (n > sizeof(l->st) / sizeof(l->st[0]))
+	if (n > ARRAY_SIZE(l->st))
 		return -EINVAL;
 	r = compile_seen_add(seen, pl, true, pl->n, n, stmts, &dup);
 	if (r < 0 || dup)
 		return r;
-	if (pl->n == pl->cap) {
-		size_t cap = pl->cap ? pl->cap * 2 : 16;
-		struct compile_port_line *v = realloc(pl->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		pl->v = v;
-		pl->cap = cap;
-	}
+	if (GROW(pl->v, pl->cap, pl->n + 1, 16) < 0)
+		return -ENOMEM;
 	l = &pl->v[pl->n++];
 	l->ri = ri;
 	l->n = n;
@@ -758,15 +752,8 @@ struct compile_idx {
 
 static int compile_idx_push(struct compile_idx *x, size_t v)
 {
-	if (x->n == x->cap) {
-		size_t cap = x->cap ? x->cap * 2 : 4;
-		size_t *nv = realloc(x->v, cap * sizeof(*nv));
-
-		if (!nv)
-			return -ENOMEM;
-		x->v = nv;
-		x->cap = cap;
-	}
+	if (GROW(x->v, x->cap, x->n + 1, 4) < 0)
+		return -ENOMEM;
 	x->v[x->n++] = v;
 	return 0;
 }

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 
 #include "compile_internal.h"
+#include "util.h"
 
 struct compile_posting {
 	const char *key, *value; /* borrowed from the endpoint set; NULL key: empty slot */
@@ -112,15 +113,8 @@ int compile_members_new(const struct endpoint_set *eps, struct compile_members *
 			}
 			if (p->n && p->ids[p->n - 1] == i)
 				continue; /* the same label twice on one endpoint */
-			if (p->n == p->cap) {
-				size_t cap = p->cap ? p->cap * 2 : 4;
-				size_t *ids = reallocarray(p->ids, cap, sizeof(*ids));
-
-				if (!ids)
-					goto oom;
-				p->ids = ids;
-				p->cap = cap;
-			}
+			if (GROW(p->ids, p->cap, p->n + 1, 4) < 0)
+				goto oom;
 			p->ids[p->n++] = i;
 		}
 	}

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
+
 struct diag_list *diag_list_new(void)
 {
 	return calloc(1, sizeof(struct diag_list));
@@ -50,17 +52,7 @@ const char *diag_intern_file(struct diag_list *d, const char *name)
 
 static int diag_grow(struct diag_list *d)
 {
-	size_t cap = d->cap ? d->cap * 2 : 16;
-	struct diag *items;
-
-	if (d->n < d->cap)
-		return 0;
-	items = realloc(d->items, cap * sizeof(*items));
-	if (!items)
-		return -ENOMEM;
-	d->items = items;
-	d->cap = cap;
-	return 0;
+	return GROW(d->items, d->cap, d->n + 1, 16);
 }
 
 static void diag_add(struct diag_list *d, enum diag_severity severity, struct loc loc,

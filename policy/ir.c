@@ -6,28 +6,13 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "util.h"
+
 /*
  * Ownership: the ruleset owns its tables, their sets, chains, rules and elements, and every
  * string in ->strings. Statements and verdicts only borrow names, so the builders hand out
  * pointers into the ruleset (ir_strdup, set->name, chain->name) for callers to store.
  */
-
-/* Grows *ARR (of element size SZ) so that it holds at least N + 1 elements. */
-static int ir_grow(void **arr, size_t *cap, size_t n, size_t sz)
-{
-	size_t ncap;
-	void *p;
-
-	if (n < *cap)
-		return 0;
-	ncap = *cap ? *cap * 2 : 8;
-	p = reallocarray(*arr, ncap, sz);
-	if (!p)
-		return -ENOMEM;
-	*arr = p;
-	*cap = ncap;
-	return 0;
-}
 
 struct ir_ruleset *ir_ruleset_new(void)
 {
@@ -74,7 +59,7 @@ const char *ir_strdup(struct ir_ruleset *rs, const char *s)
 {
 	char *d;
 
-	if (ir_grow((void **)&rs->strings, &rs->strings_cap, rs->nstrings, sizeof(char *)) < 0)
+	if (GROW(rs->strings, rs->strings_cap, rs->nstrings + 1, 8) < 0)
 		return NULL;
 	d = strdup(s);
 	if (!d)
@@ -87,7 +72,7 @@ struct ir_table *ir_table_add(struct ir_ruleset *rs, enum ir_family family, cons
 {
 	struct ir_table *t;
 
-	if (ir_grow((void **)&rs->tables, &rs->cap, rs->n, sizeof(*rs->tables)) < 0)
+	if (GROW(rs->tables, rs->cap, rs->n + 1, 8) < 0)
 		return NULL;
 	t = calloc(1, sizeof(*t));
 	if (!t)
@@ -114,7 +99,7 @@ int ir_counter_add(struct ir_ruleset *rs, struct ir_table *t, const char *name)
 {
 	const char *s;
 
-	if (ir_grow((void **)&t->counters, &t->counters_cap, t->ncounters, sizeof(char *)) < 0)
+	if (GROW(t->counters, t->counters_cap, t->ncounters + 1, 8) < 0)
 		return -ENOMEM;
 	s = ir_strdup(rs, name);
 	if (!s)
@@ -173,8 +158,7 @@ struct ir_set *ir_set_add(struct ir_ruleset *rs, struct ir_table *t, const char 
 
 	if (ntypes == 0 || ntypes > IR_CONCAT_MAX || t->nsets >= UINT32_MAX - 1)
 		return NULL;
-	if (ir_grow((void **)&t->sets, &t->sets_cap, t->nsets, sizeof(*t->sets)) < 0 ||
-	    ir_set_slots_reserve(t) < 0)
+	if (GROW(t->sets, t->sets_cap, t->nsets + 1, 8) < 0 || ir_set_slots_reserve(t) < 0)
 		return NULL;
 	s = calloc(1, sizeof(*s));
 	if (!s)
@@ -220,7 +204,7 @@ struct ir_chain *ir_chain_add(struct ir_ruleset *rs, struct ir_table *t, const c
 {
 	struct ir_chain *c;
 
-	if (ir_grow((void **)&t->chains, &t->chains_cap, t->nchains, sizeof(*t->chains)) < 0)
+	if (GROW(t->chains, t->chains_cap, t->nchains + 1, 8) < 0)
 		return NULL;
 	c = calloc(1, sizeof(*c));
 	if (!c)
@@ -246,7 +230,7 @@ struct ir_rule *ir_rule_add(struct ir_chain *c)
 {
 	struct ir_rule *r;
 
-	if (ir_grow((void **)&c->rules, &c->cap, c->n, sizeof(*c->rules)) < 0)
+	if (GROW(c->rules, c->cap, c->n + 1, 8) < 0)
 		return NULL;
 	r = &c->rules[c->n++];
 	memset(r, 0, sizeof(*r));
@@ -255,7 +239,7 @@ struct ir_rule *ir_rule_add(struct ir_chain *c)
 
 int ir_rule_push(struct ir_rule *r, const struct ir_stmt *s)
 {
-	if (ir_grow((void **)&r->stmts, &r->cap, r->n, sizeof(*r->stmts)) < 0)
+	if (GROW(r->stmts, r->cap, r->n + 1, 8) < 0)
 		return -ENOMEM;
 	r->stmts[r->n++] = *s;
 	return 0;
@@ -263,7 +247,7 @@ int ir_rule_push(struct ir_rule *r, const struct ir_stmt *s)
 
 int ir_elem_add(struct ir_set *s, const struct ir_elem *e)
 {
-	if (ir_grow((void **)&s->elems, &s->cap, s->n, sizeof(*s->elems)) < 0)
+	if (GROW(s->elems, s->cap, s->n + 1, 8) < 0)
 		return -ENOMEM;
 	s->elems[s->n++] = *e;
 	return 0;

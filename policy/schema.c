@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
+
 const char *schema_hintf(char *buf, size_t len, const char *fmt, ...)
 {
 	va_list ap;
@@ -86,7 +88,7 @@ static const char *schema_closest_absent(const struct node *m, const char *k,
 	const char *cands[16];
 	size_t n = 0;
 
-	for (size_t i = 0; i < ks->n && n < sizeof(cands) / sizeof(cands[0]); i++)
+	for (size_t i = 0; i < ks->n && n < ARRAY_SIZE(cands); i++)
 		if (!node_map_get(m, ks->keys[i], NULL))
 			cands[n++] = ks->keys[i];
 	return diag_closest(k, cands, n);
@@ -189,15 +191,12 @@ int schema_labels(struct diag_list *d, const struct node *n, struct policy_label
 
 int schema_grow(void **items, size_t n, size_t size)
 {
-	void *t;
+	/* The capacity the count implies: 0, then 4, then the powers of two. */
+	size_t cap = n == 0 ? 0 : 4;
 
-	if (n != 0 && (n < 4 || (n & (n - 1)) != 0))
-		return 0;
-	t = reallocarray(*items, n ? n * 2 : 4, size);
-	if (!t)
-		return -ENOMEM;
-	*items = t;
-	return 0;
+	while (cap < n)
+		cap *= 2;
+	return grow_array(items, &cap, n + 1, size, 4);
 }
 
 int schema_dup_str(const char *s, char **ret)

@@ -15,6 +15,7 @@
 #include "diag.h"
 #include "node.h"
 #include "policy.h"
+#include "util.h"
 
 /* Room for a hint or a formatted location; longer ones are cut, never overflowed. */
 #define SCHEMA_HINT_MAX 160
@@ -28,7 +29,7 @@ struct schema_keys {
 
 #define SCHEMA_KEYS(what, arr)                                                                     \
 	{                                                                                          \
-		(what), (arr), sizeof(arr) / sizeof((arr)[0])                                      \
+		(what), (arr), ARRAY_SIZE(arr)                                                     \
 	}
 
 /* snprintf into BUF, returning BUF, so a hint can be built inside a diag_error() call. */
@@ -78,7 +79,8 @@ int schema_add_label(struct policy_label **labels, size_t *nlabels, const char *
 
 /*
  * Makes room for element N of *ITEMS: arrays hold 4, then double, so the capacity is implied
- * by the count and need not be stored. 0 or -ENOMEM (*ITEMS unchanged).
+ * by the count and need not be stored (grow_array does the growing). 0, -ENOMEM or -EOVERFLOW
+ * (*ITEMS unchanged).
  */
 int schema_grow(void **items, size_t n, size_t size);
 #define SCHEMA_GROW(arr, n) schema_grow((void **)&(arr), (n), sizeof(*(arr)))

@@ -10,6 +10,7 @@
 #include "name_index.h"
 #include "policy.h"
 #include "schema.h"
+#include "util.h"
 #include "validate_dns.h"
 
 #include <errno.h>
@@ -18,8 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 struct vctx {
 	struct diag_list *d;

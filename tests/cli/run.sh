@@ -38,6 +38,14 @@ expect_exit "missing option value" 2 "$bin" check -p
 expect_exit "stray argument" 2 "$bin" check -p x.yaml extra
 expect_exit "option of another command" 2 "$bin" flush -p x.yaml
 expect_exit "help" 0 "$bin" --help
+# --help is an answer, not a usage error: exit 0 on stdout for every command
+for c in check compile apply flush status agent; do
+	expect_exit "$c --help" 0 "$bin" "$c" --help
+	check "$c --help prints usage on stdout" grep -q '^usage: netseg' "$tmp/out"
+	check "$c --help writes nothing to stderr" test ! -s "$tmp/err"
+done
+expect_exit "agent: unknown option" 2 "$bin" agent --frobnicate
+expect_exit "status: unknown option" 2 "$bin" status --frobnicate
 check "unknown command names it" grep -q "unknown command 'frobnicate'" <("$bin" frobnicate 2>&1)
 
 # --- missing and unreadable policy: exit 1, located

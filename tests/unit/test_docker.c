@@ -40,7 +40,7 @@
 
 #include "docker.h"
 #include "docker_http.h"
-#include "docker_veth.h"
+#include "veth_peer.h"
 #include "endpoints.h"
 #include "testutil.h"
 
@@ -1069,33 +1069,33 @@ START_TEST(veth_lookup)
 	ns_id(before, sizeof(before));
 
 	memset(name, 0, sizeof(name));
-	ck_assert_int_eq(docker_veth_peer(host_fd, child, NULL, mac_ok, NULL, name), 0);
+	ck_assert_int_eq(veth_host_peer(host_fd, child, NULL, mac_ok, NULL, name), 0);
 	ck_assert_str_eq(name, host);
 	memset(name, 0, sizeof(name));
-	ck_assert_int_eq(docker_veth_peer(host_fd, child, key, NULL, &a4, name), 0);
+	ck_assert_int_eq(veth_host_peer(host_fd, child, key, NULL, &a4, name), 0);
 	ck_assert_str_eq(name, host);
 	/* Not found, not a veth, a veth whose peer is not ours: nothing written. */
 	memset(name, 0, sizeof(name));
-	ck_assert_int_eq(docker_veth_peer(host_fd, child, NULL, mac_none, NULL, name), -ENODEV);
-	ck_assert_int_eq(docker_veth_peer(host_fd, child, NULL, mac_dummy, NULL, name), -ENODEV);
-	ck_assert_int_eq(docker_veth_peer(host_fd, child, NULL, mac_inner, NULL, name), -ENODEV);
-	ck_assert_int_eq(docker_veth_peer(host_fd, child, NULL, NULL, &a6, name), -ENODEV);
+	ck_assert_int_eq(veth_host_peer(host_fd, child, NULL, mac_none, NULL, name), -ENODEV);
+	ck_assert_int_eq(veth_host_peer(host_fd, child, NULL, mac_dummy, NULL, name), -ENODEV);
+	ck_assert_int_eq(veth_host_peer(host_fd, child, NULL, mac_inner, NULL, name), -ENODEV);
+	ck_assert_int_eq(veth_host_peer(host_fd, child, NULL, NULL, &a6, name), -ENODEV);
 	ck_assert_str_eq(name, "");
 	/* The sandbox must be the PID's namespace (PID reuse). */
-	ck_assert_int_eq(docker_veth_peer(host_fd, child, "/proc/self/ns/net", mac_ok, NULL, name),
+	ck_assert_int_eq(veth_host_peer(host_fd, child, "/proc/self/ns/net", mac_ok, NULL, name),
 			 -ESTALE);
 	/* Our own namespace, as with --network host. */
-	ck_assert_int_eq(docker_veth_peer(host_fd, getpid(), NULL, mac_ok, NULL, name), -ENODEV);
-	ck_assert_int_eq(docker_veth_peer(host_fd, 0, NULL, mac_ok, NULL, name), -EINVAL);
-	ck_assert_int_eq(docker_veth_peer(host_fd, child, NULL, NULL, NULL, name), -EINVAL);
-	ck_assert_int_eq(docker_veth_peer(-1, child, NULL, mac_ok, NULL, name), -EINVAL);
+	ck_assert_int_eq(veth_host_peer(host_fd, getpid(), NULL, mac_ok, NULL, name), -ENODEV);
+	ck_assert_int_eq(veth_host_peer(host_fd, 0, NULL, mac_ok, NULL, name), -EINVAL);
+	ck_assert_int_eq(veth_host_peer(host_fd, child, NULL, NULL, NULL, name), -EINVAL);
+	ck_assert_int_eq(veth_host_peer(-1, child, NULL, mac_ok, NULL, name), -EINVAL);
 	/* Every call came back home. */
 	ns_id(after, sizeof(after));
 	ck_assert_str_eq(before, after);
 
 	kill(child, SIGKILL);
 	waitpid(child, &st, 0);
-	ck_assert_int_eq(docker_veth_peer(host_fd, child, NULL, mac_ok, NULL, name), -ENOENT);
+	ck_assert_int_eq(veth_host_peer(host_fd, child, NULL, mac_ok, NULL, name), -ENOENT);
 	close(host_fd);
 	sh("ip netns del %s", ns);
 }

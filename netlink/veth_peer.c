@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#include "docker_veth.h"
+#include "veth_peer.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,23 +19,13 @@
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 
+#include "link.h"
+
+/* link.c's mapping, except that a missing object is this lookup's "no such interface". */
 static int nlerr(int e)
 {
-	switch (e < 0 ? -e : e) {
-	case NLE_NOMEM:
-		return -ENOMEM;
-	case NLE_PERM:
-		return -EPERM;
-	case NLE_OBJ_NOTFOUND:
-	case NLE_NODEV:
-		return -ENODEV;
-	case NLE_AGAIN:
-		return -EAGAIN;
-	case NLE_INTR:
-		return -EINTR;
-	default:
-		return -EIO;
-	}
+	e = e < 0 ? -e : e;
+	return e == NLE_OBJ_NOTFOUND || e == NLE_NODEV ? -ENODEV : link_nl_errno(e);
 }
 
 static bool same_file(int fd, const struct stat *st)
@@ -160,18 +150,14 @@ out:
  */
 static int host_peer_name(int peer, int cifindex, char ret_ifname[IFNAMSIZ])
 {
-	struct nl_sock *sk = nl_socket_alloc();
+	struct nl_sock *sk = NULL;
 	struct rtnl_link *link = NULL;
 	const char *kind, *name;
 	int r;
 
-	if (!sk)
-		return -ENOMEM;
-	r = nl_connect(sk, NETLINK_ROUTE);
-	if (r < 0) {
-		r = nlerr(r);
-		goto out;
-	}
+	r = link_route_socket(&sk);
+	if (r < 0)
+		return r;
 	r = rtnl_link_get_kernel(sk, peer, NULL, &link);
 	if (r < 0) {
 		r = nlerr(r);
@@ -191,8 +177,8 @@ out:
 	return r;
 }
 
-int docker_veth_peer(int host_ns_fd, int pid, const char *sandbox_key, const uint8_t *mac,
-		     const struct endpoint_addr *addr, char ret_ifname[IFNAMSIZ])
+int veth_host_peer(int host_ns_fd, int pid, const char *sandbox_key, const uint8_t *mac,
+		   const struct endpoint_addr *addr, char ret_ifname[IFNAMSIZ])
 {
 	char path[64];
 	struct nl_sock *sk = NULL;

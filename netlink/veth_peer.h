@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#ifndef NETSEG_DOCKER_VETH_H
-#define NETSEG_DOCKER_VETH_H
+#ifndef NETSEG_VETH_PEER_H
+#define NETSEG_VETH_PEER_H
 
 /*
  * The host-side end of a container's veth, found without shelling out: enter the container's
@@ -27,7 +27,7 @@
  *
  * Switches the calling thread's network namespace for the duration of one socket(2) call.
  */
-int docker_veth_peer(int host_ns_fd, int pid, const char *sandbox_key, const uint8_t *mac,
-		     const struct endpoint_addr *addr, char ret_ifname[IFNAMSIZ]);
+int veth_host_peer(int host_ns_fd, int pid, const char *sandbox_key, const uint8_t *mac,
+		   const struct endpoint_addr *addr, char ret_ifname[IFNAMSIZ]);
 
 #endif
