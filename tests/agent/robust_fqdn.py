@@ -87,9 +87,10 @@ def zone(name, qtype, rogue):
     if rogue:
         return addr(name, 0, 20000, 300), False
     head = name.split(".")[0]
-    if name == "many.ci.example.com":
-        recs = [(name, A, 300, socket.inet_pton(socket.AF_INET, v4_of(i, 15000)))
-                for i in range(40)] if qtype == A else []
+    if name in ("many.ci.example.com", "huge.ci.example.com"):
+        count, base = (40, 15000) if name.startswith("many") else (70, 17000)
+        recs = [(name, A, 300, socket.inet_pton(socket.AF_INET, v4_of(i, base)))
+                for i in range(count)] if qtype == A else []
         return recs, True
     if name == "ci.example.com":
         return addr(name, 0, 16000, 300), False
@@ -203,7 +204,7 @@ def try_connect(addr, timeout):
 def raw_lookup(server, name):
     q = struct.pack("!HHHHHH", 0x4242, 0x0100, 1, 0, 0, 0) + encode_name(name) + \
         struct.pack("!HH", 1, 1)
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(socket.AF_INET6 if ":" in server else socket.AF_INET, socket.SOCK_DGRAM)
     s.settimeout(2)
     s.sendto(q, (server, 53))
     r = s.recv(4096)
@@ -439,6 +440,23 @@ class Suite:
         self.check("the truncated UDP reply is counted as unparsed", pf >= pf0 + 1,
                    f"{pf0} -> {pf}")
 
+    def s_limits(self):
+        st0 = (self.status() or {}).get("fqdn", {})
+        res = self.run_client("c1", [{"op": "resolve_connect", "name": "huge.ci.example.com",
+                                      "timeout": 0.3}])
+        st = (self.status() or {}).get("fqdn", {})
+        self.check("70 addresses (over max_ips_per_name 64): resolves, teaches nothing, counted",
+                   res[0].get("addr") == v4_of(0, 17000) and not res[0]["ok"] and
+                   st.get("over_limits", 0) >= st0.get("over_limits", 0) + 1,
+                   f"{json.dumps(res)}; over_limits {st0.get('over_limits')} -> "
+                   f"{st.get('over_limits')}")
+
+    def s_v6_transport(self):
+        res = self.run_client("c1", [{"op": "raw_connect", "server": topo.WORLD["v6"],
+                                      "name": "t950.ci.example.com", "timeout": 0.9}])
+        self.check("a reply over IPv6 from the resolver's IPv6 address teaches too",
+                   res[0].get("addr") == v4_of(950) and res[0].get("ok"), json.dumps(res))
+
     def s_untrusted(self):
         rogue = topo.CONTAINERS["c3"]["v4"]
         res = self.run_client("c1", [{"op": "raw_connect", "server": rogue,
@@ -545,8 +563,8 @@ def main():
     s = Suite(args.bin)
     try:
         s.setup()
-        for sec in (s.s_first_syn, s.s_scope, s.s_names, s.s_tcp, s.s_untrusted, s.s_expiry,
-                    s.s_reload, s.s_status, s.s_agent_down):
+        for sec in (s.s_first_syn, s.s_scope, s.s_names, s.s_tcp, s.s_limits, s.s_v6_transport,
+                    s.s_untrusted, s.s_expiry, s.s_reload, s.s_status, s.s_agent_down):
             try:
                 sec()
             except Exception as e:  # a probe that errors is a failure; the rest still runs
