@@ -28,6 +28,7 @@
 #include "nft_monitor.h"
 #include "parse.h"
 #include "policy_watch.h"
+#include "fqdn.h"
 #include "rtnl_watch.h"
 #include "sandbox.h"
 #include "status.h"
@@ -45,7 +46,8 @@ enum tag {
 	T_NFLOG,
 	T_CONTROL,
 	T_METRICS,
-	T_CLUSTER /* not counted by source in the metrics */
+	T_CLUSTER, /* not counted by source in the metrics */
+	T_FQDN
 };
 
 /* Which source each tag counts as in the events metric. */
@@ -55,6 +57,7 @@ static const enum metrics_source tag_source[] = {
     [T_DOCKER] = METRICS_SRC_DOCKER,	   [T_RTNL] = METRICS_SRC_RTNL,
     [T_MONITOR] = METRICS_SRC_NFT_MONITOR, [T_NFLOG] = METRICS_SRC_NFLOG,
     [T_CONTROL] = METRICS_SRC_CONTROL,	   [T_METRICS] = METRICS_SRC_METRICS,
+    [T_FQDN] = METRICS_SRC_FQDN,
 };
 
 struct agent_opts {
@@ -96,6 +99,7 @@ struct agent {
 	int64_t cluster_first_rev;
 	bool started;
 	char node[64];
+	struct fqdn *fqdn; /* held DNS replies of fqdn rules; NULL when the queue is not ours */
 };
 
 static const char agent_usage[] =
@@ -364,6 +368,11 @@ static int full_apply(struct agent *a, struct policy *policy, const char *why)
 	metrics_observe_reconcile(&a->stats, true, reconcile_stats(a->ctx.rc)->last_ms);
 	if (a->decisions)
 		decisions_reset_epoch(a->decisions);
+	/* The tables were replaced: what DNS taught is back in them a moment later (until
+	 * then those connections wait for their SYN retransmission, never the other way). */
+	if (a->fqdn && (r = fqdn_reinstall(a->fqdn, reconcile_policy(a->ctx.rc),
+					   reconcile_base(a->ctx.rc))) > 0)
+		log_info("fqdn: %d learned addresses restored", r);
 	log_info("%s: enforcing %zu rules for %zu endpoints (%.1f ms)", why,
 		 reconcile_policy(a->ctx.rc)->nrules, inventory_count(a->ctx.inv),
 		 reconcile_stats(a->ctx.rc)->last_ms);
@@ -443,22 +452,52 @@ static void endpoints_changed(struct agent *a)
 		decisions_invalidate(a->decisions);
 }
 
-static void on_decision(const struct nflog_record *rec, void *ud)
+/* The endpoint view decisions and fqdn borrow, rebuilt only when something reads it after
+ * the inventory really changed, not on every endpoint event. */
+static const struct endpoint_set *current_view(struct agent *a)
 {
-	struct agent *a = ud;
-
-	/* Rebuilt only when a decision arrives after the inventory really changed, not on
-	 * every endpoint event. */
 	if (a->dview_ok && a->dview_generation != inventory_generation(a->ctx.inv))
 		endpoints_changed(a);
 	if (!a->dview_ok) {
 		if (inventory_view(a->ctx.inv, &a->dview) < 0)
-			return;
+			return NULL;
 		a->dview_ok = true;
 		a->dview_generation = inventory_generation(a->ctx.inv);
 	}
+	return &a->dview;
+}
+
+static void on_decision(const struct nflog_record *rec, void *ud)
+{
+	struct agent *a = ud;
+
+	if (!current_view(a))
+		return;
 	if (decisions_write(a->decisions, rec, &a->dview, stdout) == -EINVAL)
 		log_debug("nflog: record with a foreign prefix '%s', ignoring", rec->prefix);
+}
+
+static const char *fqdn_name(int family, const uint8_t *addr, void *ud)
+{
+	const struct agent *a = ud;
+
+	return a->fqdn ? fqdn_name_of(a->fqdn, family, addr) : NULL;
+}
+
+static json_t *fqdn_status_json(const struct agent *a)
+{
+	const struct fqdn_stats *s = a->fqdn ? fqdn_stats(a->fqdn) : NULL;
+	struct fqdn_stats zero = {0};
+
+	if (!s)
+		s = &zero;
+	return json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "queue", a->fqdn != NULL,
+			 "replies_held", (json_int_t)s->held, "learned_addresses",
+			 (json_int_t)s->learned, "parse_failures", (json_int_t)s->parse_failures,
+			 "over_limits", (json_int_t)s->over_limits, "queue_overflows",
+			 (json_int_t)s->overflows, "commit_failures",
+			 (json_int_t)s->commit_failures, "learned",
+			 a->fqdn ? fqdn_status(a->fqdn) : json_array());
 }
 
 static json_t *build_status(void *ud)
@@ -474,8 +513,11 @@ static json_t *build_status(void *ud)
 	    .nflog_lost = a->nflog ? nflog_lost(a->nflog) : 0,
 	    .policy_path = a->cluster ? "etcd" : cli_policy_path(&a->o.cli),
 	};
+	json_t *st = status_build(&in);
 
-	return status_build(&in);
+	if (st)
+		json_object_set_new(st, "fqdn", fqdn_status_json(a));
+	return st;
 }
 
 static char *respond_control(const char *request, size_t *ret_len, void *ud)
@@ -519,6 +561,7 @@ static void open_observers(struct agent *a)
 
 	if ((r = decisions_new(&a->decisions)) < 0)
 		return;
+	decisions_set_names(a->decisions, fqdn_name, a);
 	if ((r = nflog_open(COMPILE_NFLOG_GROUP, &a->nflog)) < 0 ||
 	    (r = epoll_add(a, nflog_fd(a->nflog), T_NFLOG)) < 0) {
 		agent_error(a,
@@ -527,6 +570,14 @@ static void open_observers(struct agent *a)
 			    COMPILE_NFLOG_GROUP, strerror(-r));
 		nflog_free(a->nflog);
 		a->nflog = NULL;
+	}
+	/* Always bound: a reload may bring fqdn rules. Without it replies pass (bypass) and
+	 * fqdn rules learn nothing: their names stay denied. */
+	if ((r = fqdn_open(&a->fqdn)) < 0 || (r = epoll_add(a, fqdn_fd(a->fqdn), T_FQDN)) < 0) {
+		agent_error(a, "cannot hold DNS replies (NFQUEUE %d): %s; fqdn rules learn nothing",
+			    COMPILE_DNS_QUEUE, strerror(-r));
+		fqdn_free(a->fqdn);
+		a->fqdn = NULL;
 	}
 	if (a->o.control_socket) {
 		struct control_ops ops = {.terminator = "\n",
@@ -686,6 +737,12 @@ static void dispatch(struct agent *a, enum tag tag)
 	case T_CLUSTER:
 		if ((r = src_cluster_dispatch(a->cluster, &a->ctx)) < 0)
 			log_warn("cluster: %s, ignoring", strerror(-r));
+		break;
+	case T_FQDN:
+		r = fqdn_read(a->fqdn, reconcile_policy(a->ctx.rc), reconcile_base(a->ctx.rc),
+			      current_view(a));
+		if (r < 0)
+			log_warn("fqdn: DNS queue: %s, ignoring", strerror(-r));
 		break;
 	}
 }
@@ -887,6 +944,10 @@ static int setup(struct agent *a)
 	if ((r = open_metrics(a)) < 0 || (r = open_cluster(a, &policy)) < 0)
 		goto fail;
 	open_observers(a);
+	/* What an earlier agent learned from DNS is in the sets about to be replaced: taken
+	 * over, and put back right after the install with what is left of its lifetime. */
+	if (a->fqdn && (r = fqdn_adopt(a->fqdn, policy)) > 0)
+		log_info("fqdn: %d learned addresses taken over from the installed sets", r);
 	/* The first install replaces whatever an earlier agent left in one transaction: no
 	 * moment without rules, and nothing flushed. */
 	if ((r = full_apply(a, policy, "started")) < 0) {
@@ -919,6 +980,7 @@ static void teardown(struct agent *a)
 	control_free(a->metrics);
 	control_free(a->control);
 	nflog_free(a->nflog);
+	fqdn_free(a->fqdn);
 	endpoints_changed(a);
 	decisions_free(a->decisions);
 	nft_monitor_free(a->monitor);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "cli.h"
+#include "resolvconf.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -69,6 +70,7 @@ int cli_build_ruleset(const char *cmd, const struct cli_opts *o, struct cli_buil
 	struct policy *policy = NULL;
 	struct bridge_list *bridges = calloc(1, sizeof(*bridges));
 	struct ir_ruleset *rs = NULL;
+	struct policy_cidr *resolvers = NULL;
 	int r = -ENOMEM;
 
 	if (!diags || !bridges)
@@ -99,6 +101,9 @@ int cli_build_ruleset(const char *cmd, const struct cli_opts *o, struct cli_buil
 	    .bridges = bridges->names,
 	    .nbridges = bridges->n,
 	};
+	if (policy_has_fqdn(policy) && !policy->dns.resolvers_set &&
+	    resolvconf_load(RESOLVCONF_PATH, &resolvers, &in.nresolvers) == 0)
+		in.resolvers = resolvers;
 	r = compile_ruleset(&in, &rs);
 	if (r < 0) {
 		cli_error(cmd, "cannot compile: %s", strerror(-r));
@@ -123,5 +128,6 @@ out:
 	endpoint_set_free(eps);
 	diag_list_free(diags);
 	free(bridges);
+	free(resolvers);
 	return r;
 }

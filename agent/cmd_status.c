@@ -136,6 +136,33 @@ static void print_refused(const json_t *refused)
 		       str(o, "interface") ? str(o, "interface") : "-", str(o, "reason"));
 }
 
+/* What DNS taught the fqdn rules (the agent's "fqdn" object). */
+static void print_fqdn(const json_t *fq)
+{
+	const json_t *learned = json_object_get(fq, "learned"), *o;
+	struct table t = {.ncols = 4};
+	size_t i;
+
+	if (!fq)
+		return;
+	printf("\nFQDN       queue %s: %lld replies held, %lld addresses learned, %lld unparsed, "
+	       "%lld over limits, %lld queue overflows\n",
+	       json_is_true(json_object_get(fq, "queue")) ? "on" : "off", num(fq, "replies_held"),
+	       num(fq, "learned_addresses"), num(fq, "parse_failures"), num(fq, "over_limits"),
+	       num(fq, "queue_overflows"));
+	if (json_array_size(learned) == 0)
+		return;
+	table_row(&t, (const char *[]){"RULE", "NAME", "ADDRESS", "EXPIRES IN"});
+	json_array_foreach (learned, i, o) {
+		char exp[32];
+
+		snprintf(exp, sizeof(exp), "%lld s", num(o, "expires_in"));
+		table_row(&t,
+			  (const char *[]){str(o, "rule"), str(o, "name"), str(o, "address"), exp});
+	}
+	table_print(&t);
+}
+
 static void print_tables(const json_t *st)
 {
 	const json_t *ag = json_object_get(st, "agent"), *pol = json_object_get(st, "policy");
@@ -196,6 +223,7 @@ static void print_tables(const json_t *st)
 
 	counters_table("RULES", json_object_get(st, "rules"), "name");
 	counters_table("DEFAULTS", json_object_get(st, "defaults"), "category");
+	print_fqdn(json_object_get(st, "fqdn"));
 
 	printf("\nERRORS (%lld)\n", num(err, "count"));
 	json_array_foreach (json_object_get(err, "recent"), i, o)

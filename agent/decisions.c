@@ -28,7 +28,15 @@ struct decisions {
 	struct counter_count *counts;
 	size_t ncounts;
 	uint64_t total;
+	decisions_name_fn name_of;
+	void *name_ud;
 };
+
+void decisions_set_names(struct decisions *d, decisions_name_fn name_of, void *ud)
+{
+	d->name_of = name_of;
+	d->name_ud = ud;
+}
 
 int decisions_new(struct decisions **ret)
 {
@@ -239,8 +247,12 @@ int decisions_write(struct decisions *d, const struct nflog_record *rec,
 	json_object_set_new(line, "proto", pname ? json_string(pname) : json_integer(rec->proto));
 	json_object_set_new(line, "src",
 			    end_json(d, rec->family, rec->saddr, rec->sport, has_ports));
-	json_object_set_new(line, "dst",
-			    end_json(d, rec->family, rec->daddr, rec->dport, has_ports));
+	json_t *dst = end_json(d, rec->family, rec->daddr, rec->dport, has_ports);
+	const char *fqdn = d->name_of ? d->name_of(rec->family, rec->daddr, d->name_ud) : NULL;
+
+	if (dst && fqdn)
+		json_object_set_new(dst, "fqdn", json_string(fqdn));
+	json_object_set_new(line, "dst", dst);
 	if (rec->indev[0])
 		json_object_set_new(line, "in", json_string(rec->indev));
 	if (rec->outdev[0])

@@ -22,6 +22,11 @@ struct decisions;
 int decisions_new(struct decisions **ret);
 void decisions_free(struct decisions *d);
 
+/* Names of destination addresses learned from DNS (fqdn rules): NAME_OF returns the name
+ * ADDR was learned from, or NULL; decision lines then carry dst.fqdn. */
+typedef const char *(*decisions_name_fn)(int family, const uint8_t *addr, void *ud);
+void decisions_set_names(struct decisions *d, decisions_name_fn name_of, void *ud);
+
 /* The endpoints changed: the index is rebuilt from the next VIEW given to decisions_write. */
 void decisions_invalidate(struct decisions *d);
 /* Our tables were replaced: the kernel's counters restart from zero, so do the per-counter

@@ -21,7 +21,7 @@ static const char *const source_names[METRICS_SRC_COUNT] = {
     [METRICS_SRC_FILES] = "endpoint_files", [METRICS_SRC_DOCKER] = "docker",
     [METRICS_SRC_RTNL] = "rtnetlink",	    [METRICS_SRC_NFT_MONITOR] = "nft_monitor",
     [METRICS_SRC_NFLOG] = "nflog",	    [METRICS_SRC_CONTROL] = "control",
-    [METRICS_SRC_METRICS] = "metrics",
+    [METRICS_SRC_METRICS] = "metrics",	    [METRICS_SRC_FQDN] = "fqdn",
 };
 
 const char *metrics_source_name(enum metrics_source s)

@@ -9,6 +9,7 @@
 
 #include "compile.h"
 #include "elemtab.h"
+#include "resolvconf.h"
 #include "util.h"
 
 struct reconcile {
@@ -56,6 +57,11 @@ void reconcile_free(struct reconcile *rc)
 const struct policy *reconcile_policy(const struct reconcile *rc)
 {
 	return rc->policy;
+}
+
+const struct ir_ruleset *reconcile_base(const struct reconcile *rc)
+{
+	return rc->base;
 }
 
 const struct reconcile_stats *reconcile_stats(const struct reconcile *rc)
@@ -112,9 +118,14 @@ static int install(struct reconcile *rc, struct policy *p, const struct endpoint
 				   .bridges = (const char *const *)rc->bridges,
 				   .nbridges = rc->nbridges};
 	struct ir_ruleset *full = NULL, *base = NULL;
+	struct policy_cidr *resolvers = NULL;
 	double start = ((double)now_usec() / 1e3);
 	int r;
 
+	/* Read at every install, so a changed resolv.conf takes effect with the next one. */
+	if (policy_has_fqdn(p) && !p->dns.resolvers_set &&
+	    resolvconf_load(RESOLVCONF_PATH, &resolvers, &in.nresolvers) == 0)
+		in.resolvers = resolvers;
 	r = compile_ruleset(&in, &full);
 	if (r == 0) {
 		in.endpoints = NULL;
@@ -125,6 +136,7 @@ static int install(struct reconcile *rc, struct policy *p, const struct endpoint
 	if (r == 0)
 		r = count_all(rc->tab, p, base, eps);
 	ir_ruleset_free(full);
+	free(resolvers);
 	if (r < 0) {
 		ir_ruleset_free(base);
 		rc->stats.failures++;

@@ -41,6 +41,8 @@ int reconcile_endpoint(struct reconcile *rc, const struct endpoint *ep, int delt
 int reconcile_commit(struct reconcile *rc, struct nft_batch_error *ret_err);
 
 const struct policy *reconcile_policy(const struct reconcile *rc);
+/* The installed ruleset without endpoints (set definitions), or NULL before the first. */
+const struct ir_ruleset *reconcile_base(const struct reconcile *rc);
 const struct reconcile_stats *reconcile_stats(const struct reconcile *rc);
 
 #endif

@@ -565,6 +565,9 @@ int nft_encode_elems(struct nft_encode *e, enum ir_family family, const char *ta
 		ne = enc_elem_build(&el);
 		if (!ne)
 			return -ENOMEM;
+		/* Learned (fqdn) addresses expire in the kernel; re-adding one refreshes it. */
+		if (set->timeout && ie->timeout_ms && !del)
+			nftnl_set_elem_set_u64(ne, NFTNL_SET_ELEM_TIMEOUT, ie->timeout_ms);
 		/* No NLM_F_EXCL: adding an element that is already there is not an error. */
 		nlh = enc_begin_msg(e, del ? NFT_MSG_DELSETELEM : NFT_MSG_NEWSETELEM, family,
 				    del ? 0 : NLM_F_CREATE);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <arpa/inet.h>
@@ -16,6 +17,7 @@
 #include <linux/if_ether.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/xt_NFQUEUE.h>
 
 /* What the rule has established so far, as nft's protocol context tracks it. */
 struct enc_rule {
@@ -256,6 +258,8 @@ static int enc_key_load(struct enc_rule *rc, enum ir_key k, uint32_t slot, uint3
 		return enc_payload(rc, NFT_PAYLOAD_NETWORK_HEADER, 14, len, reg);
 	case IR_KEY_TH_DPORT:
 		return enc_payload(rc, NFT_PAYLOAD_TRANSPORT_HEADER, 2, len, reg);
+	case IR_KEY_TH_SPORT:
+		return enc_payload(rc, NFT_PAYLOAD_TRANSPORT_HEADER, 0, len, reg);
 	case IR_KEY_ICMPV6_TYPE:
 		return enc_payload(rc, NFT_PAYLOAD_TRANSPORT_HEADER, 0, len, reg);
 	case IR_KEY_ND_TARGET:
@@ -445,6 +449,32 @@ static int enc_match(struct enc_rule *rc, const struct ir_match *m)
 	return 0;
 }
 
+/*
+ * "queue flags bypass to NUM" as the xtables NFQUEUE target (v3) through nft_compat, not nft's
+ * queue expression: kernels built without CONFIG_NFT_QUEUE (these machines) only reach
+ * nfnetlink_queue through xt_NFQUEUE, and nft_compat with it runs wherever nf_tables does.
+ * The one statement where the text form (nft's spelling, for kernels with nft_queue) and the
+ * bytecode differ; both queue the same packets to NUM and accept them without a listener.
+ */
+static struct nftnl_expr *enc_queue_expr(uint16_t num)
+{
+	struct nftnl_expr *ex = nftnl_expr_alloc("target");
+	struct xt_NFQ_info_v3 *info = calloc(1, sizeof(*info));
+
+	if (!ex || !info || nftnl_expr_set_str(ex, NFTNL_EXPR_TG_NAME, "NFQUEUE") < 0) {
+		free(info);
+		nftnl_expr_free(ex);
+		return NULL;
+	}
+	info->queuenum = num;
+	info->queues_total = 1;
+	info->flags = NFQ_FLAG_BYPASS;
+	nftnl_expr_set_u32(ex, NFTNL_EXPR_TG_REV, 3);
+	/* libnftnl keeps (and frees) the pointer it is given. */
+	nftnl_expr_set(ex, NFTNL_EXPR_TG_INFO, info, sizeof(*info));
+	return ex;
+}
+
 static int enc_stmt(struct enc_rule *rc, const struct ir_stmt *st)
 {
 	struct nftnl_expr *ex;
@@ -504,6 +534,8 @@ static int enc_stmt(struct enc_rule *rc, const struct ir_stmt *st)
 			nftnl_expr_set_u32(ex, NFTNL_EXPR_META_SREG, NFT_REG_1);
 		}
 		return enc_add(rc, ex);
+	case IR_STMT_QUEUE:
+		return enc_add(rc, enc_queue_expr(st->queue_num));
 	case IR_STMT_VERDICT:
 		return enc_verdict(rc, &st->verdict);
 	}

@@ -205,6 +205,8 @@ int enc_set(struct nft_encode *e, const struct ir_table *t, const struct ir_set 
 		flags |= NFT_SET_CONSTANT;
 	if (s->is_vmap)
 		flags |= NFT_SET_MAP;
+	if (s->timeout)
+		flags |= NFT_SET_TIMEOUT;
 
 	if (nftnl_set_set_str(ns, NFTNL_SET_TABLE, t->name) < 0 ||
 	    nftnl_set_set_str(ns, NFTNL_SET_NAME, s->name) < 0) {

@@ -122,6 +122,8 @@ static bool compile_stmt_eq(const struct ir_stmt *a, const struct ir_stmt *b)
 		return a->log.group == b->log.group && compile_str_eq(a->log.prefix, b->log.prefix);
 	case IR_STMT_MARK_OR:
 		return a->mark_or == b->mark_or;
+	case IR_STMT_QUEUE:
+		return a->queue_num == b->queue_num;
 	case IR_STMT_VERDICT:
 		return a->verdict.kind == b->verdict.kind &&
 		       compile_str_eq(a->verdict.chain, b->verdict.chain);
@@ -188,6 +190,8 @@ static uint64_t compile_stmt_hash(uint64_t h, const struct ir_stmt *s)
 		return compile_hash_str(h, s->log.prefix);
 	case IR_STMT_MARK_OR:
 		return compile_hash_u32(h, s->mark_or);
+	case IR_STMT_QUEUE:
+		return compile_hash_u32(h, s->queue_num);
 	case IR_STMT_VERDICT:
 		h = compile_hash_u32(h, s->verdict.kind);
 		return compile_hash_str(h, s->verdict.chain);
@@ -705,8 +709,8 @@ static int compile_inet_table(struct compile_ctx *cx)
 	    (r = compile_line(from_port, 2, own6)) < 0 ||
 	    (r = compile_nd_exceptions(from_port, nd, IR_VERDICT_RETURN)) < 0 ||
 	    (r = compile_line(from_port, 1, &drop)) < 0 ||
-	    (r = compile_line(fwd, 1, dispatch_out)) < 0 || (r = compile_line(fwd, 2, est)) < 0 ||
-	    (r = compile_line(fwd, 2, inv)) < 0)
+	    (r = compile_line(fwd, 1, dispatch_out)) < 0 || (r = compile_fqdn_snoop(cx, fwd)) < 0 ||
+	    (r = compile_line(fwd, 2, est)) < 0 || (r = compile_line(fwd, 2, inv)) < 0)
 		return r;
 	for (size_t i = 0; i < 4; i++)
 		if ((r = compile_line(fwd, 2, fwd_disp[i])) < 0 ||

@@ -15,12 +15,17 @@
 #define COMPILE_NFLOG_GROUP	1650
 #define COMPILE_LOG_RATE	10 /* per rule, per second */
 #define COMPILE_LOG_BURST	20
+#define COMPILE_DNS_QUEUE	1650 /* NFQUEUE number of the DNS replies fqdn rules learn from */
 
 struct compile_input {
 	const struct policy *policy;
 	const struct endpoint_set *endpoints; /* may be NULL: no containers yet */
 	const char *const *bridges;	      /* managed bridges, deduplicated by the compiler */
 	size_t nbridges;
+	/* Trusted DNS resolvers when the policy's dns block names none (the host's resolv.conf,
+	 * read by the caller: the compiler reads no files). */
+	const struct policy_cidr *resolvers;
+	size_t nresolvers;
 };
 
 /* Returns 0 and *ret, or -ENOMEM. The policy is already valid, so nothing else can fail. */

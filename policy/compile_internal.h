@@ -79,6 +79,10 @@ bool compile_cidrs_have(const struct policy_cidr *cidrs, size_t n, enum compile_
 int compile_cidr_fill(struct ir_set *s, enum compile_fam fam, const struct policy_cidr *cidrs,
 		      size_t n, const struct policy_cidr *except, size_t nexcept);
 
+/* --- DNS snooping for fqdn selectors (compile_fqdn.c) --- */
+/* Appends "jump dns_snoop" to FWD and fills dns_snoop, when the policy has fqdn selectors. */
+int compile_fqdn_snoop(struct compile_ctx *cx, struct ir_chain *fwd);
+
 /* --- policy chains (compile_rules.c) --- */
 int compile_policy_chains(struct compile_ctx *cx);
 

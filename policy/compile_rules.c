@@ -86,6 +86,7 @@ static enum compile_tm compile_term_kind(enum policy_term_kind k, enum compile_s
 			return COMPILE_TM_IMPLIED;
 		case POLICY_TERM_WORLD:
 		case POLICY_TERM_HOST:
+		case POLICY_TERM_FQDN: /* broadcasts are not to a name */
 			return COMPILE_TM_NONE;
 		default:
 			return COMPILE_TM_SET;
@@ -96,6 +97,7 @@ static enum compile_tm compile_term_kind(enum policy_term_kind k, enum compile_s
 		return COMPILE_TM_IMPLIED;
 	case POLICY_TERM_NET:
 	case POLICY_TERM_CIDR:
+	case POLICY_TERM_FQDN: /* learned addresses, as a cidr: containers included */
 		return COMPILE_TM_SET;
 	case POLICY_TERM_CONTAINERS:
 		if (side == COMPILE_FROM)
@@ -190,6 +192,7 @@ static int compile_term_set(struct compile_ctx *cx, size_t ri, struct compile_ru
 	}
 	case POLICY_TERM_MATCH:
 	case POLICY_TERM_CIDR:
+	case POLICY_TERM_FQDN:
 		break;
 	default:
 		*ret = NULL;
@@ -201,9 +204,19 @@ static int compile_term_set(struct compile_ctx *cx, size_t ri, struct compile_ru
 		*ret = *slot;
 		return 0;
 	}
-	snprintf(name, sizeof(name), "%c_%s_%s_%zu%c", term->kind == POLICY_TERM_MATCH ? 'm' : 'c',
+	snprintf(name, sizeof(name), "%c_%s_%s_%zu%c",
+		 term->kind == POLICY_TERM_MATCH  ? 'm'
+		 : term->kind == POLICY_TERM_FQDN ? 'f'
+						  : 'c',
 		 rule->name, sname, ti, compile_fam_char[fam]);
-	if (term->kind == POLICY_TERM_CIDR) {
+	if (term->kind == POLICY_TERM_FQDN) {
+		/* Empty: the agent fills it from DNS replies, each element with its TTL. */
+		*slot = compile_set1(cx, cx->inet, name,
+				     fam == COMPILE_V4 ? IR_TYPE_IPV4 : IR_TYPE_IPV6, false);
+		if (!*slot)
+			return -ENOMEM;
+		(*slot)->timeout = true;
+	} else if (term->kind == POLICY_TERM_CIDR) {
 		r = compile_cidr_set(cx, name, fam, term->cidrs, term->ncidrs, term->except,
 				     term->nexcept, slot);
 		if (r < 0)

@@ -95,6 +95,8 @@ static const char *emit_nft_key(enum ir_key k)
 		return "arp saddr ip";
 	case IR_KEY_TH_DPORT:
 		return "th dport";
+	case IR_KEY_TH_SPORT:
+		return "th sport";
 	case IR_KEY_ICMPV6_TYPE:
 		return "icmpv6 type";
 	case IR_KEY_ND_TARGET:
@@ -317,6 +319,7 @@ static int emit_nft_value_at(enum ir_key key, const struct ir_value *v, bool wit
 			return emit_nft_bputs(buf, len, off, name);
 		return emit_nft_buint(buf, len, off, v->data[0]);
 	case IR_KEY_TH_DPORT:
+	case IR_KEY_TH_SPORT:
 		if (v->len != 2)
 			return -EINVAL;
 		return emit_nft_buint(buf, len, off, (unsigned)v->data[0] << 8 | v->data[1]);
@@ -551,6 +554,8 @@ static int emit_nft_stmt(const struct ir_stmt *s, char *buf, size_t len, size_t 
 	case IR_STMT_MARK_OR:
 		return emit_nft_bprintf(buf, len, off, "meta mark set meta mark | 0x%08x",
 					s->mark_or);
+	case IR_STMT_QUEUE:
+		return emit_nft_bprintf(buf, len, off, "queue flags bypass to %u", s->queue_num);
 	case IR_STMT_VERDICT:
 		return emit_nft_verdict(&s->verdict, buf, len, off);
 	}
@@ -587,6 +592,8 @@ static int emit_nft_set(const struct ir_set *s, FILE *out)
 	if (s->constant || s->interval)
 		fprintf(out, "\t\tflags %s%s%s\n", s->constant ? "constant" : "",
 			s->constant && s->interval ? "," : "", s->interval ? "interval" : "");
+	else if (s->timeout)
+		fputs("\t\tflags timeout\n", out);
 	/* One element per line, as nft lists them: large sets stay readable and diffable. */
 	for (size_t i = 0; i < s->n; i++) {
 		r = emit_nft_elem(s, &s->elems[i], line, sizeof(line));

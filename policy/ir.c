@@ -466,6 +466,7 @@ int ir_key_len(enum ir_key k)
 		return 1;
 	case IR_KEY_ETHER_TYPE:
 	case IR_KEY_TH_DPORT:
+	case IR_KEY_TH_SPORT:
 		return 2;
 	case IR_KEY_IP6_SADDR:
 	case IR_KEY_IP6_DADDR:
@@ -491,6 +492,7 @@ enum ir_type ir_type_of_key(enum ir_key k)
 	case IR_KEY_L4PROTO:
 		return IR_TYPE_INET_PROTO;
 	case IR_KEY_TH_DPORT:
+	case IR_KEY_TH_SPORT:
 		return IR_TYPE_INET_SERVICE;
 	case IR_KEY_ICMPV6_TYPE:
 		return IR_TYPE_ICMPV6_TYPE;

@@ -50,6 +50,7 @@ enum ir_key {
 	IR_KEY_IP6_DADDR,    /* ip6 daddr */
 	IR_KEY_ARP_SADDR_IP, /* arp saddr ip: ipv4_addr */
 	IR_KEY_TH_DPORT,     /* th dport: inet_service */
+	IR_KEY_TH_SPORT,     /* th sport: inet_service (DNS replies, sport 53) */
 	IR_KEY_ICMPV6_TYPE,  /* icmpv6 type: icmpv6_type */
 	IR_KEY_ND_TARGET,    /* @th,64,128 (NS/NA target address): nd_target. With a short
 			      * prefix, EQ loads and compares only the prefix's bytes. */
@@ -103,6 +104,7 @@ enum ir_stmt_kind {
 	IR_STMT_LIMIT,	 /* limit rate [over] RATE/second burst BURST packets */
 	IR_STMT_LOG,	 /* log prefix "PREFIX" group GROUP */
 	IR_STMT_MARK_OR, /* meta mark set meta mark | BITS */
+	IR_STMT_QUEUE,	 /* queue flags bypass to NUM (NFQUEUE; no listener: accept) */
 	IR_STMT_VERDICT,
 };
 
@@ -121,6 +123,7 @@ struct ir_stmt {
 			uint16_t group;
 		} log;
 		uint32_t mark_or;
+		uint16_t queue_num; /* always with bypass */
 		struct ir_verdict verdict;
 	};
 };
@@ -143,6 +146,7 @@ struct ir_elem {
 	struct ir_value key[IR_CONCAT_MAX];
 	struct ir_value key_end[IR_CONCAT_MAX]; /* interval sets: inclusive end, per component */
 	struct ir_verdict verdict;		/* maps */
+	uint64_t timeout_ms; /* sets with timeout, agent deltas only: lifetime (0: none) */
 };
 
 struct ir_set {
@@ -152,6 +156,7 @@ struct ir_set {
 	bool interval;
 	bool constant; /* elements never change with the inventory (e.g. nd_types) */
 	bool is_vmap;  /* data type verdict */
+	bool timeout;  /* flags timeout: the agent adds elements that expire (fqdn) */
 	struct ir_elem *elems;
 	size_t n, cap;
 };

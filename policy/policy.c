@@ -48,6 +48,9 @@ static void selector_clear(struct policy_selector *s)
 		match_clear(&s->terms[i].match);
 		free(s->terms[i].cidrs);
 		free(s->terms[i].except);
+		for (size_t k = 0; k < s->terms[i].nfqdns; k++)
+			free(s->terms[i].fqdns[k].name);
+		free(s->terms[i].fqdns);
 	}
 	free(s->terms);
 }
@@ -73,6 +76,7 @@ void policy_free(struct policy *p)
 		free(p->rules[i].ports);
 	}
 	free(p->rules);
+	free(p->dns.resolvers);
 	for (size_t i = 0; i < p->nfiles; i++)
 		free(p->files[i]);
 	free(p->files);

@@ -70,6 +70,29 @@ enum policy_term_kind {
 	POLICY_TERM_MATCH, /* inline match, .match */
 	POLICY_TERM_NET,   /* .net */
 	POLICY_TERM_CIDR,  /* .cidrs minus .except */
+	POLICY_TERM_FQDN,  /* .fqdns: addresses learned from DNS (to of allow rules only) */
+};
+
+/* A DNS name of an fqdn selector, lower case, without the trailing dot. WILDCARD: "*.NAME",
+ * one or more labels before NAME, never NAME itself. */
+struct policy_fqdn {
+	char *name;
+	bool wildcard;
+};
+
+#define POLICY_FQDN_MAX		 253  /* a DNS name in text, without the trailing dot */
+#define POLICY_FQDNS_MAX	 1024 /* names in one selector */
+#define POLICY_DNS_TTL_MAX	 86400
+#define POLICY_DNS_IPS_MAX	 4096
+#define POLICY_DNS_RESOLVERS_MAX 64
+
+/* The dns block (spec: DNS, limits, audit). */
+struct policy_dns {
+	struct policy_cidr *resolvers; /* host addresses; nresolvers 0: the caller's default */
+	size_t nresolvers;
+	bool resolvers_set;
+	uint32_t min_ttl;	   /* seconds, default 30 */
+	uint32_t max_ips_per_name; /* default 64 */
 };
 
 struct policy_term {
@@ -79,6 +102,8 @@ struct policy_term {
 	struct policy_match match;
 	struct policy_cidr *cidrs, *except;
 	size_t ncidrs, nexcept;
+	struct policy_fqdn *fqdns;
+	size_t nfqdns;
 	struct loc loc;
 };
 
@@ -113,6 +138,7 @@ struct policy {
 	size_t nnets;
 	struct policy_rule *rules;
 	size_t nrules;
+	struct policy_dns dns;
 	/* File names the locs above borrow, owned here so the model outlives its diag_list. */
 	char **files;
 	size_t nfiles;
@@ -136,6 +162,21 @@ bool policy_default_logs(const struct policy *p, enum policy_category c);
 
 const char *policy_category_name(enum policy_category c);  /* "container_to_world" */
 const char *policy_category_short(enum policy_category c); /* "c2w" */
+
+/* Whether some rule has an fqdn selector (then DNS replies are snooped). */
+bool policy_has_fqdn(const struct policy *p);
+/*
+ * Whether NAME (as it comes from a DNS message: any case, trailing dot optional) is matched by
+ * F. Pure string work, shared by the agent and the tests.
+ */
+bool policy_fqdn_match(const struct policy_fqdn *f, const char *name);
+/*
+ * Checks and normalizes the DNS name S ("API.Example.com." -> "api.example.com"), "*." allowed
+ * in front when WILDCARD_OK. 0 and *ret (malloc'd) with *ret_wildcard, or -EINVAL with a
+ * static reason in *ret_why, or -ENOMEM.
+ */
+int policy_fqdn_parse(const char *s, bool wildcard_ok, struct policy_fqdn *ret,
+		      const char **ret_why);
 
 /* Group, net and rule names: 1 to POLICY_NAME_MAX characters of [a-z0-9_-]. */
 bool policy_name_valid(const char *name);

@@ -11,6 +11,7 @@
 #include "policy.h"
 #include "schema.h"
 #include "util.h"
+#include "validate_dns.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -23,11 +24,12 @@ struct vctx {
 	struct diag_list *d;
 	struct policy *p;
 	const struct node *defaults_key; /* the first file's `defaults`, for the duplicate error */
+	const struct node *dns_key;	 /* likewise for `dns` */
 	/* name -> index in p->groups, p->nets, p->rules: one lookup per name, not a scan */
 	struct name_index groups, nets, rules;
 };
 
-static const char *const root_keys[] = {"version", "defaults", "groups", "nets", "rules"};
+static const char *const root_keys[] = {"version", "defaults", "groups", "nets", "rules", "dns"};
 static const char *const defaults_keys[] = {"container_to_container", "container_to_world",
 					    "container_to_host", "world_to_container", "log"};
 static const char *const match_keys[] = {"labels", "name", "image", "compose_service", "network"};
@@ -402,6 +404,23 @@ static bool root_check(struct vctx *v, const struct node *root)
 	return true;
 }
 
+static int dns_from_root(struct vctx *v, const struct node *root)
+{
+	struct node *key, *m = node_map_get(root, "dns", &key);
+	char at[SCHEMA_HINT_MAX];
+
+	if (!m)
+		return 0;
+	if (v->dns_key) {
+		diag_error(v->d, key->loc, "'dns' may be set in one file only",
+			   "'dns' set again (first set at %s)",
+			   schema_fmt_loc(at, sizeof(at), v->dns_key->loc));
+		return 0;
+	}
+	v->dns_key = key;
+	return validate_dns_block(v->d, v->p, m);
+}
+
 /* --- selectors --------------------------------------------------------------------------- */
 
 static struct policy_term *new_term(struct policy_selector *s, struct loc loc)
@@ -633,7 +652,8 @@ static bool sel_kind_from_map(struct vctx *v, const struct node *m, enum sel_kin
 	return kind != SEL_KINDS;
 }
 
-static int term_from_map(struct vctx *v, const struct node *m, struct policy_selector *s)
+static int term_from_map(struct vctx *v, const struct node *m, const char *what,
+			 struct policy_selector *s)
 {
 	struct node *val, *key;
 	struct policy_term *t;
@@ -648,10 +668,12 @@ static int term_from_map(struct vctx *v, const struct node *m, struct policy_sel
 	schema_check_keys(v->d, m, &selector_ks);
 	if (!sel_kind_from_map(v, m, &kind))
 		return 0;
-	if (kind == SEL_FQDN) {
+	if (kind == SEL_FQDN && strcmp(what, "to") != 0) {
 		node_map_get(m, "fqdn", &key);
-		diag_error(v->d, key->loc, "use cidr with the addresses for now",
-			   "fqdn selectors are not supported yet");
+		diag_error(v->d, key->loc, "put the names in 'to' of an allow rule",
+			   "fqdn cannot be used in '%s': a DNS name says nothing about who sends "
+			   "a packet",
+			   what);
 		return 0;
 	}
 	if (schema_own_loc(&v->p->files, &v->p->nfiles, m->loc, &loc) < 0 ||
@@ -672,6 +694,9 @@ static int term_from_map(struct vctx *v, const struct node *m, struct policy_sel
 		return 0;
 	case SEL_CIDR:
 		return cidr_term(v, m, t);
+	case SEL_FQDN:
+		t->kind = POLICY_TERM_FQDN;
+		return validate_fqdn_list(v->d, node_map_get(m, "fqdn", NULL), t);
 	default:
 		t->kind = POLICY_TERM_MATCH;
 		return match_from_map(v, m, &t->match);
@@ -684,7 +709,7 @@ static int term_from_node(struct vctx *v, const struct node *n, const char *what
 	if (schema_is_str(n))
 		return term_from_name(v, n, s);
 	if (n->kind == NODE_MAP)
-		return term_from_map(v, n, s);
+		return term_from_map(v, n, what, s);
 	schema_type_error(v->d, n, what, "a name, a mapping or a list of them");
 	return 0;
 }
@@ -1009,6 +1034,27 @@ static void rule_log(struct vctx *v, const struct node *n, struct policy_rule *r
 		   "'log' must be true or false, got %s", node_kind_name(n));
 }
 
+/*
+ * A deny by name would be bypassed by connecting to the address: names only ever allow. The
+ * error is located at the node (TO, the rule's `to`): diagnostics outlive the model.
+ */
+static void deny_fqdn_check(struct vctx *v, const struct node *to)
+{
+	size_t n = to->kind == NODE_SEQ ? to->n : 1;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct node *it = to->kind == NODE_SEQ ? to->items[i] : to;
+		struct node *key;
+
+		if (it->kind == NODE_MAP && node_map_get(it, "fqdn", &key))
+			diag_error(v->d, key->loc,
+				   "deny the addresses with cidr or net, or allow only the names "
+				   "wanted",
+				   "fqdn cannot be used in a deny rule: a deny by name is bypassed "
+				   "by connecting to an address");
+	}
+}
+
 static int rule_body(struct vctx *v, const struct node *m, struct policy_rule *r)
 {
 	struct node *name = node_map_get(m, "name", NULL), *from = node_map_get(m, "from", NULL);
@@ -1035,6 +1081,8 @@ static int rule_body(struct vctx *v, const struct node *m, struct policy_rule *r
 		r->action = ret ? POLICY_DENY : POLICY_ALLOW;
 	if (log)
 		rule_log(v, log, r);
+	if (r->action == POLICY_DENY && to)
+		deny_fqdn_check(v, to);
 	if (v->d->nerrors == errors && r->from.n && r->to.n)
 		warn_unmatchable(v, r, m->loc);
 	return 0;
@@ -1095,8 +1143,13 @@ int policy_from_nodes(struct node *const *roots, size_t n, struct diag_list *dia
 	if (!v.p || !ok)
 		goto out;
 	v.p->log = POLICY_LOG_DENY;
+	v.p->dns.min_ttl = 30;
+	v.p->dns.max_ips_per_name = 64;
 	for (size_t i = 0; i < n; i++)
 		ok[i] = roots[i] && root_check(&v, roots[i]);
+	for (size_t i = 0; i < n; i++)
+		if (ok[i] && (r = dns_from_root(&v, roots[i])) < 0)
+			goto out;
 	for (size_t i = 0; i < n; i++)
 		if (ok[i] && ((r = section_from_map(&v, roots[i], "groups", group_from_node)) < 0 ||
 			      (r = section_from_map(&v, roots[i], "nets", net_from_node)) < 0))

@@ -15,6 +15,7 @@ packages=(
 	libseccomp-dev # privs: the agent's own seccomp allow-list (agent/sandbox.c)
 	systemd # privs: systemd-analyze security rates packaging/netseg.service (tests/cli)
 	libcurl4-openssl-dev etcd-server etcd-client # cluster: libcurl is a well-kept HTTP client (TLS, streaming, multi on epoll); etcd for tests/cluster
+	libnetfilter-queue-dev # fqdn: NFQUEUE message helpers (nfq_nlmsg_*) over libmnl
 )
 [ "${NETSEG_DEPS_EXTRA:-}" ] && packages+=($NETSEG_DEPS_EXTRA)
 

@@ -38,7 +38,6 @@ NOT_EXPRESSIBLE = {
     "host-bits": "host bits are arithmetic on the address",
     "except-outside": "containment of one prefix in another is arithmetic",
     "undefined-group": "references across the document (and across files)",
-    "fqdn": "the validator refuses fqdn until the fqdn branch lands; the schema follows the spec",
 }
 
 # Spec cases (policy-v1.md, "Selectors" and "DNS") the bad directory does not hold yet.

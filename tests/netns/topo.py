@@ -175,7 +175,13 @@ class Topology:
             self.sysctl("H", k, 0)
         for end, c in CONTAINERS.items():
             self.add_container(end, c)
-        # world
+        self.add_world()
+        for end in list(CONTAINERS) + ["W", "H"]:
+            self.start_listener(end)
+        return self
+
+    def add_world(self):
+        """Namespace W behind H's routed veth vw (the diagram's top); H must exist."""
         self.add_ns("W")
         self.ip("H", ["link", "add", "vw", "type", "veth", "peer", "name", "eth0",
                       "netns", self.ns("W")])
@@ -191,9 +197,6 @@ class Topology:
         self.ip("W", ["route", "add", "default", "via", HOST_LINK["v4"], "src", WORLD["v4"]])
         self.ip("W", ["-6", "route", "add", "default", "via", HOST_LINK["v6"],
                       "src", WORLD["v6"]])
-        for end in list(CONTAINERS) + ["W", "H"]:
-            self.start_listener(end)
-        return self
 
     def addrs_of(self, end):
         if end == "H":

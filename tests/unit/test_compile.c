@@ -571,6 +571,45 @@ START_TEST(test_emit_set_forms)
 }
 END_TEST
 
+/* fqdn: a learned set per rule and family, and the DNS replies of the resolvers to the
+ * containers the rules' from may select queued (established only, bypass). */
+START_TEST(test_fqdn_snoop)
+{
+	char *text = compile_to_text("version: 1\n"
+				     "dns: {resolvers: [10.0.0.53]}\n"
+				     "groups: {ci: {labels: {role: ci}}}\n"
+				     "rules:\n"
+				     "  - name: reg\n"
+				     "    from: ci\n"
+				     "    to: {fqdn: [registry.example.com]}\n"
+				     "    ports: [tcp/443]\n",
+				     NULL);
+	char *snoop = chain_text(text, "inet", "dns_snoop");
+	char *fwd = chain_text(text, "inet", "forward");
+
+	ck_assert_ptr_nonnull(strstr(text, "set f_reg_to_04 {\n\t\ttype ipv4_addr\n\t\tflags "
+					   "timeout\n"));
+	ck_assert_ptr_nonnull(strstr(text, "set f_reg_to_06 {"));
+	ck_assert_ptr_nonnull(snoop);
+	ck_assert_str_eq(snoop,
+			 "\t\tip saddr @dns_resolvers4 ip daddr @g_ci4 meta l4proto udp th sport "
+			 "53 ct state established queue flags bypass to 1650\n"
+			 "\t\tip saddr @dns_resolvers4 ip daddr @g_ci4 meta l4proto tcp th sport "
+			 "53 ct state established queue flags bypass to 1650\n");
+	/* before the established accept: the replies are established */
+	ck_assert_ptr_nonnull(fwd);
+	ck_assert_ptr_nonnull(strstr(fwd, "jump dns_snoop\n\t\tct state established,related "
+					  "accept"));
+	free(snoop);
+	free(fwd);
+	free(text);
+	/* No resolver of a family, no line for it; no fqdn rule, no chain. */
+	text = compile_to_text("version: 1\nrules: []\n", NULL);
+	ck_assert_ptr_null(strstr(text, "dns_snoop"));
+	free(text);
+}
+END_TEST
+
 static Suite *compile_suite(void)
 {
 	Suite *s = suite_create("compile");
@@ -578,6 +617,7 @@ static Suite *compile_suite(void)
 	TCase *te = tcase_create("emit");
 
 	tcase_add_test(tc, test_empty_policy);
+	tcase_add_test(tc, test_fqdn_snoop);
 	tcase_add_test(tc, test_rule_ir);
 	tcase_add_test(tc, test_deny_before_allow);
 	tcase_add_test(tc, test_deterministic);

@@ -897,31 +897,82 @@ static const struct bad_case bad_cases[] = {
      "}\n",
      "t.json:11:48: error: undefined net 'corpp'\n"
      "  hint: did you mean 'corp'?\n"},
-    {"fqdn",
+    {"fqdn-deny",
      "version: 1\n"
      "groups:\n"
      "  web:\n"
      "    labels: {app: web}\n"
-     "  db:\n"
-     "    compose_service: db\n"
      "rules:\n"
      "  - name: r\n"
      "    from: web\n"
-     "    to: {fqdn: [example.com]}\n",
-     "t.yaml:10:10: error: fqdn selectors are not supported yet\n"
-     "  hint: use cidr with the addresses for now\n",
+     "    to: {fqdn: [example.com]}\n"
+     "    action: deny\n",
+     "t.yaml:8:10: error: fqdn cannot be used in a deny rule: a deny by name is bypassed by "
+     "connecting to an address\n"
+     "  hint: deny the addresses with cidr or net, or allow only the names wanted\n",
      "{\n"
      "  \"version\": 1,\n"
-     "  \"groups\": {\n"
-     "    \"web\": {\"labels\": {\"app\": \"web\"}},\n"
-     "    \"db\": {\"compose_service\": \"db\"}\n"
-     "  },\n"
+     "  \"groups\": {\"web\": {\"labels\": {\"app\": \"web\"}}},\n"
      "  \"rules\": [\n"
-     "    {\"name\": \"r\", \"from\": \"web\", \"to\": {\"fqdn\": [\"example.com\"]}}\n"
+     "    {\"name\": \"r\", \"from\": \"web\", \"to\": {\"fqdn\": [\"example.com\"]}, \"action\": "
+     "\"deny\"}\n"
      "  ]\n"
      "}\n",
-     "t.json:8:41: error: fqdn selectors are not supported yet\n"
-     "  hint: use cidr with the addresses for now\n"},
+     "t.json:5:41: error: fqdn cannot be used in a deny rule: a deny by name is bypassed by "
+     "connecting to an address\n"
+     "  hint: deny the addresses with cidr or net, or allow only the names wanted\n"},
+    {"fqdn-from",
+     "version: 1\n"
+     "rules:\n"
+     "  - name: r\n"
+     "    from: {fqdn: [example.com]}\n"
+     "    to: world\n",
+     "t.yaml:4:12: error: fqdn cannot be used in 'from': a DNS name says nothing about who "
+     "sends a packet\n"
+     "  hint: put the names in 'to' of an allow rule\n",
+     "{\"version\": 1, \"rules\": [\n"
+     " {\"name\": \"r\", \"from\": {\"fqdn\": [\"example.com\"]}, \"to\": \"world\"}]}\n",
+     "t.json:2:25: error: fqdn cannot be used in 'from': a DNS name says nothing about who "
+     "sends a packet\n"
+     "  hint: put the names in 'to' of an allow rule\n"},
+    {"fqdn-names",
+     "version: 1\n"
+     "rules:\n"
+     "  - name: r\n"
+     "    from: containers\n"
+     "    to: {fqdn: [ok.example.com, \"a..b\", \"x.*.com\", \"-bad.com\", \"*\"]}\n",
+     "t.yaml:5:33: error: invalid DNS name 'a..b': empty label (two dots, or a dot at the "
+     "start)\n"
+     "  hint: write a name like 'api.example.com' or '*.example.com'\n"
+     "t.yaml:5:41: error: invalid DNS name 'x.*.com': '*' is only allowed as the whole first "
+     "label ('*.example.com')\n"
+     "  hint: write a name like 'api.example.com' or '*.example.com'\n"
+     "t.yaml:5:52: error: invalid DNS name '-bad.com': a DNS label must not start or end "
+     "with '-'\n"
+     "  hint: write a name like 'api.example.com' or '*.example.com'\n"
+     "t.yaml:5:64: error: invalid DNS name '*': '*' is only allowed as the whole first label "
+     "('*.example.com')\n"
+     "  hint: write a name like 'api.example.com' or '*.example.com'\n",
+     "{\"version\": 1, \"rules\": [\n"
+     " {\"name\": \"r\", \"from\": \"containers\", \"to\": {\"fqdn\": [\"a..b\"]}}]}\n",
+     "t.json:2:54: error: invalid DNS name 'a..b': empty label (two dots, or a dot at the "
+     "start)\n"
+     "  hint: write a name like 'api.example.com' or '*.example.com'\n"},
+    {"dns-block",
+     "version: 1\n"
+     "dns:\n"
+     "  resolvers: [10.0.0.2, 10.0.0.0/8, nope]\n"
+     "  min_ttl: 90000\n"
+     "  max_ips_per_name: 0\n",
+     "t.yaml:3:25: error: invalid resolver address '10.0.0.0/8'\n"
+     "  hint: write one IPv4 or IPv6 address per resolver\n"
+     "t.yaml:3:37: error: invalid resolver address 'nope'\n"
+     "  hint: write one IPv4 or IPv6 address per resolver\n"
+     "t.yaml:4:12: error: 'min_ttl' must be 0 to 86400, got 90000\n"
+     "t.yaml:5:21: error: 'max_ips_per_name' must be 1 to 4096, got 0\n",
+     "{\"version\": 1,\n"
+     " \"dns\": {\"min_ttl\": -1}}\n",
+     "t.json:2:21: error: 'min_ttl' must be 0 to 86400, got -1\n"},
     {"selector-empty-map",
      "version: 1\n"
      "groups:\n"
@@ -2363,6 +2414,48 @@ START_TEST(test_cidr_helpers)
 }
 END_TEST
 
+/* fqdn names are normalized (case, trailing dot) and a wildcard never matches its base. */
+START_TEST(test_fqdn_model)
+{
+	struct policy *p =
+	    good("t.yaml", "version: 1\n"
+			   "dns: {resolvers: [10.0.0.2, \"fd00::2\"], min_ttl: 0}\n"
+			   "rules:\n"
+			   "  - name: r\n"
+			   "    from: containers\n"
+			   "    to: {fqdn: [API.Example.COM., \"*.Example.org\"]}\n");
+	const struct policy_term *t = &p->rules[0].to.terms[0];
+
+	ck_assert_int_eq(t->kind, POLICY_TERM_FQDN);
+	ck_assert_uint_eq(t->nfqdns, 2);
+	ck_assert_str_eq(t->fqdns[0].name, "api.example.com");
+	ck_assert(!t->fqdns[0].wildcard);
+	ck_assert_str_eq(t->fqdns[1].name, "example.org");
+	ck_assert(t->fqdns[1].wildcard);
+	ck_assert(p->dns.resolvers_set);
+	ck_assert_uint_eq(p->dns.nresolvers, 2);
+	ck_assert_uint_eq(p->dns.min_ttl, 0);
+	ck_assert_uint_eq(p->dns.max_ips_per_name, 64);
+	ck_assert(policy_has_fqdn(p));
+	ck_assert(policy_fqdn_match(&t->fqdns[0], "api.example.com"));
+	ck_assert(policy_fqdn_match(&t->fqdns[0], "API.EXAMPLE.COM."));
+	ck_assert(!policy_fqdn_match(&t->fqdns[0], "x.api.example.com"));
+	ck_assert(!policy_fqdn_match(&t->fqdns[0], "pi.example.com"));
+	ck_assert(policy_fqdn_match(&t->fqdns[1], "a.example.org"));
+	ck_assert(policy_fqdn_match(&t->fqdns[1], "b.A.Example.Org."));
+	ck_assert(!policy_fqdn_match(&t->fqdns[1], "example.org"));
+	ck_assert(!policy_fqdn_match(&t->fqdns[1], "example.org."));
+	ck_assert(!policy_fqdn_match(&t->fqdns[1], "xexample.org"));
+	ck_assert(!policy_fqdn_match(&t->fqdns[1], ".example.org"));
+	policy_free(p);
+	p = good("t.yaml", "version: 1\nrules: []\n");
+	ck_assert_uint_eq(p->dns.min_ttl, 30);
+	ck_assert(!p->dns.resolvers_set);
+	ck_assert(!policy_has_fqdn(p));
+	policy_free(p);
+}
+END_TEST
+
 static Suite *validate_suite(void)
 {
 	Suite *s = suite_create("validate");
@@ -2371,6 +2464,7 @@ static Suite *validate_suite(void)
 	tcase_add_loop_test(tc, test_bad_yaml, 0, ARRAY_SIZE(bad_cases));
 	tcase_add_loop_test(tc, test_bad_json, 0, ARRAY_SIZE(bad_cases));
 	tcase_add_test(tc, test_all_errors_reported);
+	tcase_add_test(tc, test_fqdn_model);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("good");
 	tcase_add_test(tc, test_spec_example);
