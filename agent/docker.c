@@ -16,6 +16,7 @@
 
 #include "docker_int.h"
 #include "util.h"
+#include "veth_peer.h"
 
 void dk_set_error(struct docker_client *c, const char *fmt, ...)
 {
@@ -40,6 +41,7 @@ struct docker_client *docker_client_new(const char *socket_path)
 		return NULL;
 	c->ev_fd = -1;
 	c->host_ns_fd = -1;
+	c->veth_peer = veth_host_peer;
 	dk_req_init(&c->op.req);
 	if (socket_path && strncmp(socket_path, "unix://", 7) == 0)
 		socket_path += 7; /* DOCKER_HOST's spelling */

@@ -8,7 +8,9 @@
  * docker_events.c: the event stream). Not for use outside them.
  */
 
+#include <net/if.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -60,8 +62,15 @@ struct dk_op {
 	struct dk_req req;
 };
 
+/* veth_host_peer()'s signature (netlink/veth_peer.h): the client calls it through a pointer
+ * so that a fuzzer can run an inspected container's JSON through dk_container_endpoints()
+ * without entering namespaces. */
+typedef int (*dk_veth_peer_fn)(int host_ns_fd, int pid, const char *sandbox_key, const uint8_t *mac,
+			       const struct endpoint_addr *addr, char ret_ifname[IFNAMSIZ]);
+
 struct docker_client {
 	char *socket_path;
+	dk_veth_peer_fn veth_peer;
 	int host_ns_fd;
 	char error[512];
 

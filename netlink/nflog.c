@@ -109,6 +109,21 @@ static int nflog_wait_ack(struct nflog *n, uint32_t seq)
 	return ((const struct nlmsgerr *)mnl_nlmsg_get_payload(nlh))->error;
 }
 
+int nflog_new_detached(struct nflog **ret)
+{
+	struct nflog *n = calloc(1, sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	n->buf = malloc(NFLOG_BUF);
+	if (!n->buf) {
+		free(n);
+		return -ENOMEM;
+	}
+	*ret = n;
+	return 0;
+}
+
 int nflog_open(uint16_t group, struct nflog **ret)
 {
 	struct nfulnl_msg_config_cmd cmd = {.command = NFULNL_CFG_CMD_BIND};
@@ -120,14 +135,9 @@ int nflog_open(uint16_t group, struct nflog **ret)
 	uint32_t seq = (uint32_t)time(NULL);
 	int r;
 
-	n = calloc(1, sizeof(*n));
-	if (!n)
-		return -ENOMEM;
-	n->buf = malloc(NFLOG_BUF);
-	if (!n->buf) {
-		r = -ENOMEM;
-		goto fail;
-	}
+	r = nflog_new_detached(&n);
+	if (r < 0)
+		return r;
 	n->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (!n->nl || mnl_socket_bind(n->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
 		r = -errno;
@@ -408,12 +418,28 @@ static void nflog_packet(struct nflog *n, const struct nlmsghdr *nlh, nflog_cb c
 	cb(&rec, userdata);
 }
 
+void nflog_parse(struct nflog *n, const void *buf, size_t len, nflog_cb cb, void *userdata)
+{
+	const struct nlmsghdr *nlh = buf;
+	int rest = len > NFLOG_BUF ? (int)NFLOG_BUF : (int)len;
+
+	/* libmnl compares nlmsg_len as a signed int: a length of 2^31 or more would pass
+	 * mnl_nlmsg_ok() and send the walk gigabytes past the buffer. */
+	for (; mnl_nlmsg_ok(nlh, rest) && nlh->nlmsg_len <= (uint32_t)rest;
+	     nlh = mnl_nlmsg_next(nlh, &rest)) {
+		/* Anything else is a late config ack (see nflog_wait_ack). */
+		if (nlh->nlmsg_type == ((NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_PACKET))
+			nflog_packet(n, nlh, cb, userdata);
+	}
+}
+
 int nflog_read(struct nflog *n, nflog_cb cb, void *userdata)
 {
 	for (;;) {
-		ssize_t len = mnl_socket_recvfrom(n->nl, n->buf, NFLOG_BUF);
-		const struct nlmsghdr *nlh = (const struct nlmsghdr *)n->buf;
-		int rest;
+		struct sockaddr_nl from = {0};
+		socklen_t fromlen = sizeof(from);
+		ssize_t len = recvfrom(mnl_socket_get_fd(n->nl), n->buf, NFLOG_BUF, MSG_TRUNC,
+				       (struct sockaddr *)&from, &fromlen);
 
 		if (len < 0) {
 			if (errno == EINTR)
@@ -427,10 +453,16 @@ int nflog_read(struct nflog *n, nflog_cb cb, void *userdata)
 			}
 			return -errno;
 		}
-		for (rest = (int)len; mnl_nlmsg_ok(nlh, rest); nlh = mnl_nlmsg_next(nlh, &rest)) {
-			/* Anything else is a late config ack (see nflog_wait_ack). */
-			if (nlh->nlmsg_type == ((NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_PACKET))
-				nflog_packet(n, nlh, cb, userdata);
+		/*
+		 * Any process with CAP_NET_ADMIN in the namespace may send to our port: believe
+		 * only the kernel, or forged records would pass for the dataplane's decisions.
+		 * A datagram cut short (MSG_TRUNC says its real length) is not decoded either.
+		 */
+		if (fromlen != sizeof(from) || from.nl_family != AF_NETLINK || from.nl_pid != 0 ||
+		    (size_t)len > NFLOG_BUF) {
+			n->malformed++;
+			continue;
 		}
+		nflog_parse(n, n->buf, (size_t)len, cb, userdata);
 	}
 }

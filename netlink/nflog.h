@@ -39,6 +39,14 @@ typedef void (*nflog_cb)(const struct nflog_record *rec, void *userdata);
  */
 int nflog_open(uint16_t group, struct nflog **ret);
 void nflog_free(struct nflog *n);
+/* An nflog without a socket, for nflog_parse() alone (tests, fuzzers). */
+int nflog_new_detached(struct nflog **ret);
+/*
+ * Decodes one datagram as nflog_read() receives it (any number of netlink messages; at most
+ * 64 KiB are looked at), calling CB per packet record and counting malformed ones. BUF must be
+ * 4-byte aligned, as a receive buffer is.
+ */
+void nflog_parse(struct nflog *n, const void *buf, size_t len, nflog_cb cb, void *userdata);
 int nflog_fd(const struct nflog *n);
 /* Reads everything pending; 0 when drained. Lost messages (ENOBUFS) are counted, not fatal. */
 int nflog_read(struct nflog *n, nflog_cb cb, void *userdata);
@@ -48,7 +56,8 @@ int nflog_read(struct nflog *n, nflog_cb cb, void *userdata);
  */
 uint64_t nflog_lost(const struct nflog *n);
 /* Additions: ENOBUFS reports (overruns, each losing one or more messages) and messages
- * skipped because an attribute or the payload was malformed. */
+ * skipped because an attribute or the payload was malformed, or datagrams skipped because
+ * they were cut short or not sent by the kernel. */
 uint64_t nflog_overruns(const struct nflog *n);
 uint64_t nflog_malformed(const struct nflog *n);
 

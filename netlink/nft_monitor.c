@@ -46,20 +46,30 @@ struct nft_monitor {
 	uint8_t *buf;
 };
 
+int nft_monitor_new_detached(struct nft_monitor **ret)
+{
+	struct nft_monitor *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		return -ENOMEM;
+	m->buf = malloc(MONITOR_BUF);
+	if (!m->buf) {
+		free(m);
+		return -ENOMEM;
+	}
+	*ret = m;
+	return 0;
+}
+
 int nft_monitor_open(struct nft_monitor **ret)
 {
 	struct nft_monitor *m;
 	int grp = NFNLGRP_NFTABLES;
 	int r;
 
-	m = calloc(1, sizeof(*m));
-	if (!m)
-		return -ENOMEM;
-	m->buf = malloc(MONITOR_BUF);
-	if (!m->buf) {
-		r = -ENOMEM;
-		goto fail;
-	}
+	r = nft_monitor_new_detached(&m);
+	if (r < 0)
+		return r;
 	m->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (!m->nl) {
 		r = -errno;
@@ -248,9 +258,7 @@ int nft_monitor_read(struct nft_monitor *m, bool *ret_tampered)
 	for (;;) {
 		struct sockaddr_nl from = {0};
 		socklen_t fromlen = sizeof(from);
-		const struct nlmsghdr *nlh;
 		ssize_t n;
-		int left;
 
 		/* MSG_TRUNC: the datagram's real length, so a cut one counts as lost. */
 		n = recvfrom(fd, m->buf, MONITOR_BUF, MSG_DONTWAIT | MSG_TRUNC,
@@ -276,14 +284,28 @@ int nft_monitor_read(struct nft_monitor *m, bool *ret_tampered)
 		 */
 		if (fromlen != sizeof(from) || from.nl_family != AF_NETLINK || from.nl_pid != 0)
 			continue;
-		left = (int)n;
-		for (nlh = (const struct nlmsghdr *)m->buf; mnl_nlmsg_ok(nlh, left);
-		     nlh = mnl_nlmsg_next(nlh, &left)) {
-			if (nlh->nlmsg_type < NLMSG_MIN_TYPE)
-				continue;
-			mon_message(m, nlh);
-		}
+		nft_monitor_parse(m, m->buf, (size_t)n);
 	}
+	return nft_monitor_take(m, ret_tampered);
+}
+
+void nft_monitor_parse(struct nft_monitor *m, const void *buf, size_t len)
+{
+	const struct nlmsghdr *nlh;
+	int left = len > MONITOR_BUF ? (int)MONITOR_BUF : (int)len;
+
+	/* libmnl compares nlmsg_len as a signed int: a length of 2^31 or more would pass
+	 * mnl_nlmsg_ok() and send the walk gigabytes past the buffer. */
+	for (nlh = buf; mnl_nlmsg_ok(nlh, left) && nlh->nlmsg_len <= (uint32_t)left;
+	     nlh = mnl_nlmsg_next(nlh, &left)) {
+		if (nlh->nlmsg_type < NLMSG_MIN_TYPE)
+			continue;
+		mon_message(m, nlh);
+	}
+}
+
+int nft_monitor_take(struct nft_monitor *m, bool *ret_tampered)
+{
 	*ret_tampered = m->tampered;
 	m->tampered = false;
 	return 0;

@@ -17,6 +17,7 @@
  */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct nft_monitor;
@@ -24,6 +25,8 @@ struct nft_monitor;
 /* A non-blocking socket, subscribed, with a large receive buffer. 0 or -errno. */
 int nft_monitor_open(struct nft_monitor **ret);
 void nft_monitor_free(struct nft_monitor *m);
+/* A monitor without a socket, for nft_monitor_parse() alone (tests, fuzzers). */
+int nft_monitor_new_detached(struct nft_monitor **ret);
 
 /* For epoll (EPOLLIN). */
 int nft_monitor_fd(const struct nft_monitor *m);
@@ -34,6 +37,13 @@ int nft_monitor_fd(const struct nft_monitor *m);
  * NEWGEN has not arrived yet is judged by a later call. 0 or -errno (the socket failed: reopen).
  */
 int nft_monitor_read(struct nft_monitor *m, bool *ret_tampered);
+/*
+ * What nft_monitor_read() does with one datagram it believed (the kernel sent it): BUF, 4-byte
+ * aligned, of LEN bytes (at most 64 KiB are looked at). nft_monitor_take() then reports and
+ * clears the verdict as nft_monitor_read() does.
+ */
+void nft_monitor_parse(struct nft_monitor *m, const void *buf, size_t len);
+int nft_monitor_take(struct nft_monitor *m, bool *ret_tampered);
 
 /*
  * Who tampered last, for the agent's log: "nft (pid 1234)", "lost notifications (ENOBUFS)",

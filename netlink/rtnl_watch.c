@@ -625,6 +625,45 @@ fail:
 	return r;
 }
 
+int rtnl_watch_new_detached(const struct rtnl_watch_cb *cb, struct rtnl_watch **ret_watch)
+{
+	struct rtnl_watch *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return -ENOMEM;
+	if (cb)
+		w->cb = *cb;
+	*ret_watch = w;
+	return 0;
+}
+
+/*
+ * What nl_recvmsgs() does with a datagram from the kernel, up to the NL_CB_VALID callback:
+ * each message copied into an nl_msg that names the kernel as its sender; control messages
+ * (NOOP, DONE, ERROR, OVERRUN) never reach that callback.
+ */
+int rtnl_watch_parse(struct rtnl_watch *w, const void *buf, size_t len)
+{
+	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
+	int left = len > INT32_MAX ? INT32_MAX : (int)len;
+
+	for (; nlmsg_ok(nlh, left); nlh = nlmsg_next(nlh, &left)) {
+		struct nl_msg *msg;
+
+		if (nlh->nlmsg_type < NLMSG_MIN_TYPE)
+			continue;
+		msg = nlmsg_convert(nlh);
+		if (!msg)
+			return -ENOMEM;
+		nlmsg_set_proto(msg, NETLINK_ROUTE);
+		nlmsg_set_src(msg, &kernel);
+		(void)rw_event_valid(msg, w);
+		nlmsg_free(msg);
+	}
+	return 0;
+}
+
 int rtnl_watch_fd(const struct rtnl_watch *w)
 {
 	if (!w)

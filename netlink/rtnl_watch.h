@@ -25,6 +25,7 @@
  */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <net/if.h>
@@ -78,6 +79,14 @@ int rtnl_watch_fd(const struct rtnl_watch *w);
 int rtnl_watch_read(struct rtnl_watch *w);
 
 void rtnl_watch_free(struct rtnl_watch *w);
+
+/*
+ * A watch without a socket or a dump, for rtnl_watch_parse() alone (tests, fuzzers): it
+ * processes one datagram's messages (BUF 4-byte aligned) as rtnl_watch_read() does those the
+ * kernel sends, callbacks and cache included. 0 or -ENOMEM.
+ */
+int rtnl_watch_new_detached(const struct rtnl_watch_cb *cb, struct rtnl_watch **ret_watch);
+int rtnl_watch_parse(struct rtnl_watch *w, const void *buf, size_t len);
 
 /* Cached link by name or by ifindex: 0, -ENOENT, or -EINVAL. ret is written only on success. */
 int rtnl_watch_find(const struct rtnl_watch *w, const char *name, struct rtnl_link_info *ret);

@@ -79,7 +79,7 @@ NETSEG_BIN=$root/build/netseg run_script netns bash tests/netns/run-all.sh
 NETSEG_BIN=$root/build/netseg run_script agent bash tests/agent/run-all.sh
 NETSEG_BIN=$root/build/netseg run_script observe bash tests/observe/run.sh
 run_script style bash scripts/style.sh
-run_script fuzz bash scripts/fuzz.sh "${NETSEG_FUZZ_SECONDS:-60}"
+run_script fuzz bash scripts/fuzz.sh "${NETSEG_FUZZ_SECONDS:-150}"
 
 read -r passed failed skipped < <(awk '{p+=$2; f+=$3; s+=$4} END {print p+0, f+0, s+0}' "$results")
 [ "$skipped" -gt 0 ] && echo "($skipped suites skipped; reasons above)"

@@ -13,6 +13,7 @@ Every probe runs in parallel; prints a JSON list of {"id", "result", "detail"} w
   error    local failure (detail says what)
 """
 
+import errno
 import json
 import os
 import random
@@ -144,6 +145,8 @@ def run_one(p, timeout):
         result, detail = fn(p, timeout)
     except Exception as e:  # report, never crash the batch
         result, detail = "error", f"{type(e).__name__}: {e}"
+        if isinstance(e, OSError) and e.errno == errno.EINVAL:
+            detail += " (no neighbour entry could be made: table full? tests/netns/neigh.py)"
     return {"id": p["id"], "result": result, "detail": detail}
 
 

@@ -52,7 +52,7 @@ if [ -x "$NETSEG_BIN" ]; then
 fi
 
 START=$(date +%s)
-for t in run.py stream.py flush.sh; do
+for t in neigh_headroom.py run.py stream.py flush.sh; do
 	echo "### $t"
 	case $t in
 	*.py) cmd=("$PY" "$HERE/$t") ;;

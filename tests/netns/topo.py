@@ -31,6 +31,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PY = sys.executable or "python3"
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)
+import neigh  # noqa: E402
 
 TCP_PORTS = [80, 443, 5432, 8080, 9100]
 BCAST_PORT = 6000  # wildcard UDP listener for broadcast/multicast
@@ -94,6 +97,9 @@ class Topology:
         self.logdir = logdir or f"/tmp/{self.tag}-logs"
         os.makedirs(self.logdir, exist_ok=True)
         self._cleaned = False
+        # Every pair of ends probed at once needs more neighbours than the machine-wide
+        # default allows; tests/netns/neigh.py says why and gives them back at cleanup.
+        neigh.claim()
         atexit.register(self.cleanup)
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, self._on_signal)
@@ -288,5 +294,6 @@ class Topology:
                     pass
             subprocess.run(["ip", "netns", "del", name], capture_output=True)
         self.made = []
+        neigh.release()
         if os.environ.get("NETNS_KEEP_LOGS") != "1":
             shutil.rmtree(self.logdir, ignore_errors=True)

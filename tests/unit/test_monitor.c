@@ -283,6 +283,33 @@ static struct nlmsghdr *put_msg(char *buf, uint16_t type, uint8_t family)
 	return nlh;
 }
 
+/*
+ * A datagram whose nlmsg_len is over 2^31, on the decoder alone (the fuzz_nft_monitor
+ * reproducer): libmnl's mnl_nlmsg_ok() compares the length as a signed int and took it.
+ */
+START_TEST(test_parse_huge_length)
+{
+	static const uint8_t huge_len[17] = {0x0a, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+					     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+	uint8_t *buf = malloc(sizeof(huge_len));
+	struct nft_monitor *m = NULL;
+	bool tampered = true;
+
+	ck_assert_ptr_nonnull(buf);
+	memcpy(buf, huge_len, sizeof(huge_len));
+	ck_assert_int_eq(nft_monitor_new_detached(&m), 0);
+	nft_monitor_parse(m, buf, sizeof(huge_len));
+	/* An nf_tables DELTABLE type: the message would be looked at if the walk took it. */
+	buf[4] = NFT_MSG_DELTABLE;
+	buf[5] = NFNL_SUBSYS_NFTABLES;
+	nft_monitor_parse(m, buf, sizeof(huge_len));
+	ck_assert_int_eq(nft_monitor_take(m, &tampered), 0);
+	ck_assert(!tampered);
+	nft_monitor_free(m);
+	free(buf);
+}
+END_TEST
+
 /* Another process sending look-alike notifications to our port is not the kernel. */
 START_TEST(test_forged_messages_ignored)
 {
@@ -351,6 +378,7 @@ int main(void)
 	tcase_add_test(tc, test_big_own_apply_fits);
 	tcase_add_test(tc, test_lost_events_are_tamper);
 	tcase_add_test(tc, test_forged_messages_ignored);
+	tcase_add_test(tc, test_parse_huge_length);
 	tcase_add_test(tc, test_foreign_flush_set);
 	suite_add_tcase(s, tc);
 	return tu_run(s);

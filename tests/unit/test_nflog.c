@@ -35,6 +35,9 @@
 #include <unistd.h>
 
 #include <arpa/inet.h>
+#include <libmnl/libmnl.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_log.h>
 
 #include "compile.h"
 #include "endpoints.h"
@@ -687,6 +690,81 @@ START_TEST(test_overrun_counts_lost)
 }
 END_TEST
 
+/*
+ * Another process with CAP_NET_ADMIN sending look-alike records to our port is not the
+ * kernel: a well-formed forged record is not a decision, and a datagram whose nlmsg_len is
+ * over 2^31 (libmnl's mnl_nlmsg_ok() compares it as a signed int; found by fuzz_nflog) must
+ * not walk the reader off its buffer.
+ */
+START_TEST(test_forged_records_ignored)
+{
+	static const uint8_t huge_len[17] = {0xab, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+					     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+	struct sockaddr_nl self = {0}, to = {.nl_family = AF_NETLINK};
+	socklen_t slen = sizeof(self);
+	struct recs *recs = calloc(1, sizeof(*recs));
+	struct nflog *n = NULL;
+	uint8_t buf[256] __attribute__((aligned(4))) = {0};
+	struct nlmsghdr *nlh;
+	struct nfgenmsg *nfg;
+	int fd;
+
+	ck_assert_ptr_nonnull(recs);
+	nt_fresh_netns(false);
+	ck_assert_int_eq(nflog_open(GROUP, &n), 0);
+	ck_assert_int_eq(getsockname(nflog_fd(n), (struct sockaddr *)&self, &slen), 0);
+	to.nl_pid = self.nl_pid;
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+	ck_assert_int_ge(fd, 0);
+
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_PACKET;
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = AF_INET;
+	nfg->version = NFNETLINK_V0;
+	nfg->res_id = htons(GROUP);
+	mnl_attr_put_strz(nlh, NFULA_PREFIX, "netseg r_forged drop: ");
+	ck_assert_int_gt(sendto(fd, buf, nlh->nlmsg_len, 0, (struct sockaddr *)&to, sizeof(to)), 0);
+	ck_assert_int_eq(nflog_read(n, recs_cb, recs), 0);
+	ck_assert_uint_eq(recs->n, 0);
+
+	ck_assert_int_eq(
+	    sendto(fd, huge_len, sizeof(huge_len), 0, (struct sockaddr *)&to, sizeof(to)),
+	    (ssize_t)sizeof(huge_len));
+	ck_assert_int_eq(nflog_read(n, recs_cb, recs), 0);
+	ck_assert_uint_eq(recs->n, 0);
+	ck_assert_uint_eq(nflog_malformed(n), 2);
+	close(fd);
+	nflog_free(n);
+	free(recs);
+}
+END_TEST
+
+/* The length guard itself, on the decoder alone: the fuzz_nflog reproducer. */
+START_TEST(test_parse_huge_length)
+{
+	static const uint8_t huge_len[17] = {0xab, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+					     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+	struct recs *recs = calloc(1, sizeof(*recs));
+	uint8_t *buf = malloc(sizeof(huge_len));
+	struct nflog *n = NULL;
+
+	ck_assert_ptr_nonnull(recs);
+	ck_assert_ptr_nonnull(buf);
+	memcpy(buf, huge_len, sizeof(huge_len));
+	/* The same length on a packet message. */
+	ck_assert_int_eq(nflog_new_detached(&n), 0);
+	nflog_parse(n, buf, sizeof(huge_len), recs_cb, recs);
+	buf[4] = 0x00;
+	buf[5] = (uint8_t)(NFNL_SUBSYS_ULOG);
+	nflog_parse(n, buf, sizeof(huge_len), recs_cb, recs);
+	ck_assert_uint_eq(recs->n, 0);
+	nflog_free(n);
+	free(buf);
+	free(recs);
+}
+END_TEST
+
 START_TEST(test_group_is_exclusive)
 {
 	struct nflog *a = NULL, *b = NULL;
@@ -714,6 +792,8 @@ int main(void)
 	nt_enter_netns_or_skip("nflog");
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_group_is_exclusive);
+	tcase_add_test(tc, test_forged_records_ignored);
+	tcase_add_test(tc, test_parse_huge_length);
 	tcase_add_test(tc, test_ipv6_and_icmp);
 	tcase_add_test(tc, test_decisions);
 	tcase_add_test(tc, test_flood_is_bounded_and_counted);

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
+#include <linux/rtnetlink.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -656,6 +657,62 @@ START_TEST(test_resync_discards_stale_queue)
 }
 END_TEST
 
+/*
+ * rtnl_watch_parse(), the fuzzer's entry point, on the datagrams the kernel multicast for a
+ * bridge, a port joining and leaving it, a rename and addresses, reports exactly what the
+ * socket watch reported for them.
+ */
+START_TEST(test_parse_matches_read)
+{
+	struct rec r1, r2 = {0};
+	struct rtnl_watch_cb cb = {.link = on_link, .addr = on_addr, .ud = &r2};
+	struct sockaddr_nl sa = {.nl_family = AF_NETLINK,
+				 .nl_groups =
+				     RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR};
+	static uint8_t buf[65536] __attribute__((aligned(4)));
+	struct rtnl_watch *w1, *w2 = NULL;
+	int fd;
+	ssize_t n;
+
+	fresh_netns();
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	w1 = watch_open(&r1);
+	r1.n = 0; /* the initial dump: the detached watch has none */
+	sh("ip link add pb0 type bridge && ip link set pb0 up && "
+	   "ip link add pv0 type veth peer name pv1 && ip link set pv0 master pb0 up && "
+	   "ip addr add 10.98.0.1/24 dev pb0 && ip -6 addr add fd00:98::1/64 dev pb0 nodad && "
+	   "ip link set pv0 nomaster && ip link set pv1 name pv2 && ip link del pv0 && "
+	   "ip addr del 10.98.0.1/24 dev pb0");
+	pump(w1, &r1, WAIT_MS, 300);
+	ck_assert_uint_gt(r1.n, 5);
+	ck_assert_int_eq(rtnl_watch_new_detached(&cb, &w2), 0);
+	while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+		ck_assert_int_eq(rtnl_watch_parse(w2, buf, (size_t)n), 0);
+	ck_assert_uint_eq(r2.n, r1.n);
+	for (size_t i = 0; i < r1.n; i++) {
+		const struct ev *a = &r1.v[i], *b = &r2.v[i];
+
+		ck_assert_int_eq(a->ev, b->ev);
+		ck_assert_int_eq(a->is_addr, b->is_addr);
+		ck_assert_int_eq(a->link.ifindex, b->link.ifindex);
+		ck_assert_str_eq(a->link.name, b->link.name);
+		ck_assert_str_eq(a->link.master, b->link.master);
+		ck_assert_int_eq(a->link.is_bridge, b->link.is_bridge);
+		ck_assert_int_eq(a->link.up, b->link.up);
+		ck_assert_int_eq(a->ifindex, b->ifindex);
+		ck_assert_int_eq(a->prefixlen, b->prefixlen);
+		ck_assert_mem_eq(a->addr, b->addr, 16);
+	}
+	close(fd);
+	rtnl_watch_free(w1);
+	rtnl_watch_free(w2);
+	free(r1.v);
+	free(r2.v);
+}
+END_TEST
+
 START_TEST(test_api_edges)
 {
 	struct rtnl_link_info li;
@@ -715,6 +772,7 @@ int main(void)
 	tcase_add_test(tc, test_resync_on_overflow);
 	tcase_add_test(tc, test_resync_discards_stale_queue);
 	tcase_add_test(tc, test_api_edges);
+	tcase_add_test(tc, test_parse_matches_read);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }
