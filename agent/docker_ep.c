@@ -134,111 +134,147 @@ static bool parse_addr(const char *s, int family, struct endpoint_addr *ret)
 }
 
 /*
+ * The facts of inspected container INS every endpoint shares, checked against the limits.
+ * CT->nnets stays 0 when the container adds nothing (not running, no networks).
+ */
+static int ctr_read(struct docker_client *c, const json_t *ins, struct ctr *ct)
+{
+	const json_t *state = json_object_get(ins, "State");
+	const json_t *config = json_object_get(ins, "Config");
+	const json_t *settings = json_object_get(ins, "NetworkSettings");
+	json_int_t pid = json_integer_value(json_object_get(state, "Pid"));
+	const char *key;
+	json_t *v;
+
+	*ct = (struct ctr){0};
+	ct->id = dk_jstr(ins, "Id");
+	ct->name = dk_jstr(ins, "Name");
+	if (!ct->id || !json_is_true(json_object_get(state, "Running")))
+		return 0;
+	if (!ct->name)
+		ct->name = ct->id;
+	if (ct->name[0] == '/' && ct->name[1])
+		ct->name++;
+	if (pid <= 0 || pid > INT32_MAX) {
+		dk_set_error(c, "container %.64s: Pid %lld is not a process", ct->name,
+			     (long long)pid);
+		return -ERANGE;
+	}
+	ct->pid = (int)pid;
+	ct->image = dk_jstr(config, "Image");
+	ct->sandbox_key = dk_jstr(settings, "SandboxKey");
+	ct->labels = json_object_get(config, "Labels");
+	if (json_is_object(ct->labels)) {
+		json_object_foreach ((json_t *)ct->labels, key, v) {
+			if (json_is_string(v))
+				ct->nlabels++;
+		}
+	}
+	if (ct->nlabels > DOCKER_MAX_LABELS) {
+		dk_set_error(c, "container %s: %zu labels, over the limit of %u", ct->name,
+			     ct->nlabels, DOCKER_MAX_LABELS);
+		return -E2BIG;
+	}
+	ct->nets = json_object_get(settings, "Networks");
+	ct->nnets = json_is_object(ct->nets) ? json_object_size(ct->nets) : 0;
+	if (ct->nnets > DOCKER_MAX_ATTACHMENTS) {
+		dk_set_error(c, "container %s: %zu networks, over the limit of %u", ct->name,
+			     ct->nnets, DOCKER_MAX_ATTACHMENTS);
+		return -E2BIG;
+	}
+	return 0;
+}
+
+/* One attachment's endpoint: the container's facts, its host veth, bridge and addresses. */
+static int ep_fill(struct endpoint *e, const struct ctr *ct, const char *ifname, const char *bridge,
+		   const struct endpoint_addr *a4, const struct endpoint_addr *a6)
+{
+	int r = ep_fill_common(e, ct);
+
+	if (r < 0)
+		return r;
+	e->interface = strdup(ifname);
+	e->bridge = xstrdup(bridge);
+	e->addrs = calloc(2, sizeof(*e->addrs));
+	if (!e->interface || (bridge && !e->bridge) || !e->addrs)
+		return -ENOMEM;
+	if (a4)
+		e->addrs[e->naddrs++] = *a4;
+	if (a6)
+		e->addrs[e->naddrs++] = *a6;
+	return 0;
+}
+
+/*
+ * Appends the endpoint of attachment ATT (network KEY) to OUT, if it has a host veth. 0 also
+ * when it has none; -ENOENT or -ESTALE when the container stopped under us; else -errno with
+ * the client's error set (but for -ENOMEM).
+ */
+static int ep_attachment(struct docker_client *c, const struct ctr *ct, const char *key,
+			 const json_t *att, const struct dk_nets *ns, struct ep_vec *out)
+{
+	struct endpoint_addr a4, a6;
+	bool has4 = parse_addr(dk_jstr(att, "IPAddress"), AF_INET, &a4);
+	bool has6 = parse_addr(dk_jstr(att, "GlobalIPv6Address"), AF_INET6, &a6);
+	const char *netid = dk_jstr(att, "NetworkID");
+	const struct dk_net *net = netid ? dk_nets_find(ns, netid) : NULL;
+	char ifname[IFNAMSIZ];
+	uint8_t mac[6];
+	bool hasmac = parse_mac(dk_jstr(att, "MacAddress"), mac) == 0;
+	struct endpoint *e;
+	int r;
+
+	if (!json_is_object(att) || (!hasmac && !has4 && !has6))
+		return 0;
+	r = c->veth_peer(c->host_ns_fd, c->netns_dir_fd, ct->pid, ct->sandbox_key,
+			 hasmac ? mac : NULL, has4 ? &a4 : &a6, ifname);
+	if (r == -ENODEV)
+		return 0;
+	if (r == -ENOENT || r == -ESTALE)
+		return r;
+	if (r < 0) {
+		dk_set_error(c, "container %s, network %s: host veth: %s", ct->name, key,
+			     strerror(-r));
+		return r;
+	}
+	e = ep_vec_push(out);
+	if (!e)
+		return -ENOMEM;
+	return ep_fill(e, ct, ifname, net ? net->bridge : NULL, has4 ? &a4 : NULL,
+		       has6 ? &a6 : NULL);
+}
+
+/*
  * Appends the endpoints of one inspected container to OUT. A container that is not running,
  * or stops while we look, adds nothing and is not an error.
  */
 int dk_container_endpoints(struct docker_client *c, const json_t *ins, const struct dk_nets *ns,
 			   struct ep_vec *out)
 {
-	const json_t *state = json_object_get(ins, "State");
-	const json_t *config = json_object_get(ins, "Config");
-	const json_t *settings = json_object_get(ins, "NetworkSettings");
-	json_int_t pid = json_integer_value(json_object_get(state, "Pid"));
-	struct ctr ct = {0};
 	size_t mark = out->n;
+	struct ctr ct;
 	const char *key;
-	json_t *att, *v;
+	json_t *att;
 	int r;
 
-	ct.id = dk_jstr(ins, "Id");
-	ct.name = dk_jstr(ins, "Name");
-	if (!ct.id || !json_is_true(json_object_get(state, "Running")))
-		return 0;
-	if (!ct.name)
-		ct.name = ct.id;
-	if (ct.name[0] == '/' && ct.name[1])
-		ct.name++;
-	if (pid <= 0 || pid > INT32_MAX) {
-		dk_set_error(c, "container %.64s: Pid %lld is not a process", ct.name,
-			     (long long)pid);
-		return -ERANGE;
-	}
-	ct.pid = (int)pid;
-	ct.image = dk_jstr(config, "Image");
-	ct.sandbox_key = dk_jstr(settings, "SandboxKey");
-	ct.labels = json_object_get(config, "Labels");
-	if (json_is_object(ct.labels)) {
-		json_object_foreach ((json_t *)ct.labels, key, v) {
-			if (json_is_string(v))
-				ct.nlabels++;
-		}
-	}
-	if (ct.nlabels > DOCKER_MAX_LABELS) {
-		dk_set_error(c, "container %s: %zu labels, over the limit of %u", ct.name,
-			     ct.nlabels, DOCKER_MAX_LABELS);
-		return -E2BIG;
-	}
-	ct.nets = json_object_get(settings, "Networks");
-	ct.nnets = json_is_object(ct.nets) ? json_object_size(ct.nets) : 0;
-	if (ct.nnets > DOCKER_MAX_ATTACHMENTS) {
-		dk_set_error(c, "container %s: %zu networks, over the limit of %u", ct.name,
-			     ct.nnets, DOCKER_MAX_ATTACHMENTS);
-		return -E2BIG;
-	}
-	if (!ct.nnets)
-		return 0;
-
+	r = ctr_read(c, ins, &ct);
+	if (r < 0 || !ct.nnets)
+		return r;
 	json_object_foreach ((json_t *)ct.nets, key, att) {
-		struct endpoint_addr a4, a6;
-		bool has4 = parse_addr(dk_jstr(att, "IPAddress"), AF_INET, &a4);
-		bool has6 = parse_addr(dk_jstr(att, "GlobalIPv6Address"), AF_INET6, &a6);
-		const char *netid = dk_jstr(att, "NetworkID"), *bridge = NULL;
-		char ifname[IFNAMSIZ];
-		uint8_t mac[6];
-		bool hasmac = parse_mac(dk_jstr(att, "MacAddress"), mac) == 0;
-		struct endpoint *e;
-
-		if (!json_is_object(att) || (!hasmac && !has4 && !has6))
-			continue;
-		r = c->veth_peer(c->host_ns_fd, c->netns_dir_fd, ct.pid, ct.sandbox_key,
-				 hasmac ? mac : NULL, has4 ? &a4 : &a6, ifname);
-		if (r == -ENODEV)
-			continue;
-		if (r == -ENOENT || r == -ESTALE) {
-			/* It stopped under us: the die event follows. */
-			ep_vec_pop_to(out, mark);
-			return 0;
-		}
-		if (r < 0) {
-			dk_set_error(c, "container %s, network %s: host veth: %s", ct.name, key,
-				     strerror(-r));
-			goto fail;
-		}
-		if (netid && dk_nets_find(ns, netid))
-			bridge = dk_nets_find(ns, netid)->bridge;
-		r = -ENOMEM;
-		e = ep_vec_push(out);
-		if (!e)
-			goto fail;
-		r = ep_fill_common(e, &ct);
+		r = ep_attachment(c, &ct, key, att, ns, out);
 		if (r < 0)
-			goto fail;
-		r = -ENOMEM;
-		e->interface = strdup(ifname);
-		e->bridge = xstrdup(bridge);
-		e->addrs = calloc(2, sizeof(*e->addrs));
-		if (!e->interface || (bridge && !e->bridge) || !e->addrs)
-			goto fail;
-		if (has4)
-			e->addrs[e->naddrs++] = a4;
-		if (has6)
-			e->addrs[e->naddrs++] = a6;
+			break;
 	}
-	return 0;
-fail:
-	if (r == -ENOMEM)
-		dk_set_error(c, "out of memory");
-	ep_vec_pop_to(out, mark);
+	if (r == -ENOENT || r == -ESTALE) {
+		/* It stopped under us: the die event follows. */
+		ep_vec_pop_to(out, mark);
+		return 0;
+	}
+	if (r < 0) {
+		if (r == -ENOMEM)
+			dk_set_error(c, "out of memory");
+		ep_vec_pop_to(out, mark);
+	}
 	return r;
 }
 
@@ -248,18 +284,8 @@ int dk_ep_vec_move_to(struct ep_vec *ev, struct endpoint_set *set)
 	if (ev->n == 0)
 		return 0;
 	qsort(ev->v, ev->n, sizeof(*ev->v), cmp_ep);
-	if (set->n + ev->n > set->cap) {
-		size_t cap = set->cap ? set->cap : 8;
-		struct endpoint *items;
-
-		while (cap < set->n + ev->n)
-			cap *= 2;
-		items = realloc(set->items, cap * sizeof(*items));
-		if (!items)
-			return -ENOMEM;
-		set->items = items;
-		set->cap = cap;
-	}
+	if (GROW(set->items, set->cap, set->n + ev->n, 8) < 0)
+		return -ENOMEM;
 	memcpy(set->items + set->n, ev->v, ev->n * sizeof(*ev->v));
 	set->n += ev->n;
 	ev->n = 0;

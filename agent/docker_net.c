@@ -53,17 +53,10 @@ int dk_net_add(struct dk_nets *ns, const json_t *net)
 		free(n.bridge);
 		return -ENOMEM;
 	}
-	if (ns->n == ns->cap) {
-		size_t cap = ns->cap ? ns->cap * 2 : 16;
-		struct dk_net *v = realloc(ns->v, cap * sizeof(*v));
-
-		if (!v) {
-			free(n.id);
-			free(n.bridge);
-			return -ENOMEM;
-		}
-		ns->v = v;
-		ns->cap = cap;
+	if (GROW(ns->v, ns->cap, ns->n + 1, 16) < 0) {
+		free(n.id);
+		free(n.bridge);
+		return -ENOMEM;
 	}
 	ns->v[ns->n++] = n;
 	return 0;

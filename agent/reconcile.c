@@ -82,10 +82,10 @@ static int ref_elem(const struct ir_table *t, const struct ir_set *s, const stru
 	return elemtab_ref(a->tab, t->family, s->name, e, a->delta);
 }
 
-/* Rebuilds the reference counts for BASE + EPS: the baseline's own elements in the sets
- * endpoints fill (configured bridges) count once, so no endpoint leaving removes them. */
-static int count_all(struct elemtab *tab, const struct policy *p, const struct ir_ruleset *base,
-		     const struct endpoint_set *eps)
+/* The baseline's own elements in the sets endpoints fill (configured bridges) count once, so no
+ * endpoint leaving removes them. */
+int reconcile_count(struct elemtab *tab, const struct policy *p, const struct ir_ruleset *base,
+		    const struct endpoint_set *eps)
 {
 	struct ref_args add = {tab, +1};
 	int r;
@@ -108,6 +108,14 @@ static int count_all(struct elemtab *tab, const struct policy *p, const struct i
 		if ((r = compile_endpoint_elems(p, base, &eps->items[i], ref_elem, &add)) < 0)
 			return r;
 	return 0;
+}
+
+int reconcile_count_endpoint(struct elemtab *tab, const struct policy *p,
+			     const struct ir_ruleset *base, const struct endpoint *ep, int delta)
+{
+	struct ref_args args = {tab, delta};
+
+	return compile_endpoint_elems(p, base, ep, ref_elem, &args);
 }
 
 static int install(struct reconcile *rc, struct policy *p, const struct endpoint_set *eps,
@@ -134,7 +142,7 @@ static int install(struct reconcile *rc, struct policy *p, const struct endpoint
 	if (r == 0)
 		r = nft_batch_apply(full, ret_err);
 	if (r == 0)
-		r = count_all(rc->tab, p, base, eps);
+		r = reconcile_count(rc->tab, p, base, eps);
 	ir_ruleset_free(full);
 	free(resolvers);
 	if (r < 0) {
@@ -175,58 +183,83 @@ int reconcile_reapply(struct reconcile *rc, const struct endpoint_set *eps,
 
 int reconcile_endpoint(struct reconcile *rc, const struct endpoint *ep, int delta)
 {
-	struct ref_args args = {rc->tab, delta};
-
 	/* Before the first install there is nothing to update: reconcile_full counts every
 	 * endpoint of the inventory. */
 	if (!rc->policy || !rc->base)
 		return 0;
-	return compile_endpoint_elems(rc->policy, rc->base, ep, ref_elem, &args);
+	return reconcile_count_endpoint(rc->tab, rc->policy, rc->base, ep, delta);
 }
 
 struct changes {
 	const struct ir_ruleset *base;
-	struct nft_elem_delta *deltas;
-	struct ir_elem *elems;
-	size_t n, cap;
+	struct reconcile_changes *out;
+	size_t cap;
 };
 
 static int collect(enum ir_family family, const char *set, const struct ir_elem *e, bool add,
 		   void *userdata)
 {
 	struct changes *c = userdata;
+	struct reconcile_changes *o = c->out;
 	const struct ir_table *t = ir_table_find(c->base, family, COMPILE_TABLE_NAME);
 	const struct ir_set *s = t ? ir_set_find(t, set) : NULL;
 
 	if (!s)
 		return -ENOENT; /* cannot happen: elements come from the same base */
-	if (c->n == c->cap)
+	if (o->n == c->cap)
 		return -ENOBUFS;
-	c->elems[c->n] = *e;
-	c->deltas[c->n] = (struct nft_elem_delta){
+	o->elems[o->n] = *e;
+	o->deltas[o->n] = (struct nft_elem_delta){
 	    .family = family,
 	    .table = COMPILE_TABLE_NAME,
 	    .set = s,
-	    .elems = &c->elems[c->n],
+	    .elems = &o->elems[o->n],
 	    .n = 1,
 	    .del = !add,
 	};
-	c->n++;
+	o->n++;
 	return 0;
+}
+
+int reconcile_changes(const struct elemtab *tab, const struct ir_ruleset *base,
+		      struct reconcile_changes *ret)
+{
+	size_t pending = elemtab_pending(tab);
+	struct reconcile_changes o = {0};
+	struct changes c = {.base = base, .out = &o, .cap = pending};
+	int r = 0;
+
+	if (pending) {
+		o.deltas = calloc(pending, sizeof(*o.deltas));
+		o.elems = calloc(pending, sizeof(*o.elems));
+		r = o.deltas && o.elems ? elemtab_changes(tab, collect, &c) : -ENOMEM;
+	}
+	if (r < 0) {
+		reconcile_changes_free(&o);
+		return r;
+	}
+	*ret = o;
+	return 0;
+}
+
+void reconcile_changes_free(struct reconcile_changes *c)
+{
+	if (!c)
+		return;
+	free(c->deltas);
+	free(c->elems);
+	*c = (struct reconcile_changes){0};
 }
 
 int reconcile_commit(struct reconcile *rc, struct nft_batch_error *ret_err)
 {
-	size_t pending = elemtab_pending(rc->tab);
-	struct changes c = {.base = rc->base, .cap = pending};
+	struct reconcile_changes c = {0};
 	double start = ((double)now_usec() / 1e3);
 	int r;
 
-	if (pending == 0)
+	if (elemtab_pending(rc->tab) == 0)
 		return 0;
-	c.deltas = calloc(pending, sizeof(*c.deltas));
-	c.elems = calloc(pending, sizeof(*c.elems));
-	r = c.deltas && c.elems ? elemtab_changes(rc->tab, collect, &c) : -ENOMEM;
+	r = reconcile_changes(rc->tab, rc->base, &c);
 	if (r == 0 && c.n > 0)
 		r = nft_batch_elements(c.deltas, c.n, ret_err);
 	if (r == 0) {
@@ -241,7 +274,7 @@ int reconcile_commit(struct reconcile *rc, struct nft_batch_error *ret_err)
 	} else {
 		rc->stats.failures++;
 	}
-	free(c.deltas);
-	free(c.elems);
-	return r < 0 ? r : c.n > 0;
+	r = r < 0 ? r : c.n > 0;
+	reconcile_changes_free(&c);
+	return r;
 }

@@ -40,6 +40,28 @@ int reconcile_endpoint(struct reconcile *rc, const struct endpoint *ep, int delt
  * nothing was pending, -errno on failure. */
 int reconcile_commit(struct reconcile *rc, struct nft_batch_error *ret_err);
 
+/*
+ * The kernel-free part, for reconcile.c and its check suite. reconcile_count: TAB := the
+ * reference counts of BASE's own elements (each once) plus every endpoint of EPS (may be
+ * NULL). reconcile_count_endpoint: EP's elements counted in (DELTA +1) or out (-1).
+ * reconcile_changes: the elements whose wanted state differs from the installed one, as
+ * nft_batch_elements() takes them (one element per delta, deletions first), table
+ * COMPILE_TABLE_NAME of BASE; *RET owns the arrays (reconcile_changes_free).
+ */
+struct elemtab;
+struct reconcile_changes {
+	struct nft_elem_delta *deltas;
+	struct ir_elem *elems; /* deltas[i].elems == &elems[i] */
+	size_t n;
+};
+int reconcile_count(struct elemtab *tab, const struct policy *p, const struct ir_ruleset *base,
+		    const struct endpoint_set *eps);
+int reconcile_count_endpoint(struct elemtab *tab, const struct policy *p,
+			     const struct ir_ruleset *base, const struct endpoint *ep, int delta);
+int reconcile_changes(const struct elemtab *tab, const struct ir_ruleset *base,
+		      struct reconcile_changes *ret);
+void reconcile_changes_free(struct reconcile_changes *c);
+
 const struct policy *reconcile_policy(const struct reconcile *rc);
 /* The installed ruleset without endpoints (set definitions), or NULL before the first. */
 const struct ir_ruleset *reconcile_base(const struct reconcile *rc);

@@ -886,17 +886,12 @@ static int compile_segment_chain(struct compile_dispatch *d, struct compile_idx 
 		return 0;
 	}
 	if (d->nseg == d->seg_cap) {
-		size_t cap = d->seg_cap ? d->seg_cap * 2 : 8;
-		struct compile_idx *l = realloc(d->seg_lines, cap * sizeof(*l));
+		/* Two arrays, one capacity: recorded once both have grown. */
+		size_t cap = d->seg_cap, ccap = d->seg_cap;
 
-		if (!l)
+		if (GROW(d->seg_lines, cap, d->nseg + 1, 8) < 0 ||
+		    GROW(d->seg_chains, ccap, d->nseg + 1, 8) < 0)
 			return -ENOMEM;
-		d->seg_lines = l;
-		struct ir_chain **c = realloc(d->seg_chains, cap * sizeof(*c));
-
-		if (!c)
-			return -ENOMEM;
-		d->seg_chains = c;
 		d->seg_cap = cap;
 	}
 	snprintf(name, sizeof(name), "pp_%s_%zu", d->c->name, d->nseg);
@@ -968,16 +963,9 @@ static int compile_dispatch_proto(struct compile_dispatch *d, uint8_t proto)
 		for (size_t i = 0; i < rule->nports; i++) {
 			if (rule->ports[i].proto != proto)
 				continue;
-			if (nb + 2 > cap) {
-				uint32_t *nbuf;
-
-				cap = cap ? cap * 2 : 64;
-				nbuf = realloc(b, cap * sizeof(*b));
-				if (!nbuf) {
-					r = -ENOMEM;
-					goto out;
-				}
-				b = nbuf;
+			if (GROW(b, cap, nb + 2, 64) < 0) {
+				r = -ENOMEM;
+				goto out;
 			}
 			b[nb++] = rule->ports[i].first;
 			b[nb++] = (uint32_t)rule->ports[i].last + 1;

@@ -12,7 +12,7 @@
 
 /*
  * Every IR construct maps to exactly one nft spelling, chosen so that nft 1.0.6 generates the
- * bytecode the IR means and nothing else (netlink/nft_encode.c builds the same bytecode from the
+ * bytecode the IR means and nothing else (netlink/nft_encode*.c build the same bytecode from the
  * same IR, and a test compares the two). Where nft has several spellings we take the explicit
  * one: "meta l4proto tcp th dport 22", not "tcp dport 22", because the IR has two matches.
  */

@@ -4,7 +4,7 @@
 
 /*
  * The compiled ruleset: tables, sets, maps, named counters, chains, rules. It is the single
- * input of both emitters (emit_nft.c renders nft text, netlink/nft_encode.c builds libnftnl
+ * input of both emitters (emit_nft.c renders nft text, netlink/nft_encode*.c build libnftnl
  * objects), so it only holds what both can express, with values already in the byte layout the
  * kernel compares (network order for packet fields, host order for meta mark and ct state).
  * See docs/design.md for the layout the compiler builds with it.

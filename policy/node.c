@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
+
 void node_free(struct node *n)
 {
 	if (!n)
@@ -74,23 +76,17 @@ struct node *node_new(enum node_kind kind, struct loc loc)
 	return n;
 }
 
+/* ITEMS and KEYS share one capacity: grow both from it, record it once both have grown. */
 static int node_reserve(struct node *parent, bool with_keys)
 {
-	size_t cap = parent->cap ? parent->cap * 2 : 4;
-	struct node **items, **keys;
+	size_t cap = parent->cap, kcap = parent->cap;
+	int r;
 
-	if (parent->n < parent->cap)
-		return 0;
-	items = realloc(parent->items, cap * sizeof(*items));
-	if (!items)
-		return -ENOMEM;
-	parent->items = items;
-	if (with_keys) {
-		keys = realloc(parent->keys, cap * sizeof(*keys));
-		if (!keys)
-			return -ENOMEM;
-		parent->keys = keys;
-	}
+	r = GROW(parent->items, cap, parent->n + 1, 4);
+	if (r == 0 && with_keys)
+		r = GROW(parent->keys, kcap, parent->n + 1, 4);
+	if (r < 0)
+		return r;
 	parent->cap = cap;
 	return 0;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Shared by test_nft_encode.c and test_apply.c, which #include this file: tests/meson.build
- * builds one source (plus testutil.c) per suite.
+ * Shared by the kernel-touching nft suites (test_nft_encode.c, test_apply.c, test_elems.c,
+ * test_monitor.c, test_nflog.c, test_counters.c): tests/meson.build builds it once, into the
+ * suites' static testlib.
  */
 #include "nft_testlib.h"
 
@@ -25,6 +26,8 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
+
+#include "nft_batch.h"
 
 void nt_enter_netns_or_skip(const char *suite)
 {

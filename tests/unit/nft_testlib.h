@@ -3,7 +3,7 @@
 #define NETSEG_NFT_TESTLIB_H
 
 /*
- * Helpers shared by the kernel-touching nft suites (test_nft_encode.c, test_apply.c): building
+ * Helpers shared by the kernel-touching nft suites (test_nft_encode.c, test_apply.c, ...): building
  * IR by hand, running commands in a fresh network namespace, and normalised listings of our
  * tables that two namespaces can be compared by.
  */

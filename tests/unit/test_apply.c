@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,7 +20,7 @@
 #include "nft_batch.h"
 #include "testutil.h"
 
-#include "nft_testlib.c"
+#include "nft_testlib.h"
 
 static const enum ir_type T_V4[] = {IR_TYPE_IPV4};
 static const enum ir_type T_IF[] = {IR_TYPE_IFNAME};

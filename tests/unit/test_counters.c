@@ -27,7 +27,7 @@
 #include "policy.h"
 #include "testutil.h"
 
-#include "nft_testlib.c"
+#include "nft_testlib.h"
 
 #define PORT	  9999
 #define NSEND	  1000u

@@ -32,7 +32,7 @@
 #include "policy.h"
 #include "testutil.h"
 
-#include "nft_testlib.c"
+#include "nft_testlib.h"
 
 static const enum ir_type T_IF[] = {IR_TYPE_IFNAME};
 static const enum ir_type T_V4[] = {IR_TYPE_IPV4};

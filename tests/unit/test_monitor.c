@@ -27,7 +27,7 @@
 #include "nft_monitor.h"
 #include "testutil.h"
 
-#include "nft_testlib.c"
+#include "nft_testlib.h"
 
 static const enum ir_type T_V4[] = {IR_TYPE_IPV4};
 

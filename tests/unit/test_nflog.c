@@ -50,7 +50,7 @@
 #include "policy.h"
 #include "testutil.h"
 
-#include "nft_testlib.c"
+#include "nft_testlib.h"
 
 #define GROUP	    COMPILE_NFLOG_GROUP
 #define HOST	    "10.77.0.1"

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,7 +25,7 @@
 #include "policy.h"
 #include "testutil.h"
 
-#include "nft_testlib.c"
+#include "nft_testlib.h"
 
 /* ------------------------------------------------------------------ the comparison */
 
