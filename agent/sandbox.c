@@ -118,9 +118,10 @@ static int add_rules(scmp_filter_ctx ctx)
 	    (r = add_names(ctx, SCMP_ACT_KILL_PROCESS, fatal, ARRAY_SIZE(fatal))) < 0)
 		return r;
 	for (size_t i = 0; i < ARRAY_SIZE(socket_families); i++)
-		if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-					  SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)socket_families[i]))) <
-		    0)
+		if ((r = seccomp_rule_add(
+			 ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+			 /* datum_b spelled out: clang checks every field is set */
+			 SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)socket_families[i], 0))) < 0)
 			return r;
 	if (SANDBOX_SANITIZED)
 		return add_names(ctx, SCMP_ACT_ALLOW, sanitizer_extra, ARRAY_SIZE(sanitizer_extra));
