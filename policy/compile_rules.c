@@ -943,16 +943,15 @@ static int compile_dispatch_map(struct compile_dispatch *d, uint8_t proto)
 	return 0;
 }
 
-/* Adds the segments of protocol PROTO: its port space cut at every rule range boundary,
- * adjacent pieces with the same lines merged, each mapped to its segment chain. */
-static int compile_dispatch_proto(struct compile_dispatch *d, uint8_t proto)
+/* The sorted, distinct bounds of PROTO's rule ranges: each range's first port and the port
+ * after its last. Fewer than two bounds (*RET_NB 0) when no line has a PROTO port. */
+static int compile_proto_bounds(const struct compile_dispatch *d, uint8_t proto, uint32_t **ret_b,
+				size_t *ret_nb)
 {
 	const struct policy_rule *rules = d->cx->p->rules;
 	const struct compile_port_lines *pl = d->pl;
-	struct compile_idx *iv = NULL, cur = {0};
 	uint32_t *b = NULL;
-	size_t nb = 0, cap = 0, niv;
-	int r = 0;
+	size_t nb = 0, cap = 0, n = 0;
 
 	for (size_t li = 0; li < pl->n; li++) {
 		const struct policy_rule *rule = &rules[pl->v[li].ri];
@@ -964,28 +963,32 @@ static int compile_dispatch_proto(struct compile_dispatch *d, uint8_t proto)
 			if (rule->ports[i].proto != proto)
 				continue;
 			if (GROW(b, cap, nb + 2, 64) < 0) {
-				r = -ENOMEM;
-				goto out;
+				free(b);
+				return -ENOMEM;
 			}
 			b[nb++] = rule->ports[i].first;
 			b[nb++] = (uint32_t)rule->ports[i].last + 1;
 		}
 	}
-	if (nb == 0)
-		goto out;
-	qsort(b, nb, sizeof(*b), compile_u32_cmp);
-	niv = 0;
+	if (nb > 0)
+		qsort(b, nb, sizeof(*b), compile_u32_cmp);
 	for (size_t i = 0; i < nb; i++)
-		if (niv == 0 || b[niv - 1] != b[i])
-			b[niv++] = b[i];
-	nb = niv;
-	niv = nb - 1; /* elementary interval i: [b[i], b[i + 1] - 1] */
-	iv = calloc(niv + 1, sizeof(*iv));
-	if (!iv) {
-		r = -ENOMEM;
-		goto out;
-	}
-	/* In line order, so every interval lists its deny lines before its allow lines. */
+		if (n == 0 || b[n - 1] != b[i])
+			b[n++] = b[i];
+	*ret_b = b;
+	*ret_nb = n;
+	return 0;
+}
+
+/* Lists in IV[k] the lines whose PROTO ports cover elementary interval k, [B[k], B[k+1]-1],
+ * in line order, so every interval lists its deny lines before its allow lines. */
+static int compile_proto_intervals(const struct compile_dispatch *d, uint8_t proto,
+				   const uint32_t *b, size_t nb, struct compile_idx *iv)
+{
+	const struct policy_rule *rules = d->cx->p->rules;
+	const struct compile_port_lines *pl = d->pl;
+	size_t niv = nb - 1;
+
 	for (size_t li = 0; li < pl->n; li++) {
 		const struct policy_rule *rule = &rules[pl->v[li].ri];
 
@@ -999,16 +1002,25 @@ static int compile_dispatch_proto(struct compile_dispatch *d, uint8_t proto)
 				/* Overlapping ranges of one rule: the line once. */
 				if (iv[k].n && iv[k].v[iv[k].n - 1] == li)
 					continue;
-				r = compile_idx_push(&iv[k], li);
-				if (r < 0)
-					goto out;
+				if (compile_idx_push(&iv[k], li) < 0)
+					return -ENOMEM;
 			}
 		}
 	}
+	return 0;
+}
+
+/* Maps each run of adjacent intervals with the same lines to one segment chain; the map
+ * itself is made on the first element, so a protocol with no lines adds no map. */
+static int compile_proto_segments(struct compile_dispatch *d, uint8_t proto, const uint32_t *b,
+				  struct compile_idx *iv, size_t niv)
+{
 	for (size_t k = 0; k < niv; k++) {
 		struct ir_elem e = {0};
+		struct compile_idx cur;
 		struct ir_chain *sc;
 		size_t end = k;
+		int r;
 
 		if (iv[k].n == 0)
 			continue;
@@ -1018,22 +1030,42 @@ static int compile_dispatch_proto(struct compile_dispatch *d, uint8_t proto)
 		iv[k] = (struct compile_idx){0};
 		r = compile_segment_chain(d, &cur, &sc);
 		free(cur.v);
-		cur = (struct compile_idx){0};
-		if (r < 0)
-			goto out;
-		if (!d->map) {
+		if (r == 0 && !d->map)
 			r = compile_dispatch_map(d, proto);
-			if (r < 0)
-				goto out;
-		}
+		if (r < 0)
+			return r;
 		e.key[0] = ir_value_be16((uint16_t)b[k]);
 		e.key_end[0] = ir_value_be16((uint16_t)(b[end + 1] - 1));
 		e.verdict = (struct ir_verdict){.kind = IR_VERDICT_JUMP, .chain = sc->name};
 		r = ir_elem_add(d->map, &e);
 		if (r < 0)
-			goto out;
+			return r;
 		k = end;
 	}
+	return 0;
+}
+
+/* Adds the segments of protocol PROTO: its port space cut at every rule range boundary,
+ * adjacent pieces with the same lines merged, each mapped to its segment chain. */
+static int compile_dispatch_proto(struct compile_dispatch *d, uint8_t proto)
+{
+	struct compile_idx *iv = NULL;
+	uint32_t *b = NULL;
+	size_t nb = 0, niv = 0;
+	int r;
+
+	r = compile_proto_bounds(d, proto, &b, &nb);
+	if (r < 0 || nb == 0)
+		goto out;
+	niv = nb - 1;
+	iv = calloc(niv + 1, sizeof(*iv));
+	if (!iv) {
+		r = -ENOMEM;
+		goto out;
+	}
+	r = compile_proto_intervals(d, proto, b, nb, iv);
+	if (r == 0)
+		r = compile_proto_segments(d, proto, b, iv, niv);
 out:
 	for (size_t k = 0; iv && k < niv; k++)
 		free(iv[k].v);
