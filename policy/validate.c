@@ -12,6 +12,7 @@
 #include "schema.h"
 #include "util.h"
 #include "validate_dns.h"
+#include "validate_ports.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -37,7 +38,6 @@ static const char *const selector_keys[] = {
     "group",  "net",  "cidr",  "except",	  "fqdn",
     "labels", "name", "image", "compose_service", "network"};
 static const char *const rule_keys[] = {"name", "from", "to", "ports", "action", "log"};
-static const char *const port_keys[] = {"proto", "port", "end_port"};
 static const char *const reserved_words[] = {"containers", "world", "host", "any"};
 static const char *const action_words[] = {"allow", "deny"};
 static const char *const log_words[] = {"none", "deny", "all"};
@@ -47,7 +47,6 @@ static const struct schema_keys defaults_ks = SCHEMA_KEYS("defaults", defaults_k
 static const struct schema_keys group_ks = SCHEMA_KEYS("a group", match_keys);
 static const struct schema_keys selector_ks = SCHEMA_KEYS("a selector", selector_keys);
 static const struct schema_keys rule_ks = SCHEMA_KEYS("a rule", rule_keys);
-static const struct schema_keys port_ks = SCHEMA_KEYS("a port", port_keys);
 
 #define COMPOSE_LABEL "com.docker.compose.service"
 
@@ -737,220 +736,6 @@ static int selector_from_node(struct vctx *v, const struct node *n, const char *
 	return 0;
 }
 
-/* --- ports ------------------------------------------------------------------------------- */
-
-static const char *const proto_names[] = {"tcp", "udp", "sctp", "icmp", "icmpv6"};
-static const uint8_t proto_numbers[] = {IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP, IPPROTO_ICMP,
-					IPPROTO_ICMPV6};
-
-static bool proto_has_ports(uint8_t proto)
-{
-	return proto != IPPROTO_ICMP && proto != IPPROTO_ICMPV6;
-}
-
-/* Looks up a protocol name, reporting unknown ones (with a near miss) at N. */
-static bool proto_lookup(struct vctx *v, const struct node *n, const char *name, size_t len,
-			 uint8_t *ret)
-{
-	char hint[SCHEMA_HINT_MAX];
-	char word[16];
-	const char *close;
-
-	if (len < sizeof(word)) {
-		memcpy(word, name, len);
-		word[len] = '\0';
-		for (size_t i = 0; i < ARRAY_SIZE(proto_names); i++)
-			if (strcmp(word, proto_names[i]) == 0) {
-				*ret = proto_numbers[i];
-				return true;
-			}
-		close = diag_closest(word, proto_names, ARRAY_SIZE(proto_names));
-	} else {
-		close = NULL;
-	}
-	diag_error(v->d, n->loc,
-		   close ? schema_hintf(hint, sizeof(hint), "did you mean '%s'?", close)
-			 : "protocols are tcp, udp, sctp, icmp and icmpv6",
-		   "unknown protocol '%.*s'", (int)len, name);
-	return false;
-}
-
-/* Decimal 1..65535 from S[0..LEN); -EINVAL not a number, -ERANGE out of range. */
-static int port_number(const char *s, size_t len, uint16_t *ret)
-{
-	unsigned long v = 0;
-
-	if (len == 0 || len > 6)
-		return len ? -ERANGE : -EINVAL;
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -EINVAL;
-		v = v * 10 + (unsigned long)(s[i] - '0');
-	}
-	if (v < 1 || v > 65535)
-		return -ERANGE;
-	*ret = (uint16_t)v;
-	return 0;
-}
-
-static bool port_range_check(struct vctx *v, const struct node *n, const char *s, size_t len,
-			     uint16_t *ret)
-{
-	int r = port_number(s, len, ret);
-
-	if (r == -ERANGE)
-		diag_error(v->d, n->loc, "ports are 1 to 65535",
-			   "port %.*s is out of range in '%s'", (int)len, s, n->str);
-	else if (r < 0)
-		diag_error(v->d, n->loc, "ports are numbers from 1 to 65535",
-			   "invalid port '%.*s' in '%s'", (int)len, s, n->str);
-	return r == 0;
-}
-
-/* "tcp/80", "udp/1000-2000", "icmp". */
-static bool port_from_string(struct vctx *v, const struct node *n, struct policy_port *ret)
-{
-	const char *s = n->str, *slash = strchr(s, '/'), *dash;
-	struct policy_port pp = {0};
-	char hint[SCHEMA_HINT_MAX];
-
-	if (!proto_lookup(v, n, s, slash ? (size_t)(slash - s) : strlen(s), &pp.proto))
-		return false;
-	if (!proto_has_ports(pp.proto)) {
-		if (slash) {
-			diag_error(v->d, n->loc,
-				   schema_hintf(hint, sizeof(hint), "write '%.*s' alone",
-						(int)(slash - s), s),
-				   "%.*s has no ports: '%s'", (int)(slash - s), s, s);
-			return false;
-		}
-		*ret = pp;
-		return true;
-	}
-	if (!slash) {
-		diag_error(v->d, n->loc,
-			   schema_hintf(hint, sizeof(hint),
-					"write %s/PORT, or %s/1-65535 for every port", s, s),
-			   "missing port in '%s'", s);
-		return false;
-	}
-	dash = strchr(slash + 1, '-');
-	if (!port_range_check(v, n, slash + 1,
-			      dash ? (size_t)(dash - slash - 1) : strlen(slash + 1), &pp.first))
-		return false;
-	pp.last = pp.first;
-	if (dash && !port_range_check(v, n, dash + 1, strlen(dash + 1), &pp.last))
-		return false;
-	if (pp.first > pp.last) {
-		diag_error(v->d, n->loc,
-			   schema_hintf(hint, sizeof(hint), "did you mean %.*s/%u-%u?",
-					(int)(slash - s), s, pp.last, pp.first),
-			   "reversed port range in '%s'", s);
-		return false;
-	}
-	*ret = pp;
-	return true;
-}
-
-static bool port_int(struct vctx *v, const struct node *n, const char *what, uint16_t *ret)
-{
-	if (!schema_is_int(n)) {
-		schema_type_error(v->d, n, what, "an integer");
-		return false;
-	}
-	if (n->ival < 1 || n->ival > 65535) {
-		diag_error(v->d, n->loc, "ports are 1 to 65535", "'%s' %lld is out of range", what,
-			   n->ival);
-		return false;
-	}
-	*ret = (uint16_t)n->ival;
-	return true;
-}
-
-/* {proto: tcp, port: 80, end_port: 90} */
-static bool port_from_map(struct vctx *v, const struct node *m, struct policy_port *ret)
-{
-	struct node *proto = node_map_get(m, "proto", NULL), *pkey, *ekey;
-	struct node *port = node_map_get(m, "port", &pkey),
-		    *end = node_map_get(m, "end_port", &ekey);
-	struct policy_port pp = {0};
-
-	schema_check_keys(v->d, m, &port_ks);
-	if (!proto) {
-		if (!schema_misspelt(m, "proto", &port_ks))
-			diag_error(v->d, m->loc, NULL, "port mapping is missing 'proto'");
-		return false;
-	}
-	if (!schema_want_str(v->d, proto, "proto") ||
-	    !proto_lookup(v, proto, proto->str, strlen(proto->str), &pp.proto))
-		return false;
-	if (!proto_has_ports(pp.proto)) {
-		if (port || end) {
-			diag_error(v->d, (port ? pkey : ekey)->loc, "remove it", "%s has no ports",
-				   proto->str);
-			return false;
-		}
-		*ret = pp;
-		return true;
-	}
-	if (!port) {
-		if (!schema_misspelt(m, "port", &port_ks))
-			diag_error(v->d, m->loc, NULL, "port mapping for %s is missing 'port'",
-				   proto->str);
-		return false;
-	}
-	if (!port_int(v, port, "port", &pp.first))
-		return false;
-	pp.last = pp.first;
-	if (end && !port_int(v, end, "end_port", &pp.last))
-		return false;
-	if (pp.first > pp.last) {
-		diag_error(v->d, end->loc, NULL, "'end_port' %u is below 'port' %u", pp.last,
-			   pp.first);
-		return false;
-	}
-	*ret = pp;
-	return true;
-}
-
-static int ports_from_node(struct vctx *v, const struct node *n, struct policy_rule *r)
-{
-	char hint[SCHEMA_HINT_MAX];
-
-	if (!schema_want_seq(v->d, n, "ports"))
-		return 0;
-	if (n->n == 0) {
-		diag_error(v->d, n->loc, "leave 'ports' out to match every port and protocol",
-			   "'ports' must not be empty");
-		return 0;
-	}
-	for (size_t i = 0; i < n->n; i++) {
-		const struct node *it = n->items[i];
-		struct policy_port pp;
-		bool ok;
-
-		if (schema_is_str(it))
-			ok = port_from_string(v, it, &pp);
-		else if (it->kind == NODE_MAP)
-			ok = port_from_map(v, it, &pp);
-		else {
-			diag_error(v->d, it->loc,
-				   schema_is_int(it) ? schema_hintf(hint, sizeof(hint),
-								    "did you mean tcp/%s?", it->str)
-						     : NULL,
-				   "a port must be a string like 'tcp/80' or a mapping, got %s",
-				   node_kind_name(it));
-			ok = false;
-		}
-		if (!ok)
-			continue;
-		if (SCHEMA_GROW(r->ports, r->nports) < 0)
-			return -ENOMEM;
-		r->ports[r->nports++] = pp;
-	}
-	return 0;
-}
-
 /* --- rules ------------------------------------------------------------------------------- */
 
 enum { END_C = 1, END_W = 2, END_H = 4 };
@@ -1074,7 +859,7 @@ static int rule_body(struct vctx *v, const struct node *m, struct policy_rule *r
 		schema_missing(v->d, m, &rule_ks, "rule", r->name, "to");
 	if ((from && (ret = selector_from_node(v, from, "from", &r->from)) < 0) ||
 	    (to && (ret = selector_from_node(v, to, "to", &r->to)) < 0) ||
-	    (ports && (ret = ports_from_node(v, ports, r)) < 0))
+	    (ports && (ret = validate_ports(v->d, ports, r)) < 0))
 		return ret;
 	if (action &&
 	    (ret = want_word(v, action, "action", action_words, ARRAY_SIZE(action_words))) >= 0)
