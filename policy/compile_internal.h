@@ -39,7 +39,27 @@ struct compile_port_lines {
 	size_t n, cap;
 };
 
-struct compile_seen; /* the lines the rule being compiled has placed (compile_rules.c) */
+/* The most statements one line of a rule holds (compile_port_line_add refuses more). */
+#define COMPILE_LINE_MAX 6
+
+/*
+ * The lines one rule has placed so far, by hash, to drop repeats (lists like [containers, any]
+ * would otherwise repeat a line) in one probe instead of a scan of the rule's earlier lines:
+ * a rule with 100k inline selectors has 100k lines per chain. A slot is in use when its gen
+ * is the rule's, so starting the next rule clears the table in O(1).
+ */
+struct compile_seen_slot {
+	uint64_t hash;
+	const void *owner; /* the ir_chain, or the compile_port_lines, holding the line */
+	size_t idx;	   /* its index there */
+	size_t gen;
+	bool port_line;
+};
+
+struct compile_seen {
+	struct compile_seen_slot *v;
+	size_t cap, n, gen;
+};
 
 struct compile_ctx {
 	const struct compile_input *in;
@@ -80,6 +100,13 @@ int compile_line(struct ir_chain *c, size_t n, const struct ir_stmt *stmts);
 bool compile_rule_eq(const struct ir_rule *a, const struct ir_rule *b);
 /* A hash of the line STMTS[0..N) that equal lines (compile_rule_eq) share. */
 uint64_t compile_rule_hash(const struct ir_stmt *stmts, size_t n);
+/* Appends STMTS as a line of the current rule unless the rule already has the same line in
+ * C (lists like [containers, any] would otherwise repeat it). */
+int compile_rule_line(struct compile_seen *seen, struct ir_chain *c, size_t n,
+		      const struct ir_stmt *stmts);
+/* Queues STMTS as a port line of rule RI unless the rule already queued the same line. */
+int compile_port_line_add(struct compile_seen *seen, struct compile_port_lines *pl, size_t ri,
+			  size_t n, const struct ir_stmt *stmts);
 /* A one-field set of TYPE named NAME in T (compile.c). */
 struct ir_set *compile_set1(struct compile_ctx *cx, struct ir_table *t, const char *name,
 			    enum ir_type type, bool interval);

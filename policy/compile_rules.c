@@ -29,27 +29,6 @@ struct compile_alt {
 	bool l4;
 };
 
-#define COMPILE_LINE_MAX 6
-
-/*
- * The lines one rule has placed so far, by hash, to drop repeats (lists like [containers, any]
- * would otherwise repeat a line) in one probe instead of a scan of the rule's earlier lines:
- * a rule with 100k inline selectors has 100k lines per chain. A slot is in use when its gen
- * is the rule's, so starting the next rule clears the table in O(1).
- */
-struct compile_seen_slot {
-	uint64_t hash;
-	const void *owner; /* the ir_chain, or the compile_port_lines, holding the line */
-	size_t idx;	   /* its index there */
-	size_t gen;
-	bool port_line;
-};
-
-struct compile_seen {
-	struct compile_seen_slot *v;
-	size_t cap, n, gen;
-};
-
 /* Sets a rule's terms use, created on first use: [side][term][family]; bsets are the bridge
  * table's (the flood chains'). */
 struct compile_rule_sets {
@@ -472,119 +451,6 @@ static int compile_rule_verdict(struct compile_ctx *cx, size_t ri, bool bridge, 
 	return 0;
 }
 
-static struct ir_rule compile_seen_line(const struct compile_seen_slot *sl)
-{
-	const struct compile_port_lines *pl = sl->owner;
-	const struct ir_chain *c = sl->owner;
-
-	if (sl->port_line)
-		return (struct ir_rule){.stmts = pl->v[sl->idx].st, .n = pl->v[sl->idx].n};
-	return c->rules[sl->idx];
-}
-
-static size_t compile_seen_probe(const struct compile_seen *s, uint64_t hash, const void *owner,
-				 const struct ir_rule *line)
-{
-	size_t mask = s->cap - 1, i = (size_t)hash & mask;
-
-	for (; s->v[i].gen == s->gen; i = (i + 1) & mask) {
-		const struct compile_seen_slot *sl = &s->v[i];
-
-		if (!line) /* rehashing: any free slot */
-			continue;
-		if (sl->hash == hash && sl->owner == owner) {
-			struct ir_rule other = compile_seen_line(sl);
-
-			if (compile_rule_eq(&other, line))
-				return i;
-		}
-	}
-	return i;
-}
-
-/* At most half full. */
-static int compile_seen_reserve(struct compile_seen *s)
-{
-	struct compile_seen grown = {.gen = s->gen, .n = s->n};
-
-	if ((s->n + 1) * 2 <= s->cap)
-		return 0;
-	grown.cap = s->cap ? s->cap * 2 : 64;
-	grown.v = calloc(grown.cap, sizeof(*grown.v));
-	if (!grown.v)
-		return -ENOMEM;
-	for (size_t i = 0; i < s->cap; i++)
-		if (s->v[i].gen == s->gen)
-			grown.v[compile_seen_probe(&grown, s->v[i].hash, NULL, NULL)] = s->v[i];
-	free(s->v);
-	*s = grown;
-	return 0;
-}
-
-/* Whether the current rule already has line STMTS[0..N) in OWNER; if not, records it as the
- * line IDX there (placed next by the caller). */
-static int compile_seen_add(struct compile_seen *s, const void *owner, bool port_line, size_t idx,
-			    size_t n, const struct ir_stmt *stmts, bool *ret_dup)
-{
-	struct ir_rule line = {.stmts = (struct ir_stmt *)stmts, .n = n};
-	uint64_t hash = compile_rule_hash(stmts, n);
-	size_t i;
-
-	if (compile_seen_reserve(s) < 0)
-		return -ENOMEM;
-	i = compile_seen_probe(s, hash, owner, &line);
-	*ret_dup = s->v[i].gen == s->gen;
-	if (!*ret_dup) {
-		s->v[i] = (struct compile_seen_slot){.hash = hash,
-						     .owner = owner,
-						     .idx = idx,
-						     .gen = s->gen,
-						     .port_line = port_line};
-		s->n++;
-	}
-	return 0;
-}
-
-/* Appends STMTS as a line of the current rule unless the rule already has the same line in
- * C (lists like [containers, any] would otherwise repeat it). */
-static int compile_rule_line(struct compile_seen *seen, struct ir_chain *c, size_t n,
-			     const struct ir_stmt *stmts)
-{
-	bool dup;
-	int r = compile_seen_add(seen, c, false, c->n, n, stmts, &dup);
-
-	if (r < 0 || dup)
-		return r;
-	return compile_line(c, n, stmts);
-}
-
-/* Queues STMTS as a port line of rule RI unless the rule already queued the same line. */
-static int compile_port_line_add(struct compile_seen *seen, struct compile_port_lines *pl,
-				 size_t ri, size_t n, const struct ir_stmt *stmts)
-{
-	struct compile_port_line *l;
-	struct ir_stmt *st;
-	bool dup;
-	int r;
-
-	if (n > COMPILE_LINE_MAX)
-		return -EINVAL;
-	r = compile_seen_add(seen, pl, true, pl->n, n, stmts, &dup);
-	if (r < 0 || dup)
-		return r;
-	st = reallocarray(NULL, n, sizeof(*st));
-	if (!st)
-		return -ENOMEM;
-	memcpy(st, stmts, n * sizeof(*stmts));
-	if (GROW(pl->v, pl->cap, pl->n + 1, 16) < 0) {
-		free(st);
-		return -ENOMEM;
-	}
-	l = &pl->v[pl->n++];
-	*l = (struct compile_port_line){.ri = ri, .n = n, .st = st};
-	return 0;
-}
-
 static int compile_term_stmt(struct compile_ctx *cx, size_t ri, struct compile_rule_sets *rsets,
 			     enum compile_side side, size_t ti, enum compile_fam fam,
 			     enum compile_pchain pc, struct ir_stmt *st, size_t *n, bool *ret_none)
@@ -618,20 +484,73 @@ static int compile_term_stmt(struct compile_ctx *cx, size_t ri, struct compile_r
 	return 0;
 }
 
+/* One rule being compiled: its sets, the port alternatives of the family at hand, and its
+ * verdicts, made on first use (a rule without lines needs no log chain). */
+struct compile_rule_run {
+	size_t ri;
+	struct compile_rule_sets rsets;
+	struct compile_alt alts[3];
+	size_t nalts;
+	struct ir_stmt verdict[2]; /* [in the bridge table] */
+	bool have_verdict[2];
+};
+
+/* The lines of from term I and to term J of the rule in policy chain [F][K], one per port
+ * alternative: queued for the port dispatch when it has tcp/udp/sctp ports. */
+static int compile_rule_chain(struct compile_ctx *cx, struct compile_rule_run *run, size_t i,
+			      size_t j, int f, int k)
+{
+	const struct policy_rule *rule = &cx->p->rules[run->ri];
+	const struct policy_term *ft = &rule->from.terms[i], *tt = &rule->to.terms[j];
+	struct ir_stmt st[COMPILE_LINE_MAX];
+	size_t n = 0;
+	bool none = false, br = k == COMPILE_FLOOD;
+	int r;
+
+	if (compile_term_kind(ft->kind, COMPILE_FROM, k) == COMPILE_TM_NONE ||
+	    compile_term_kind(tt->kind, COMPILE_TO, k) == COMPILE_TM_NONE)
+		return 0;
+	r = compile_term_stmt(cx, run->ri, &run->rsets, COMPILE_FROM, i, f, k, st, &n, &none);
+	if (r < 0 || none)
+		return r;
+	r = compile_term_stmt(cx, run->ri, &run->rsets, COMPILE_TO, j, f, k, st, &n, &none);
+	if (r < 0 || none)
+		return r;
+	/* Only now: a rule without lines needs no log chain. */
+	if (!run->have_verdict[br]) {
+		r = compile_rule_verdict(cx, run->ri, br, &run->verdict[br]);
+		run->have_verdict[br] = r == 0;
+	}
+	for (size_t a = 0; r == 0 && a < run->nalts; a++) {
+		const struct compile_alt *alt = &run->alts[a];
+		size_t m = n;
+
+		for (size_t x = 0; x < alt->n; x++)
+			st[m++] = alt->st[x];
+		st[m++] = compile_counter(cx->rule_counters[run->ri]);
+		st[m++] = run->verdict[br];
+		if (alt->l4)
+			r = compile_port_line_add(cx->seen,
+						  &cx->port_lines[f * COMPILE_PCHAIN_COUNT + k],
+						  run->ri, m, st);
+		else
+			r = compile_rule_line(cx->seen, cx->pchains[f][k], m, st);
+	}
+	return r;
+}
+
 static int compile_rule(struct compile_ctx *cx, size_t ri)
 {
 	const struct policy_rule *rule = &cx->p->rules[ri];
-	struct compile_rule_sets rsets = {.nfrom = rule->from.n};
-	struct compile_alt alts[3];
-	struct ir_stmt verdict[2]; /* [in the bridge table] */
-	bool have_verdict[2] = {false, false};
+	struct compile_rule_run run = {.ri = ri, .rsets = {.nfrom = rule->from.n}};
+	struct compile_rule_sets *rsets = &run.rsets;
 	int r = 0;
 
-	rsets.sets = calloc((rule->from.n + rule->to.n) * 2 + 1, sizeof(*rsets.sets));
-	rsets.bsets = calloc((rule->from.n + rule->to.n) * 2 + 1, sizeof(*rsets.bsets));
-	if (!rsets.sets || !rsets.bsets) {
-		free(rsets.sets);
-		free(rsets.bsets);
+	rsets->sets = calloc((rule->from.n + rule->to.n) * 2 + 1, sizeof(*rsets->sets));
+	rsets->bsets = calloc((rule->from.n + rule->to.n) * 2 + 1, sizeof(*rsets->bsets));
+	if (!rsets->sets || !rsets->bsets) {
+		free(rsets->sets);
+		free(rsets->bsets);
 		return -ENOMEM;
 	}
 	/* A new generation: no line of this rule seen yet. */
@@ -644,62 +563,21 @@ static int compile_rule(struct compile_ctx *cx, size_t ri)
 			const struct policy_term *tt = &rule->to.terms[j];
 
 			for (int f = 0; r == 0 && f < COMPILE_FAM_COUNT; f++) {
-				size_t nalts = 0;
-
 				if (!compile_term_has_fam(cx, ft, f) ||
 				    !compile_term_has_fam(cx, tt, f))
 					continue;
 				/* Whether the ports say anything in this family at all, before the
 				 * terms create their sets. */
-				compile_ports(cx, ri, f, alts, &nalts);
-				for (int k = 0; r == 0 && nalts && k < COMPILE_PCHAIN_COUNT; k++) {
-					struct ir_stmt st[COMPILE_LINE_MAX];
-					size_t n = 0;
-					bool none = false;
-
-					if (compile_term_kind(ft->kind, COMPILE_FROM, k) ==
-						COMPILE_TM_NONE ||
-					    compile_term_kind(tt->kind, COMPILE_TO, k) ==
-						COMPILE_TM_NONE)
-						continue;
-					r = compile_term_stmt(cx, ri, &rsets, COMPILE_FROM, i, f, k,
-							      st, &n, &none);
-					if (r < 0 || none)
-						continue;
-					r = compile_term_stmt(cx, ri, &rsets, COMPILE_TO, j, f, k,
-							      st, &n, &none);
-					if (r < 0 || none)
-						continue;
-					bool br = k == COMPILE_FLOOD;
-
-					/* Only now: a rule without lines needs no log chain. */
-					if (!have_verdict[br]) {
-						r = compile_rule_verdict(cx, ri, br, &verdict[br]);
-						have_verdict[br] = r == 0;
-					}
-					for (size_t a = 0; r == 0 && a < nalts; a++) {
-						size_t m = n;
-
-						for (size_t x = 0; x < alts[a].n; x++)
-							st[m++] = alts[a].st[x];
-						st[m++] = compile_counter(cx->rule_counters[ri]);
-						st[m++] = verdict[br];
-						if (alts[a].l4)
-							r = compile_port_line_add(
-							    cx->seen,
-							    &cx->port_lines
-								 [f * COMPILE_PCHAIN_COUNT + k],
-							    ri, m, st);
-						else
-							r = compile_rule_line(
-							    cx->seen, cx->pchains[f][k], m, st);
-					}
-				}
+				run.nalts = 0;
+				compile_ports(cx, ri, f, run.alts, &run.nalts);
+				for (int k = 0; r == 0 && run.nalts && k < COMPILE_PCHAIN_COUNT;
+				     k++)
+					r = compile_rule_chain(cx, &run, i, j, f, k);
 			}
 		}
 	}
-	free(rsets.sets);
-	free(rsets.bsets);
+	free(rsets->sets);
+	free(rsets->bsets);
 	return r;
 }
 

@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The statement helpers every compiler file builds its lines with, and the line equality and
- * hash compile_rules.c drops repeated lines by.
+ * hash by which a rule's repeated lines are dropped (the seen table, used by compile_rules.c).
  */
+#include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "compile_internal.h"
+#include "util.h"
 
 struct ir_stmt compile_lookup(enum ir_key k, const struct ir_set *s)
 {
@@ -170,4 +173,119 @@ uint64_t compile_rule_hash(const struct ir_stmt *stmts, size_t n)
 	for (size_t i = 0; i < n; i++)
 		h = compile_stmt_hash(h, &stmts[i]);
 	return h;
+}
+
+/* --- a rule's lines so far (struct compile_seen) --- */
+
+static struct ir_rule compile_seen_line(const struct compile_seen_slot *sl)
+{
+	const struct compile_port_lines *pl = sl->owner;
+	const struct ir_chain *c = sl->owner;
+
+	if (sl->port_line)
+		return (struct ir_rule){.stmts = pl->v[sl->idx].st, .n = pl->v[sl->idx].n};
+	return c->rules[sl->idx];
+}
+
+static size_t compile_seen_probe(const struct compile_seen *s, uint64_t hash, const void *owner,
+				 const struct ir_rule *line)
+{
+	size_t mask = s->cap - 1, i = (size_t)hash & mask;
+
+	for (; s->v[i].gen == s->gen; i = (i + 1) & mask) {
+		const struct compile_seen_slot *sl = &s->v[i];
+
+		if (!line) /* rehashing: any free slot */
+			continue;
+		if (sl->hash == hash && sl->owner == owner) {
+			struct ir_rule other = compile_seen_line(sl);
+
+			if (compile_rule_eq(&other, line))
+				return i;
+		}
+	}
+	return i;
+}
+
+/* At most half full. */
+static int compile_seen_reserve(struct compile_seen *s)
+{
+	struct compile_seen grown = {.gen = s->gen, .n = s->n};
+
+	if ((s->n + 1) * 2 <= s->cap)
+		return 0;
+	grown.cap = s->cap ? s->cap * 2 : 64;
+	grown.v = calloc(grown.cap, sizeof(*grown.v));
+	if (!grown.v)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->cap; i++)
+		if (s->v[i].gen == s->gen)
+			grown.v[compile_seen_probe(&grown, s->v[i].hash, NULL, NULL)] = s->v[i];
+	free(s->v);
+	*s = grown;
+	return 0;
+}
+
+/* Whether the current rule already has line STMTS[0..N) in OWNER; if not, records it as the
+ * line IDX there (placed next by the caller). */
+static int compile_seen_add(struct compile_seen *s, const void *owner, bool port_line, size_t idx,
+			    size_t n, const struct ir_stmt *stmts, bool *ret_dup)
+{
+	struct ir_rule line = {.stmts = (struct ir_stmt *)stmts, .n = n};
+	uint64_t hash = compile_rule_hash(stmts, n);
+	size_t i;
+
+	if (compile_seen_reserve(s) < 0)
+		return -ENOMEM;
+	i = compile_seen_probe(s, hash, owner, &line);
+	*ret_dup = s->v[i].gen == s->gen;
+	if (!*ret_dup) {
+		s->v[i] = (struct compile_seen_slot){.hash = hash,
+						     .owner = owner,
+						     .idx = idx,
+						     .gen = s->gen,
+						     .port_line = port_line};
+		s->n++;
+	}
+	return 0;
+}
+
+/* Appends STMTS as a line of the current rule unless the rule already has the same line in
+ * C (lists like [containers, any] would otherwise repeat it). */
+int compile_rule_line(struct compile_seen *seen, struct ir_chain *c, size_t n,
+		      const struct ir_stmt *stmts)
+{
+	bool dup;
+	int r = compile_seen_add(seen, c, false, c->n, n, stmts, &dup);
+
+	if (r < 0 || dup)
+		return r;
+	return compile_line(c, n, stmts);
+}
+
+/* Queues STMTS as a port line of rule RI unless the rule already queued the same line. */
+int compile_port_line_add(struct compile_seen *seen, struct compile_port_lines *pl, size_t ri,
+			  size_t n, const struct ir_stmt *stmts)
+{
+	struct compile_port_line *l;
+	struct ir_stmt *st;
+	bool dup;
+	int r;
+
+	if (n > COMPILE_LINE_MAX)
+		return -EINVAL;
+	r = compile_seen_add(seen, pl, true, pl->n, n, stmts, &dup);
+	if (r < 0 || dup)
+		return r;
+	st = reallocarray(NULL, n, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	memcpy(st, stmts, n * sizeof(*stmts));
+	if (GROW(pl->v, pl->cap, pl->n + 1, 16) < 0) {
+		free(st);
+		return -ENOMEM;
+	}
+	l = &pl->v[pl->n++];
+	*l = (struct compile_port_line){.ri = ri, .n = n, .st = st};
+	return 0;
 }
