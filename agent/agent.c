@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "agent.h"
+#include "agent_internal.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -35,21 +36,6 @@
 #include "util.h"
 #include "why_report.h"
 
-enum tag {
-	T_SIGNAL,
-	T_POLICY,
-	T_RELOAD,
-	T_FILES,
-	T_DOCKER,
-	T_RTNL,
-	T_MONITOR,
-	T_NFLOG,
-	T_CONTROL,
-	T_METRICS,
-	T_CLUSTER, /* not counted by source in the metrics */
-	T_FQDN
-};
-
 /* Which source each tag counts as in the events metric. */
 static const enum metrics_source tag_source[] = {
     [T_SIGNAL] = METRICS_SRC_SIGNAL,	   [T_POLICY] = METRICS_SRC_POLICY,
@@ -58,48 +44,6 @@ static const enum metrics_source tag_source[] = {
     [T_MONITOR] = METRICS_SRC_NFT_MONITOR, [T_NFLOG] = METRICS_SRC_NFLOG,
     [T_CONTROL] = METRICS_SRC_CONTROL,	   [T_METRICS] = METRICS_SRC_METRICS,
     [T_FQDN] = METRICS_SRC_FQDN,
-};
-
-struct agent_opts {
-	struct cli_opts cli;
-	const char *docker_socket;
-	bool docker_explicit;
-	const char *endpoints_dir;
-	const char *control_socket; /* NULL: off ("--control none") */
-	const char *metrics_addr;   /* NULL: off */
-	bool metrics_allow_remote;
-	const char *user;
-	const char *cluster; /* etcd URLs: the policy and remote endpoints come from there */
-	const char *node;
-	int cluster_ttl;
-};
-
-struct agent {
-	struct agent_opts o;
-	struct agent_ctx ctx;
-	int epfd, sigfd;
-	struct policy_watch *policy_watch;
-	struct src_files *files;
-	struct src_docker *docker;
-	struct nft_monitor *monitor;
-	bool stop;
-	/* observability */
-	struct agent_stats stats;
-	struct decisions *decisions;
-	struct endpoint_set dview; /* what the decision index borrows; valid while dview_ok */
-	bool dview_ok;
-	uint64_t dview_generation; /* the inventory generation dview was taken at */
-	struct nflog *nflog;
-	struct control *control, *metrics;
-	bool files_ready;      /* the endpoint directory's inotify fd was readable */
-	int64_t files_end_ms;  /* when the last batch of files ended (now_ms) */
-	struct caps_user user; /* whom the agent becomes after setup (when started as root) */
-	struct src_cluster *cluster;
-	struct policy *cluster_first; /* the cluster's policy, before the first install */
-	int64_t cluster_first_rev;
-	bool started;
-	char node[64];
-	struct fqdn *fqdn; /* held DNS replies of fqdn rules; NULL when the queue is not ours */
 };
 
 static const char agent_usage[] =
@@ -300,7 +244,7 @@ static void link_event(enum rtnl_watch_event ev, const struct rtnl_link_info *li
 		log_error("cannot re-check endpoints on %s: out of memory", link->name);
 }
 
-static int epoll_add(struct agent *a, int fd, enum tag tag)
+int agent_epoll_add(struct agent *a, int fd, enum tag tag)
 {
 	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = tag};
 
@@ -308,7 +252,7 @@ static int epoll_add(struct agent *a, int fd, enum tag tag)
 }
 
 /* Logs an error and keeps it for `netseg status`. */
-__attribute__((format(printf, 2, 3))) static void agent_error(struct agent *a, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) void agent_error(struct agent *a, const char *fmt, ...)
 {
 	char msg[256];
 	va_list ap;
@@ -405,8 +349,8 @@ static int watch_policy(struct agent *a)
 
 	if (r < 0)
 		return r;
-	if ((r = epoll_add(a, policy_watch_inotify_fd(a->policy_watch), T_POLICY)) < 0 ||
-	    (r = epoll_add(a, policy_watch_timer_fd(a->policy_watch), T_RELOAD)) < 0)
+	if ((r = agent_epoll_add(a, policy_watch_inotify_fd(a->policy_watch), T_POLICY)) < 0 ||
+	    (r = agent_epoll_add(a, policy_watch_timer_fd(a->policy_watch), T_RELOAD)) < 0)
 		cli_error("agent", "cannot set up the event loop: %s", strerror(-r));
 	return r;
 }
@@ -438,192 +382,6 @@ static void resync_event(void *ud)
 	log_warn("rtnetlink events were lost; resynchronising");
 	a->stats.resyncs++;
 	a->ctx.need_reapply = true;
-}
-
-/* --- observability ------------------------------------------------------------------------ */
-
-/* The inventory changed: what the decision index borrows may be gone. */
-static void endpoints_changed(struct agent *a)
-{
-	if (a->dview_ok)
-		inventory_view_free(&a->dview);
-	a->dview_ok = false;
-	if (a->decisions)
-		decisions_invalidate(a->decisions);
-}
-
-/* The endpoint view decisions and fqdn borrow, rebuilt only when something reads it after
- * the inventory really changed, not on every endpoint event. */
-static const struct endpoint_set *current_view(struct agent *a)
-{
-	if (a->dview_ok && a->dview_generation != inventory_generation(a->ctx.inv))
-		endpoints_changed(a);
-	if (!a->dview_ok) {
-		if (inventory_view(a->ctx.inv, &a->dview) < 0)
-			return NULL;
-		a->dview_ok = true;
-		a->dview_generation = inventory_generation(a->ctx.inv);
-	}
-	return &a->dview;
-}
-
-static void on_decision(const struct nflog_record *rec, void *ud)
-{
-	struct agent *a = ud;
-
-	if (!current_view(a))
-		return;
-	if (decisions_write(a->decisions, rec, &a->dview, stdout) == -EINVAL)
-		log_debug("nflog: record with a foreign prefix '%s', ignoring", rec->prefix);
-}
-
-static const char *fqdn_name(int family, const uint8_t *addr, void *ud)
-{
-	const struct agent *a = ud;
-
-	return a->fqdn ? fqdn_name_of(a->fqdn, family, addr) : NULL;
-}
-
-static json_t *fqdn_status_json(const struct agent *a)
-{
-	const struct fqdn_stats *s = a->fqdn ? fqdn_stats(a->fqdn) : NULL;
-	struct fqdn_stats zero = {0};
-
-	if (!s)
-		s = &zero;
-	return json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "queue", a->fqdn != NULL,
-			 "replies_held", (json_int_t)s->held, "learned_addresses",
-			 (json_int_t)s->learned, "parse_failures", (json_int_t)s->parse_failures,
-			 "over_limits", (json_int_t)s->over_limits, "queue_overflows",
-			 (json_int_t)s->overflows, "commit_failures",
-			 (json_int_t)s->commit_failures, "learned",
-			 a->fqdn ? fqdn_status(a->fqdn) : json_array());
-}
-
-static json_t *build_status(void *ud)
-{
-	struct agent *a = ud;
-	struct status_input in = {
-	    .inv = a->ctx.inv,
-	    .policy = reconcile_policy(a->ctx.rc),
-	    .rs = reconcile_stats(a->ctx.rc),
-	    .st = &a->stats,
-	    .dec = a->decisions,
-	    .nflog_on = a->nflog != NULL,
-	    .nflog_lost = a->nflog ? nflog_lost(a->nflog) : 0,
-	    .policy_path = a->cluster ? "etcd" : cli_policy_path(&a->o.cli),
-	};
-	json_t *st = status_build(&in);
-
-	if (st)
-		json_object_set_new(st, "fqdn", fqdn_status_json(a));
-	return st;
-}
-
-static char *respond_control(const char *request, size_t *ret_len, void *ud)
-{
-	json_t *st = NULL;
-	char *text;
-
-	if (!strcmp(request, "status"))
-		st = build_status(ud);
-	else if (!strncmp(request, "why ", 4))
-		st = why_agent_answer(((struct agent *)ud)->ctx.inv,
-				      reconcile_policy(((struct agent *)ud)->ctx.rc), request + 4);
-	else
-		st = json_pack("{s:s}", "error", "unknown request (try \"status\" or \"why\")");
-	text = st ? json_dumps(st, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-	json_decref(st);
-	if (!text)
-		return NULL;
-	/* The reply ends with a newline, like every line-oriented answer. */
-	*ret_len = strlen(text) + 1;
-	char *out = realloc(text, *ret_len + 1);
-	if (!out) {
-		free(text);
-		return NULL;
-	}
-	out[*ret_len - 1] = '\n';
-	out[*ret_len] = '\0';
-	return out;
-}
-
-static char *respond_metrics(const char *request, size_t *ret_len, void *ud)
-{
-	return metrics_http_respond(request, build_status, ud, ret_len);
-}
-
-/* The control socket and the metrics endpoint; neither is needed to enforce, so a failure
- * here is reported and the agent goes on. */
-static void open_observers(struct agent *a)
-{
-	int r;
-
-	if ((r = decisions_new(&a->decisions)) < 0)
-		return;
-	decisions_set_names(a->decisions, fqdn_name, a);
-	if ((r = nflog_open(COMPILE_NFLOG_GROUP, &a->nflog)) < 0 ||
-	    (r = epoll_add(a, nflog_fd(a->nflog), T_NFLOG)) < 0) {
-		agent_error(a,
-			    "cannot read decision logs (NFLOG group %d): %s; decisions are not "
-			    "logged",
-			    COMPILE_NFLOG_GROUP, strerror(-r));
-		nflog_free(a->nflog);
-		a->nflog = NULL;
-	}
-	/* Always bound: a reload may bring fqdn rules. Without it replies pass (bypass) and
-	 * fqdn rules learn nothing: their names stay denied. */
-	if ((r = fqdn_open(&a->fqdn)) < 0 || (r = epoll_add(a, fqdn_fd(a->fqdn), T_FQDN)) < 0) {
-		agent_error(a, "cannot hold DNS replies (NFQUEUE %d): %s; fqdn rules learn nothing",
-			    COMPILE_DNS_QUEUE, strerror(-r));
-		fqdn_free(a->fqdn);
-		a->fqdn = NULL;
-	}
-	if (a->o.control_socket) {
-		struct control_ops ops = {.terminator = "\n",
-					  .max_request = WHY_QUERY_MAX + 8, /* "why " + query */
-					  .check_peer = true,
-					  .respond = respond_control,
-					  .ud = a};
-
-		r = control_open_unix(a->o.control_socket, &ops, &a->control);
-		if (r == 0)
-			r = epoll_add(a, control_fd(a->control), T_CONTROL);
-		if (r < 0) {
-			agent_error(a,
-				    "control socket %s: %s; 'netseg status' cannot reach this "
-				    "agent",
-				    a->o.control_socket,
-				    r == -EADDRINUSE ? "another agent answers there"
-						     : strerror(-r));
-			control_free(a->control);
-			a->control = NULL;
-		}
-	}
-}
-
-/* --metrics is asked for explicitly: not getting it stops the start. */
-static int open_metrics(struct agent *a)
-{
-	struct control_ops ops = {
-	    .terminator = "\r\n\r\n", .max_request = 8192, .respond = respond_metrics, .ud = a};
-	char err[256];
-	int fd, r;
-
-	if (!a->o.metrics_addr)
-		return 0;
-	r = metrics_listen(a->o.metrics_addr, a->o.metrics_allow_remote, &fd, err, sizeof(err));
-	if (r < 0) {
-		cli_error("agent", "--metrics: %s", err);
-		return r;
-	}
-	if ((r = control_open_fd(fd, &ops, &a->metrics)) < 0 ||
-	    (r = epoll_add(a, control_fd(a->metrics), T_METRICS)) < 0) {
-		cli_error("agent", "--metrics: %s", strerror(-r));
-		return r;
-	}
-	log_info("metrics: serving http://%s/metrics", a->o.metrics_addr);
-	return 0;
 }
 
 /* Milliseconds epoll may sleep: until the next control or metrics client expires; not at all
@@ -725,7 +483,7 @@ static void dispatch(struct agent *a, enum tag tag)
 		}
 		break;
 	case T_NFLOG:
-		if ((r = nflog_read(a->nflog, on_decision, a)) < 0)
+		if ((r = nflog_read(a->nflog, agent_on_decision, a)) < 0)
 			log_warn("nflog: %s, ignoring", strerror(-r));
 		break;
 	case T_CONTROL:
@@ -740,7 +498,7 @@ static void dispatch(struct agent *a, enum tag tag)
 		break;
 	case T_FQDN:
 		r = fqdn_read(a->fqdn, reconcile_policy(a->ctx.rc), reconcile_base(a->ctx.rc),
-			      current_view(a));
+			      agent_current_view(a));
 		if (r < 0)
 			log_warn("fqdn: DNS queue: %s, ignoring", strerror(-r));
 		break;
@@ -864,7 +622,7 @@ static int open_cluster(struct agent *a, struct policy **policy)
 	}
 	if ((r = src_cluster_open(a->o.cluster, node, a->o.cluster_ttl ? a->o.cluster_ttl : 30,
 				  &hooks, &a->cluster)) < 0 ||
-	    (r = epoll_add(a, src_cluster_fd(a->cluster), T_CLUSTER)) < 0) {
+	    (r = agent_epoll_add(a, src_cluster_fd(a->cluster), T_CLUSTER)) < 0) {
 		cli_error("agent", "--cluster: %s", strerror(-r));
 		return r;
 	}
@@ -907,7 +665,7 @@ static int setup(struct agent *a)
 	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	a->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (a->epfd < 0 || a->sigfd < 0 || (r = epoll_add(a, a->sigfd, T_SIGNAL)) < 0) {
+	if (a->epfd < 0 || a->sigfd < 0 || (r = agent_epoll_add(a, a->sigfd, T_SIGNAL)) < 0) {
 		r = r < 0 ? r : -errno;
 		cli_error("agent", "cannot set up the event loop: %s", strerror(-r));
 		goto fail;
@@ -915,13 +673,13 @@ static int setup(struct agent *a)
 	if (!a->o.cluster && (r = watch_policy(a)) < 0)
 		goto fail;
 	if ((r = rtnl_watch_open(&cb, &a->ctx.rtnl)) < 0 ||
-	    (r = epoll_add(a, rtnl_watch_fd(a->ctx.rtnl), T_RTNL)) < 0) {
+	    (r = agent_epoll_add(a, rtnl_watch_fd(a->ctx.rtnl), T_RTNL)) < 0) {
 		cli_error("agent", "cannot watch interfaces (rtnetlink): %s", strerror(-r));
 		goto fail;
 	}
 	if (a->o.endpoints_dir) {
 		if ((r = src_files_open(a->o.endpoints_dir, &a->files)) < 0 ||
-		    (r = epoll_add(a, src_files_fd(a->files), T_FILES)) < 0) {
+		    (r = agent_epoll_add(a, src_files_fd(a->files), T_FILES)) < 0) {
 			cli_error("agent", "cannot watch %s: %s", a->o.endpoints_dir, strerror(-r));
 			goto fail;
 		}
@@ -931,7 +689,7 @@ static int setup(struct agent *a)
 	struct stat st;
 	if (a->o.docker_socket && (a->o.docker_explicit || stat(a->o.docker_socket, &st) == 0)) {
 		if ((r = src_docker_open(a->o.docker_socket, &a->docker)) < 0 ||
-		    (r = epoll_add(a, src_docker_fd(a->docker), T_DOCKER)) < 0) {
+		    (r = agent_epoll_add(a, src_docker_fd(a->docker), T_DOCKER)) < 0) {
 			cli_error("agent", "cannot use docker socket %s: %s", a->o.docker_socket,
 				  strerror(-r));
 			goto fail;
@@ -941,9 +699,9 @@ static int setup(struct agent *a)
 		log_info("docker: no socket at %s; managing endpoint files only",
 			 a->o.docker_socket);
 	}
-	if ((r = open_metrics(a)) < 0 || (r = open_cluster(a, &policy)) < 0)
+	if ((r = agent_open_metrics(a)) < 0 || (r = open_cluster(a, &policy)) < 0)
 		goto fail;
-	open_observers(a);
+	agent_open_observers(a);
 	/* What an earlier agent learned from DNS is in the sets about to be replaced: taken
 	 * over, and put back right after the install with what is left of its lifetime. */
 	if (a->fqdn && (r = fqdn_adopt(a->fqdn, policy)) > 0)
@@ -959,7 +717,7 @@ static int setup(struct agent *a)
 	if (a->cluster)
 		src_cluster_applied(a->cluster, a->cluster_first_rev);
 	if ((r = nft_monitor_open(&a->monitor)) < 0 ||
-	    (r = epoll_add(a, nft_monitor_fd(a->monitor), T_MONITOR)) < 0) {
+	    (r = agent_epoll_add(a, nft_monitor_fd(a->monitor), T_MONITOR)) < 0) {
 		cli_error("agent", "cannot watch nftables for tampering: %s", strerror(-r));
 		goto fail;
 	}
@@ -981,7 +739,7 @@ static void teardown(struct agent *a)
 	control_free(a->control);
 	nflog_free(a->nflog);
 	fqdn_free(a->fqdn);
-	endpoints_changed(a);
+	agent_endpoints_changed(a);
 	decisions_free(a->decisions);
 	nft_monitor_free(a->monitor);
 	src_docker_free(a->docker);

@@ -110,49 +110,34 @@ static int enc_iv_cmp(const void *a, const void *b, void *len)
 		      *(const uint32_t *)len);
 }
 
-/*
- * Single-key interval sets: the kernel's rbtree wants each interval as a start element and an
- * end element one past its last value, flagged INTERVAL_END. Like nft, we send them in order
- * with an end element at 0 first when the first interval does not start at 0, and mark the
- * start of an interval that reaches the top of the range (no end element exists) as open in
- * the element's user data.
- */
-static int enc_interval_elems(const struct ir_set *s, struct enc_elems *out)
+/* IV[i]: element i of S as an interval of LEN-byte keys, with its verdict in a map. */
+static int enc_iv_collect(const struct ir_set *s, uint32_t len, struct enc_iv *iv)
 {
-	uint32_t len = (uint32_t)ir_type_len(s->types[0]);
-	struct enc_iv *iv;
-	size_t n = 0;
-	uint8_t next[16];
-	bool have_next = false;
-	int r = 0;
-
-	if (s->n == 0)
-		return 0;
-	iv = calloc(s->n, sizeof(*iv));
-	if (!iv)
-		return -ENOMEM;
 	for (size_t i = 0; i < s->n; i++) {
-		r = enc_elem_range(&s->elems[i], 0, len, iv[i].first, iv[i].last);
+		int r = enc_elem_range(&s->elems[i], 0, len, iv[i].first, iv[i].last);
+
 		if (r < 0)
-			goto out;
-		if (memcmp(iv[i].first, iv[i].last, len) > 0) {
-			r = -EINVAL;
-			goto out;
-		}
+			return r;
+		if (memcmp(iv[i].first, iv[i].last, len) > 0)
+			return -EINVAL;
 		if (s->is_vmap)
 			iv[i].verdict = &s->elems[i].verdict;
 	}
-	qsort_r(iv, s->n, sizeof(*iv), enc_iv_cmp, &len);
-	/* Merge overlapping and adjacent intervals, as the IR's normalisation does. A map's
-	 * intervals are disjoint and adjacent ones differ in data: nft keeps them apart, an end
-	 * element and the next start at the same key. */
+	return 0;
+}
+
+/* Merges sorted IV[0..s->n) in place into *RET_N intervals, as the IR's normalisation does. A
+ * map's intervals are disjoint and adjacent ones differ in data: nft keeps them apart, an end
+ * element and the next start at the same key. */
+static int enc_iv_merge(const struct ir_set *s, uint32_t len, struct enc_iv *iv, size_t *ret_n)
+{
+	size_t n = 0;
+
 	for (size_t i = 1; i < s->n; i++) {
 		if (s->is_vmap) {
 			/* Overlapping map intervals have no meaning (which verdict?): refuse. */
-			if (memcmp(iv[i].first, iv[n].last, len) <= 0) {
-				r = -EINVAL;
-				goto out;
-			}
+			if (memcmp(iv[i].first, iv[n].last, len) <= 0)
+				return -EINVAL;
 			iv[++n] = iv[i];
 			continue;
 		}
@@ -168,7 +153,30 @@ static int enc_interval_elems(const struct ir_set *s, struct enc_elems *out)
 			iv[++n] = iv[i];
 		}
 	}
-	n++;
+	*ret_n = n + 1;
+	return 0;
+}
+
+/* An INTERVAL_END element at KEY, or at 0 when KEY is NULL. */
+static int enc_iv_end(struct enc_elems *out, const uint8_t *key, uint32_t len)
+{
+	struct enc_elem *el = enc_elems_push(out);
+
+	if (!el)
+		return -ENOMEM;
+	if (key)
+		memcpy(el->key, key, len);
+	el->key_len = len;
+	el->flags = NFT_SET_ELEM_INTERVAL_END;
+	return 0;
+}
+
+/* The kernel's elements of merged IV[0..n): each start, and an end where the one before
+ * stops (at 0 before a first interval that does not start at 0). */
+static int enc_iv_emit(const struct enc_iv *iv, size_t n, uint32_t len, struct enc_elems *out)
+{
+	uint8_t next[16];
+	bool have_next = false;
 
 	for (size_t i = 0; i < n; i++) {
 		struct enc_elem *el;
@@ -176,22 +184,11 @@ static int enc_interval_elems(const struct ir_set *s, struct enc_elems *out)
 
 		for (uint32_t b = 0; b < len; b++)
 			zero = zero && iv[i].first[b] == 0;
-		if (have_next || !zero) {
-			el = enc_elems_push(out);
-			if (!el) {
-				r = -ENOMEM;
-				goto out;
-			}
-			if (have_next)
-				memcpy(el->key, next, len);
-			el->key_len = len;
-			el->flags = NFT_SET_ELEM_INTERVAL_END;
-		}
+		if ((have_next || !zero) && enc_iv_end(out, have_next ? next : NULL, len) < 0)
+			return -ENOMEM;
 		el = enc_elems_push(out);
-		if (!el) {
-			r = -ENOMEM;
-			goto out;
-		}
+		if (!el)
+			return -ENOMEM;
 		memcpy(el->key, iv[i].first, len);
 		el->key_len = len;
 		el->verdict = iv[i].verdict;
@@ -199,18 +196,35 @@ static int enc_interval_elems(const struct ir_set *s, struct enc_elems *out)
 		have_next = enc_be_inc(next, len);
 		el->open = !have_next;
 	}
-	if (have_next) {
-		struct enc_elem *el = enc_elems_push(out);
+	return have_next ? enc_iv_end(out, next, len) : 0;
+}
 
-		if (!el) {
-			r = -ENOMEM;
-			goto out;
-		}
-		memcpy(el->key, next, len);
-		el->key_len = len;
-		el->flags = NFT_SET_ELEM_INTERVAL_END;
+/*
+ * Single-key interval sets: the kernel's rbtree wants each interval as a start element and an
+ * end element one past its last value, flagged INTERVAL_END. Like nft, we send them in order
+ * with an end element at 0 first when the first interval does not start at 0, and mark the
+ * start of an interval that reaches the top of the range (no end element exists) as open in
+ * the element's user data.
+ */
+static int enc_interval_elems(const struct ir_set *s, struct enc_elems *out)
+{
+	uint32_t len = (uint32_t)ir_type_len(s->types[0]);
+	struct enc_iv *iv;
+	size_t n = 0;
+	int r;
+
+	if (s->n == 0)
+		return 0;
+	iv = calloc(s->n, sizeof(*iv));
+	if (!iv)
+		return -ENOMEM;
+	r = enc_iv_collect(s, len, iv);
+	if (r == 0) {
+		qsort_r(iv, s->n, sizeof(*iv), enc_iv_cmp, &len);
+		r = enc_iv_merge(s, len, iv, &n);
 	}
-out:
+	if (r == 0)
+		r = enc_iv_emit(iv, n, len, out);
 	free(iv);
 	return r;
 }

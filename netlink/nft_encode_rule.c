@@ -352,12 +352,80 @@ static void enc_swap32(uint8_t *b)
 	b[3] = t0;
 }
 
+/* "KEY == VALUE" or "!=": loads only what VALUE's prefix covers, masked where the prefix
+ * ends inside a byte, as nft does. VAL holds VALUE's LEN bytes (masked here). */
+static int enc_match_eq(struct enc_rule *rc, const struct ir_match *m, uint32_t len, uint8_t *val)
+{
+	uint8_t mask[16], zero[16] = {0};
+	enum ir_key k = m->keys[0];
+	uint32_t prefix;
+	int r;
+
+	/* Only addresses have prefixes (emit_nft prints "/N" for those alone). */
+	prefix = enc_key_is_addr(k) && m->value.prefix < len * 8 ? m->value.prefix : len * 8;
+	if (k == IR_KEY_ND_TARGET && m->value.prefix > 0 && m->value.prefix < len * 8) {
+		/* A raw payload prefix (emit_nft: "@th,64,16 & 0xffc0 == 0xfe80"): nft
+		 * loads, masks and compares only the bytes the prefix touches. */
+		prefix = m->value.prefix;
+		len = (prefix + 7) / 8;
+		r = enc_key_load(rc, k, 0, len);
+		if (r == 0 && prefix % 8) {
+			memset(mask, 0, sizeof(mask));
+			for (uint32_t bit = 0; bit < prefix; bit++)
+				mask[bit / 8] |= (uint8_t)(0x80u >> (bit % 8));
+			r = enc_bitwise(rc, mask, zero, len);
+		}
+	} else if (prefix == len * 8) {
+		r = enc_key_load(rc, k, 0, len);
+	} else if (prefix % 8 == 0 && prefix > 0) {
+		/* nft loads only the prefix bytes when the prefix ends on a byte. */
+		len = prefix / 8;
+		r = enc_key_load(rc, k, 0, len);
+	} else {
+		memset(mask, 0, sizeof(mask));
+		enc_prefix_last(mask, len, prefix);
+		for (uint32_t i = 0; i < len; i++) {
+			mask[i] = (uint8_t)~mask[i];
+			val[i] &= mask[i];
+		}
+		r = enc_key_load(rc, k, 0, len);
+		if (r == 0)
+			r = enc_bitwise(rc, mask, zero, len);
+	}
+	if (r == 0)
+		r = enc_cmp(rc, m->op == IR_OP_EQ ? NFT_CMP_EQ : NFT_CMP_NEQ, val, len);
+	return r;
+}
+
+/* "KEY VALUE-VALUE_END": two comparisons, in network order (host-order keys are swapped). */
+static int enc_match_range(struct enc_rule *rc, const struct ir_match *m, uint32_t len,
+			   uint8_t *val)
+{
+	enum ir_key k = m->keys[0];
+	uint8_t end[16];
+	int r;
+
+	r = enc_value_bytes(&m->value_end, len, end);
+	if (r == 0)
+		r = enc_key_load(rc, k, 0, len);
+	if (r == 0 && enc_key_is_host_order(k)) {
+		enc_swap32(val);
+		enc_swap32(end);
+		r = enc_byteorder_hton(rc, NFT_REG_1, len, len);
+	}
+	if (r == 0)
+		r = enc_cmp(rc, NFT_CMP_GTE, val, len);
+	if (r == 0)
+		r = enc_cmp(rc, NFT_CMP_LTE, end, len);
+	return r;
+}
+
 static int enc_match(struct enc_rule *rc, const struct ir_match *m)
 {
-	uint8_t val[16], end[16], mask[16], zero[16] = {0};
+	uint8_t val[16], zero[16] = {0};
 	enum ir_key k = m->keys[0];
 	int klen = ir_key_len(k);
-	uint32_t len, prefix;
+	uint32_t len;
 	int r;
 
 	if (m->op == IR_OP_LOOKUP || m->op == IR_OP_NOT_LOOKUP || m->op == IR_OP_VMAP)
@@ -375,54 +443,10 @@ static int enc_match(struct enc_rule *rc, const struct ir_match *m)
 	switch (m->op) {
 	case IR_OP_EQ:
 	case IR_OP_NE:
-		/* Only addresses have prefixes (emit_nft prints "/N" for those alone). */
-		prefix =
-		    enc_key_is_addr(k) && m->value.prefix < len * 8 ? m->value.prefix : len * 8;
-		if (k == IR_KEY_ND_TARGET && m->value.prefix > 0 && m->value.prefix < len * 8) {
-			/* A raw payload prefix (emit_nft: "@th,64,16 & 0xffc0 == 0xfe80"): nft
-			 * loads, masks and compares only the bytes the prefix touches. */
-			prefix = m->value.prefix;
-			len = (prefix + 7) / 8;
-			r = enc_key_load(rc, k, 0, len);
-			if (r == 0 && prefix % 8) {
-				memset(mask, 0, sizeof(mask));
-				for (uint32_t bit = 0; bit < prefix; bit++)
-					mask[bit / 8] |= (uint8_t)(0x80u >> (bit % 8));
-				r = enc_bitwise(rc, mask, zero, len);
-			}
-		} else if (prefix == len * 8) {
-			r = enc_key_load(rc, k, 0, len);
-		} else if (prefix % 8 == 0 && prefix > 0) {
-			/* nft loads only the prefix bytes when the prefix ends on a byte. */
-			len = prefix / 8;
-			r = enc_key_load(rc, k, 0, len);
-		} else {
-			memset(mask, 0, sizeof(mask));
-			enc_prefix_last(mask, len, prefix);
-			for (uint32_t i = 0; i < len; i++) {
-				mask[i] = (uint8_t)~mask[i];
-				val[i] &= mask[i];
-			}
-			r = enc_key_load(rc, k, 0, len);
-			if (r == 0)
-				r = enc_bitwise(rc, mask, zero, len);
-		}
-		if (r == 0)
-			r = enc_cmp(rc, m->op == IR_OP_EQ ? NFT_CMP_EQ : NFT_CMP_NEQ, val, len);
+		r = enc_match_eq(rc, m, len, val);
 		break;
 	case IR_OP_RANGE:
-		r = enc_value_bytes(&m->value_end, len, end);
-		if (r == 0)
-			r = enc_key_load(rc, k, 0, len);
-		if (r == 0 && enc_key_is_host_order(k)) {
-			enc_swap32(val);
-			enc_swap32(end);
-			r = enc_byteorder_hton(rc, NFT_REG_1, len, len);
-		}
-		if (r == 0)
-			r = enc_cmp(rc, NFT_CMP_GTE, val, len);
-		if (r == 0)
-			r = enc_cmp(rc, NFT_CMP_LTE, end, len);
+		r = enc_match_range(rc, m, len, val);
 		break;
 	case IR_OP_BITS_ZERO:
 	case IR_OP_BITS_ANY:

@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/socket.h>
 
 #include "compile_internal.h"
@@ -28,35 +27,7 @@
  * neither address autoconfiguration nor neighbour discovery works. */
 static const uint8_t compile_nd_types[] = {133, 135, 136, 131, 143};
 
-/* --- statement helpers --- */
-
-struct ir_stmt compile_lookup(enum ir_key k, const struct ir_set *s)
-{
-	return (struct ir_stmt){
-	    .kind = IR_STMT_MATCH,
-	    .match = {.keys = {k}, .nkeys = 1, .op = IR_OP_LOOKUP, .set = s->name}};
-}
-
-struct ir_stmt compile_not_lookup(enum ir_key k, const struct ir_set *s)
-{
-	struct ir_stmt st = compile_lookup(k, s);
-
-	st.match.op = IR_OP_NOT_LOOKUP;
-	return st;
-}
-
-struct ir_stmt compile_lookup2(enum ir_key k1, enum ir_key k2, const struct ir_set *s)
-{
-	return (struct ir_stmt){
-	    .kind = IR_STMT_MATCH,
-	    .match = {.keys = {k1, k2}, .nkeys = 2, .op = IR_OP_LOOKUP, .set = s->name}};
-}
-
-struct ir_stmt compile_eq(enum ir_key k, struct ir_value v)
-{
-	return (struct ir_stmt){.kind = IR_STMT_MATCH,
-				.match = {.keys = {k}, .nkeys = 1, .op = IR_OP_EQ, .value = v}};
-}
+/* --- statement helpers (the shared ones are in compile_stmt.c) --- */
 
 static struct ir_stmt compile_bits(enum ir_key k, enum ir_op op, uint32_t bits)
 {
@@ -70,142 +41,6 @@ static struct ir_stmt compile_vmap(enum ir_key k, const struct ir_set *map)
 	return (struct ir_stmt){
 	    .kind = IR_STMT_MATCH,
 	    .match = {.keys = {k}, .nkeys = 1, .op = IR_OP_VMAP, .set = map->name}};
-}
-
-struct ir_stmt compile_verdict(enum ir_verdict_kind kind, const struct ir_chain *target)
-{
-	return (struct ir_stmt){.kind = IR_STMT_VERDICT,
-				.verdict = {.kind = kind, .chain = target ? target->name : NULL}};
-}
-
-struct ir_stmt compile_counter(const char *name)
-{
-	return (struct ir_stmt){.kind = IR_STMT_COUNTER, .counter = name};
-}
-
-int compile_line(struct ir_chain *c, size_t n, const struct ir_stmt *stmts)
-{
-	return ir_rule_add_copy(c, stmts, n);
-}
-
-static bool compile_str_eq(const char *a, const char *b)
-{
-	return a == b || (a && b && strcmp(a, b) == 0);
-}
-
-static bool compile_value_eq(const struct ir_value *a, const struct ir_value *b)
-{
-	return a->len == b->len && a->prefix == b->prefix && memcmp(a->data, b->data, a->len) == 0;
-}
-
-static bool compile_stmt_eq(const struct ir_stmt *a, const struct ir_stmt *b)
-{
-	if (a->kind != b->kind)
-		return false;
-	switch (a->kind) {
-	case IR_STMT_MATCH:
-		if (a->match.nkeys != b->match.nkeys || a->match.op != b->match.op ||
-		    !compile_str_eq(a->match.set, b->match.set) ||
-		    !compile_value_eq(&a->match.value, &b->match.value) ||
-		    !compile_value_eq(&a->match.value_end, &b->match.value_end))
-			return false;
-		for (size_t i = 0; i < a->match.nkeys; i++)
-			if (a->match.keys[i] != b->match.keys[i])
-				return false;
-		return true;
-	case IR_STMT_COUNTER:
-		return compile_str_eq(a->counter, b->counter);
-	case IR_STMT_LIMIT:
-		return a->limit.rate == b->limit.rate && a->limit.burst == b->limit.burst &&
-		       a->limit.over == b->limit.over;
-	case IR_STMT_LOG:
-		return a->log.group == b->log.group && compile_str_eq(a->log.prefix, b->log.prefix);
-	case IR_STMT_MARK_OR:
-		return a->mark_or == b->mark_or;
-	case IR_STMT_QUEUE:
-		return a->queue_num == b->queue_num;
-	case IR_STMT_VERDICT:
-		return a->verdict.kind == b->verdict.kind &&
-		       compile_str_eq(a->verdict.chain, b->verdict.chain);
-	}
-	return false;
-}
-
-bool compile_rule_eq(const struct ir_rule *a, const struct ir_rule *b)
-{
-	if (a->n != b->n)
-		return false;
-	for (size_t i = 0; i < a->n; i++)
-		if (!compile_stmt_eq(&a->stmts[i], &b->stmts[i]))
-			return false;
-	return true;
-}
-
-/* FNV-1a over what compile_rule_eq() compares, so equal lines hash alike. */
-static uint64_t compile_hash_bytes(uint64_t h, const void *p, size_t n)
-{
-	const uint8_t *b = p;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ b[i]) * 1099511628211ull;
-	return h;
-}
-
-static uint64_t compile_hash_u32(uint64_t h, uint32_t x)
-{
-	return compile_hash_bytes(h, &x, sizeof(x));
-}
-
-static uint64_t compile_hash_str(uint64_t h, const char *s)
-{
-	return s ? compile_hash_bytes(h, s, strlen(s) + 1) : compile_hash_u32(h, 0xffffffffu);
-}
-
-static uint64_t compile_hash_value(uint64_t h, const struct ir_value *v)
-{
-	h = compile_hash_u32(h, (uint32_t)v->len << 8 | v->prefix);
-	return compile_hash_bytes(h, v->data, v->len);
-}
-
-static uint64_t compile_stmt_hash(uint64_t h, const struct ir_stmt *s)
-{
-	h = compile_hash_u32(h, s->kind);
-	switch (s->kind) {
-	case IR_STMT_MATCH:
-		h = compile_hash_u32(h, (uint32_t)s->match.nkeys << 8 | s->match.op);
-		h = compile_hash_str(h, s->match.set);
-		h = compile_hash_value(h, &s->match.value);
-		h = compile_hash_value(h, &s->match.value_end);
-		for (size_t i = 0; i < s->match.nkeys; i++)
-			h = compile_hash_u32(h, s->match.keys[i]);
-		return h;
-	case IR_STMT_COUNTER:
-		return compile_hash_str(h, s->counter);
-	case IR_STMT_LIMIT:
-		h = compile_hash_u32(h, s->limit.rate);
-		h = compile_hash_u32(h, s->limit.burst);
-		return compile_hash_u32(h, s->limit.over);
-	case IR_STMT_LOG:
-		h = compile_hash_u32(h, s->log.group);
-		return compile_hash_str(h, s->log.prefix);
-	case IR_STMT_MARK_OR:
-		return compile_hash_u32(h, s->mark_or);
-	case IR_STMT_QUEUE:
-		return compile_hash_u32(h, s->queue_num);
-	case IR_STMT_VERDICT:
-		h = compile_hash_u32(h, s->verdict.kind);
-		return compile_hash_str(h, s->verdict.chain);
-	}
-	return h;
-}
-
-uint64_t compile_rule_hash(const struct ir_stmt *stmts, size_t n)
-{
-	uint64_t h = 1469598103934665603ull;
-
-	for (size_t i = 0; i < n; i++)
-		h = compile_stmt_hash(h, &stmts[i]);
-	return h;
 }
 
 struct ir_set *compile_set1(struct compile_ctx *cx, struct ir_table *t, const char *name,
@@ -393,78 +228,105 @@ static int compile_na_check(struct ir_chain *c, const struct ir_chain *na_target
 
 /* --- bridge netseg --- */
 
-static int compile_bridge_table(struct compile_ctx *cx)
+/* The bridge table's sets and chains, created in the order they are listed (and printed). */
+struct compile_bridge {
+	struct ir_set *ports, *pa[COMPILE_FAM_COUNT], *nd, *targets;
+	struct ir_chain *pre, *in, *in4, *in6, *na, *arp, *fwd, *pfwd, *flood, *flood4, *flood6;
+};
+
+static int compile_bridge_objects(struct compile_ctx *cx, struct ir_table *t,
+				  struct compile_bridge *b)
 {
-	struct ir_table *t = ir_table_add(cx->rs, IR_FAMILY_BRIDGE, COMPILE_TABLE_NAME);
-	struct ir_set *ports, *pa[COMPILE_FAM_COUNT], *nd, *targets = NULL;
-	struct ir_chain *pre, *in, *in4, *in6, *na = NULL, *arp, *fwd, *pfwd, *flood, *flood4;
-	struct ir_chain *flood6;
-	struct ir_stmt drop = compile_verdict(IR_VERDICT_DROP, NULL);
-	struct ir_stmt mark = {.kind = IR_STMT_MARK_OR, .mark_or = COMPILE_MARK_CLASSIFIED};
 	int r;
 
-	if (!t)
-		return -ENOMEM;
-	cx->bridge = t;
-	/* The flood chains count their default like the inet chains do (same name). */
-	if (ir_counter_add(cx->rs, t, "d_c2c") < 0)
-		return -ENOMEM;
-	ports = compile_set1(cx, t, "ports", IR_TYPE_IFNAME, false);
-	pa[COMPILE_V4] = compile_set2(cx, t, "port_addrs4", IR_TYPE_IFNAME, IR_TYPE_IPV4);
-	pa[COMPILE_V6] = compile_set2(cx, t, "port_addrs6", IR_TYPE_IFNAME, IR_TYPE_IPV6);
-	nd = compile_nd_set(cx, t);
-	pre = compile_base(cx, t, "prerouting", IR_HOOK_PREROUTING, -300);
-	in = ir_chain_add(cx->rs, t, "port_in");
-	in4 = ir_chain_add(cx->rs, t, "port_in4");
-	in6 = ir_chain_add(cx->rs, t, "port_in6");
-	r = compile_na_target(cx, t, &targets, &na);
+	b->ports = compile_set1(cx, t, "ports", IR_TYPE_IFNAME, false);
+	b->pa[COMPILE_V4] = compile_set2(cx, t, "port_addrs4", IR_TYPE_IFNAME, IR_TYPE_IPV4);
+	b->pa[COMPILE_V6] = compile_set2(cx, t, "port_addrs6", IR_TYPE_IFNAME, IR_TYPE_IPV6);
+	b->nd = compile_nd_set(cx, t);
+	b->pre = compile_base(cx, t, "prerouting", IR_HOOK_PREROUTING, -300);
+	b->in = ir_chain_add(cx->rs, t, "port_in");
+	b->in4 = ir_chain_add(cx->rs, t, "port_in4");
+	b->in6 = ir_chain_add(cx->rs, t, "port_in6");
+	r = compile_na_target(cx, t, &b->targets, &b->na);
 	if (r < 0)
 		return r;
-	arp = ir_chain_add(cx->rs, t, "port_arp");
-	fwd = compile_base(cx, t, "forward", IR_HOOK_FORWARD, -300);
-	pfwd = ir_chain_add(cx->rs, t, "port_forward");
-	flood = ir_chain_add(cx->rs, t, "flood");
-	flood4 = ir_chain_add(cx->rs, t, "flood4");
-	flood6 = ir_chain_add(cx->rs, t, "flood6");
-	if (!ports || !pa[0] || !pa[1] || !nd || !pre || !in || !in4 || !in6 || !arp || !fwd ||
-	    !pfwd || !flood || !flood4 || !flood6)
+	b->arp = ir_chain_add(cx->rs, t, "port_arp");
+	b->fwd = compile_base(cx, t, "forward", IR_HOOK_FORWARD, -300);
+	b->pfwd = ir_chain_add(cx->rs, t, "port_forward");
+	b->flood = ir_chain_add(cx->rs, t, "flood");
+	b->flood4 = ir_chain_add(cx->rs, t, "flood4");
+	b->flood6 = ir_chain_add(cx->rs, t, "flood6");
+	if (!b->ports || !b->pa[0] || !b->pa[1] || !b->nd || !b->pre || !b->in || !b->in4 ||
+	    !b->in6 || !b->arp || !b->fwd || !b->pfwd || !b->flood || !b->flood4 || !b->flood6)
 		return -ENOMEM;
-	cx->pchains[COMPILE_V4][COMPILE_FLOOD] = flood4;
-	cx->pchains[COMPILE_V6][COMPILE_FLOOD] = flood6;
-	r = compile_fill_ports(cx->in->endpoints, ports, pa, targets, NULL, false);
-	if (r < 0)
-		return r;
+	return 0;
+}
 
-	struct ir_stmt to_in[] = {compile_lookup(IR_KEY_IIFNAME, ports),
-				  compile_verdict(IR_VERDICT_GOTO, in)};
+/* prerouting and port_in: a frame from a port is marked classified, then sorted by type. */
+static int compile_bridge_port_in(const struct compile_bridge *b)
+{
+	struct ir_stmt drop = compile_verdict(IR_VERDICT_DROP, NULL);
+	struct ir_stmt mark = {.kind = IR_STMT_MARK_OR, .mark_or = COMPILE_MARK_CLASSIFIED};
+	struct ir_stmt to_in[] = {compile_lookup(IR_KEY_IIFNAME, b->ports),
+				  compile_verdict(IR_VERDICT_GOTO, b->in)};
 	struct ir_stmt by_type[][2] = {
 	    {compile_eq(IR_KEY_ETHER_TYPE, ir_value_be16(0x0800)),
-	     compile_verdict(IR_VERDICT_GOTO, in4)},
+	     compile_verdict(IR_VERDICT_GOTO, b->in4)},
 	    {compile_eq(IR_KEY_ETHER_TYPE, ir_value_be16(0x86dd)),
-	     compile_verdict(IR_VERDICT_GOTO, in6)},
+	     compile_verdict(IR_VERDICT_GOTO, b->in6)},
 	    {compile_eq(IR_KEY_ETHER_TYPE, ir_value_be16(0x0806)),
-	     compile_verdict(IR_VERDICT_GOTO, arp)},
+	     compile_verdict(IR_VERDICT_GOTO, b->arp)},
 	};
-	struct ir_stmt own4[] = {compile_lookup2(IR_KEY_IIFNAME, IR_KEY_IP_SADDR, pa[0]),
+	int r;
+
+	if ((r = compile_line(b->pre, 2, to_in)) < 0 || (r = compile_line(b->in, 1, &mark)) < 0)
+		return r;
+	for (size_t i = 0; i < 3; i++)
+		if ((r = compile_line(b->in, 2, by_type[i])) < 0)
+			return r;
+	return compile_line(b->in, 1, &drop);
+}
+
+/* port_in4, port_in6 and port_arp: anti-spoofing, a port sends from its own addresses only. */
+static int compile_bridge_own_addrs(const struct compile_bridge *b)
+{
+	struct ir_stmt drop = compile_verdict(IR_VERDICT_DROP, NULL);
+	struct ir_stmt own4[] = {compile_lookup2(IR_KEY_IIFNAME, IR_KEY_IP_SADDR, b->pa[0]),
 				 compile_verdict(IR_VERDICT_ACCEPT, NULL)};
-	struct ir_stmt own6[] = {compile_lookup2(IR_KEY_IIFNAME, IR_KEY_IP6_SADDR, pa[1]),
+	struct ir_stmt own6[] = {compile_lookup2(IR_KEY_IIFNAME, IR_KEY_IP6_SADDR, b->pa[1]),
 				 compile_verdict(IR_VERDICT_ACCEPT, NULL)};
-	struct ir_stmt own_arp[] = {compile_lookup2(IR_KEY_IIFNAME, IR_KEY_ARP_SADDR_IP, pa[0]),
+	struct ir_stmt own_arp[] = {compile_lookup2(IR_KEY_IIFNAME, IR_KEY_ARP_SADDR_IP, b->pa[0]),
 				    compile_verdict(IR_VERDICT_ACCEPT, NULL)};
 	/* 0.0.0.0: ARP probes (RFC 5227) before the address is configured. */
 	struct ir_stmt probe[] = {
 	    compile_eq(IR_KEY_ARP_SADDR_IP, ir_value_addr(AF_INET, (const uint8_t[4]){0}, 32)),
 	    compile_verdict(IR_VERDICT_ACCEPT, NULL)};
+	int r;
+
+	if ((r = compile_line(b->in4, 2, own4)) < 0 || (r = compile_line(b->in4, 1, &drop)) < 0 ||
+	    (r = compile_na_check(b->in6, b->na)) < 0 || (r = compile_line(b->in6, 2, own6)) < 0 ||
+	    (r = compile_nd_exceptions(b->in6, b->nd, IR_VERDICT_ACCEPT)) < 0 ||
+	    (r = compile_line(b->in6, 1, &drop)) < 0 ||
+	    (r = compile_line(b->arp, 2, own_arp)) < 0 || (r = compile_line(b->arp, 2, probe)) < 0)
+		return r;
+	return compile_line(b->arp, 1, &drop);
+}
+
+/* forward, port_forward and flood: where classified and unclassified ports are kept apart
+ * and broadcast and multicast between containers is handed to the flood chains. */
+static int compile_bridge_forward(const struct compile_bridge *b)
+{
+	struct ir_stmt drop = compile_verdict(IR_VERDICT_DROP, NULL);
 	/*
 	 * A frame between a classified and an unclassified port never crosses the bridge: the
 	 * bridge family cannot say which bridge a port is on, and does not need to. Every
 	 * bridged frame passes here, so each side's port set is looked up once: two lookups
 	 * for a frame between containers, not five as with one flat rule per case.
 	 */
-	struct ir_stmt from_port[] = {compile_lookup(IR_KEY_IIFNAME, ports),
-				      compile_verdict(IR_VERDICT_GOTO, pfwd)};
-	struct ir_stmt into[] = {compile_lookup(IR_KEY_OIFNAME, ports), drop};
-	struct ir_stmt out_of[] = {compile_not_lookup(IR_KEY_OIFNAME, ports), drop};
+	struct ir_stmt from_port[] = {compile_lookup(IR_KEY_IIFNAME, b->ports),
+				      compile_verdict(IR_VERDICT_GOTO, b->pfwd)};
+	struct ir_stmt into[] = {compile_lookup(IR_KEY_OIFNAME, b->ports), drop};
+	struct ir_stmt out_of[] = {compile_not_lookup(IR_KEY_OIFNAME, b->ports), drop};
 	/*
 	 * Broadcast and multicast between two containers: the only hook that sees the receiving
 	 * port is this one (run once per output port; in inet, oifname is the bridge), so the
@@ -473,40 +335,57 @@ static int compile_bridge_table(struct compile_ctx *cx)
 	 */
 	struct ir_stmt to_flood[][2] = {
 	    {compile_eq(IR_KEY_PKTTYPE, ir_value_u8(COMPILE_PACKET_BROADCAST)),
-	     compile_verdict(IR_VERDICT_GOTO, flood)},
+	     compile_verdict(IR_VERDICT_GOTO, b->flood)},
 	    {compile_eq(IR_KEY_PKTTYPE, ir_value_u8(COMPILE_PACKET_MULTICAST)),
-	     compile_verdict(IR_VERDICT_GOTO, flood)},
+	     compile_verdict(IR_VERDICT_GOTO, b->flood)},
 	};
 	/* ARP falls through (accept): the policy is about IP, and ARP must work for it to. */
 	struct ir_stmt by_fam[][2] = {
 	    {compile_eq(IR_KEY_ETHER_TYPE, ir_value_be16(0x0800)),
-	     compile_verdict(IR_VERDICT_GOTO, flood4)},
+	     compile_verdict(IR_VERDICT_GOTO, b->flood4)},
 	    {compile_eq(IR_KEY_ETHER_TYPE, ir_value_be16(0x86dd)),
-	     compile_verdict(IR_VERDICT_GOTO, flood6)},
+	     compile_verdict(IR_VERDICT_GOTO, b->flood6)},
 	};
 	/* Neighbour discovery between containers works whatever the policy, as in inet. */
-	struct ir_stmt nd_ok[] = {compile_lookup(IR_KEY_ICMPV6_TYPE, nd),
+	struct ir_stmt nd_ok[] = {compile_lookup(IR_KEY_ICMPV6_TYPE, b->nd),
 				  compile_verdict(IR_VERDICT_ACCEPT, NULL)};
+	int r;
 
-	if ((r = compile_line(pre, 2, to_in)) < 0 || (r = compile_line(in, 1, &mark)) < 0)
+	if ((r = compile_line(b->fwd, 2, from_port)) < 0 ||
+	    (r = compile_line(b->fwd, 2, into)) < 0 || (r = compile_line(b->pfwd, 2, out_of)) < 0 ||
+	    (r = compile_line(b->pfwd, 2, to_flood[0])) < 0 ||
+	    (r = compile_line(b->pfwd, 2, to_flood[1])) < 0 ||
+	    (r = compile_line(b->flood, 2, by_fam[0])) < 0 ||
+	    (r = compile_line(b->flood, 2, by_fam[1])) < 0)
 		return r;
-	for (size_t i = 0; i < 3; i++)
-		if ((r = compile_line(in, 2, by_type[i])) < 0)
-			return r;
-	if ((r = compile_line(in, 1, &drop)) < 0 || (r = compile_line(in4, 2, own4)) < 0 ||
-	    (r = compile_line(in4, 1, &drop)) < 0 || (r = compile_na_check(in6, na)) < 0 ||
-	    (r = compile_line(in6, 2, own6)) < 0 ||
-	    (r = compile_nd_exceptions(in6, nd, IR_VERDICT_ACCEPT)) < 0 ||
-	    (r = compile_line(in6, 1, &drop)) < 0 || (r = compile_line(arp, 2, own_arp)) < 0 ||
-	    (r = compile_line(arp, 2, probe)) < 0 || (r = compile_line(arp, 1, &drop)) < 0 ||
-	    (r = compile_line(fwd, 2, from_port)) < 0 || (r = compile_line(fwd, 2, into)) < 0 ||
-	    (r = compile_line(pfwd, 2, out_of)) < 0 ||
-	    (r = compile_line(pfwd, 2, to_flood[0])) < 0 ||
-	    (r = compile_line(pfwd, 2, to_flood[1])) < 0 ||
-	    (r = compile_line(flood, 2, by_fam[0])) < 0 ||
-	    (r = compile_line(flood, 2, by_fam[1])) < 0 || (r = compile_line(flood6, 2, nd_ok)) < 0)
+	return compile_line(b->flood6, 2, nd_ok);
+}
+
+static int compile_bridge_table(struct compile_ctx *cx)
+{
+	struct ir_table *t = ir_table_add(cx->rs, IR_FAMILY_BRIDGE, COMPILE_TABLE_NAME);
+	struct compile_bridge b = {0};
+	int r;
+
+	if (!t)
+		return -ENOMEM;
+	cx->bridge = t;
+	/* The flood chains count their default like the inet chains do (same name). */
+	if (ir_counter_add(cx->rs, t, "d_c2c") < 0)
+		return -ENOMEM;
+	r = compile_bridge_objects(cx, t, &b);
+	if (r < 0)
 		return r;
-	return 0;
+	cx->pchains[COMPILE_V4][COMPILE_FLOOD] = b.flood4;
+	cx->pchains[COMPILE_V6][COMPILE_FLOOD] = b.flood6;
+	r = compile_fill_ports(cx->in->endpoints, b.ports, b.pa, b.targets, NULL, false);
+	if (r == 0)
+		r = compile_bridge_port_in(&b);
+	if (r == 0)
+		r = compile_bridge_own_addrs(&b);
+	if (r == 0)
+		r = compile_bridge_forward(&b);
+	return r;
 }
 
 /* --- arp netseg --- */
@@ -588,90 +467,126 @@ static int compile_group_sets(struct compile_ctx *cx)
 	return 0;
 }
 
-static int compile_inet_table(struct compile_ctx *cx)
-{
-	struct ir_table *t = ir_table_add(cx->rs, IR_FAMILY_INET, COMPILE_TABLE_NAME);
-	struct ir_set *in_d, *out_d, *pa[COMPILE_FAM_COUNT], *nd, **c = cx->containers;
-	struct ir_set *targets = NULL;
-	struct ir_chain *pre, *from_bridge, *from_port, *fwd, *to_bridge, *invalid, *input;
-	struct ir_chain *na = NULL;
-	struct ir_chain *(*pc)[COMPILE_PCHAIN_COUNT] = cx->pchains;
-	struct ir_stmt drop = compile_verdict(IR_VERDICT_DROP, NULL);
-	struct ir_stmt ret = compile_verdict(IR_VERDICT_RETURN, NULL);
-	static const uint8_t fe80[16] = {0xfe, 0x80};
-	int r;
+/* The inet table's own sets and chains (the policy chains are cx->pchains). */
+struct compile_inet {
+	struct ir_set *in_d, *out_d, *pa[COMPILE_FAM_COUNT], *nd, *targets;
+	struct ir_chain *pre, *from_bridge, *from_port, *na, *fwd, *to_bridge, *invalid, *input;
+};
 
-	if (!t)
-		return -ENOMEM;
-	cx->inet = t;
-	r = compile_inet_counters(cx);
-	if (r < 0)
-		return r;
-	in_d = compile_set1(cx, t, "in_dispatch", IR_TYPE_IFNAME, false);
-	out_d = compile_set1(cx, t, "out_dispatch", IR_TYPE_IFNAME, false);
-	pa[COMPILE_V4] = compile_set2(cx, t, "port_addrs4", IR_TYPE_IFNAME, IR_TYPE_IPV4);
-	pa[COMPILE_V6] = compile_set2(cx, t, "port_addrs6", IR_TYPE_IFNAME, IR_TYPE_IPV6);
+static int compile_inet_sets(struct compile_ctx *cx, struct ir_table *t, struct compile_inet *n)
+{
+	struct ir_set **c = cx->containers;
+
+	n->in_d = compile_set1(cx, t, "in_dispatch", IR_TYPE_IFNAME, false);
+	n->out_d = compile_set1(cx, t, "out_dispatch", IR_TYPE_IFNAME, false);
+	n->pa[COMPILE_V4] = compile_set2(cx, t, "port_addrs4", IR_TYPE_IFNAME, IR_TYPE_IPV4);
+	n->pa[COMPILE_V6] = compile_set2(cx, t, "port_addrs6", IR_TYPE_IFNAME, IR_TYPE_IPV6);
 	c[COMPILE_V4] = compile_set1(cx, t, "containers4", IR_TYPE_IPV4, false);
 	c[COMPILE_V6] = compile_set1(cx, t, "containers6", IR_TYPE_IPV6, false);
-	nd = compile_nd_set(cx, t);
-	if (!in_d || !out_d || !pa[0] || !pa[1] || !c[0] || !c[1] || !nd)
+	n->nd = compile_nd_set(cx, t);
+	if (!n->in_d || !n->out_d || !n->pa[0] || !n->pa[1] || !c[0] || !c[1] || !n->nd)
 		return -ENOMEM;
-	in_d->is_vmap = out_d->is_vmap = true;
-	r = compile_group_sets(cx);
-	if (r < 0)
-		return r;
+	n->in_d->is_vmap = n->out_d->is_vmap = true;
+	return compile_group_sets(cx);
+}
 
-	pre = compile_base(cx, t, "prerouting", IR_HOOK_PREROUTING, -300);
-	from_bridge = ir_chain_add(cx->rs, t, "from_bridge");
-	from_port = ir_chain_add(cx->rs, t, "from_port");
-	r = compile_na_target(cx, t, &targets, &na);
-	if (r < 0)
-		return r;
-	fwd = compile_base(cx, t, "forward", IR_HOOK_FORWARD, -10);
-	to_bridge = ir_chain_add(cx->rs, t, "to_bridge");
-	invalid = ir_chain_add(cx->rs, t, "invalid");
-	input = compile_base(cx, t, "input", IR_HOOK_INPUT, -10);
+static int compile_inet_chains(struct compile_ctx *cx, struct ir_table *t, struct compile_inet *n)
+{
 	static const char *const pnames[COMPILE_FAM_COUNT][COMPILE_FLOOD] = {
 	    {"from_container4", "to_container4", "to_host4"},
 	    {"from_container6", "to_container6", "to_host6"}};
+	int r;
+
+	n->pre = compile_base(cx, t, "prerouting", IR_HOOK_PREROUTING, -300);
+	n->from_bridge = ir_chain_add(cx->rs, t, "from_bridge");
+	n->from_port = ir_chain_add(cx->rs, t, "from_port");
+	r = compile_na_target(cx, t, &n->targets, &n->na);
+	if (r < 0)
+		return r;
+	n->fwd = compile_base(cx, t, "forward", IR_HOOK_FORWARD, -10);
+	n->to_bridge = ir_chain_add(cx->rs, t, "to_bridge");
+	n->invalid = ir_chain_add(cx->rs, t, "invalid");
+	n->input = compile_base(cx, t, "input", IR_HOOK_INPUT, -10);
 	for (int f = 0; f < COMPILE_FAM_COUNT; f++)
 		for (int k = 0; k < COMPILE_FLOOD; k++)
-			if (!(pc[f][k] = ir_chain_add(cx->rs, t, pnames[f][k])))
+			if (!(cx->pchains[f][k] = ir_chain_add(cx->rs, t, pnames[f][k])))
 				return -ENOMEM;
-	if (!pre || !from_bridge || !from_port || !fwd || !to_bridge || !invalid || !input)
+	if (!n->pre || !n->from_bridge || !n->from_port || !n->fwd || !n->to_bridge ||
+	    !n->invalid || !n->input)
 		return -ENOMEM;
+	return 0;
+}
+
+/* The elements of in_dispatch, out_dispatch, port_addrs4/6, port_targets6, containers4/6. */
+static int compile_inet_inventory(struct compile_ctx *cx, struct compile_inet *n)
+{
+	const struct endpoint_set *eps = cx->in->endpoints;
+	int r;
 
 	/* Dispatch: a bridge's traffic is checked for the classified mark; a routed port (no
 	 * bridge) for its source address. The out_dispatch verdict must be a jump: to_bridge
 	 * returns, and a return from a goto'd chain would end the base chain (accept) before
 	 * the policy chains ever ran. */
-	r = compile_fill_bridges(cx->in, in_d, IR_VERDICT_GOTO, from_bridge);
+	r = compile_fill_bridges(cx->in, n->in_d, IR_VERDICT_GOTO, n->from_bridge);
 	if (r == 0)
-		r = compile_fill_bridges(cx->in, out_d, IR_VERDICT_JUMP, to_bridge);
+		r = compile_fill_bridges(cx->in, n->out_d, IR_VERDICT_JUMP, n->to_bridge);
 	/* Only routed ports: a bridged port never shows up as iifname in the inet hooks (the
 	 * bridge does), and every goto element costs the kernel a walk of the whole map at
 	 * commit (chain loop validation), which would make adding a container grow with the
 	 * number of containers. */
-	for (size_t i = 0; r == 0 && cx->in->endpoints && i < cx->in->endpoints->n; i++)
-		if (!cx->in->endpoints->items[i].bridge)
-			r = compile_add_ifname(in_d, cx->in->endpoints->items[i].interface,
-					       IR_VERDICT_GOTO, from_port);
+	for (size_t i = 0; r == 0 && eps && i < eps->n; i++)
+		if (!eps->items[i].bridge)
+			r = compile_add_ifname(n->in_d, eps->items[i].interface, IR_VERDICT_GOTO,
+					       n->from_port);
 	if (r == 0)
-		r = compile_fill_ports(cx->in->endpoints, NULL, pa, targets, c, true);
-	if (r < 0)
-		return r;
+		r = compile_fill_ports(eps, NULL, n->pa, n->targets, cx->containers, true);
+	return r;
+}
 
-	struct ir_stmt dispatch_in[] = {compile_vmap(IR_KEY_IIFNAME, in_d)};
+/* prerouting, from_bridge and from_port: unclassified bridge traffic and spoofed routed
+ * traffic stop here. */
+static int compile_inet_prerouting(const struct compile_inet *n)
+{
+	struct ir_stmt drop = compile_verdict(IR_VERDICT_DROP, NULL);
+	struct ir_stmt ret = compile_verdict(IR_VERDICT_RETURN, NULL);
+	struct ir_stmt dispatch_in[] = {compile_vmap(IR_KEY_IIFNAME, n->in_d)};
 	struct ir_stmt unclassified[] = {
 	    compile_bits(IR_KEY_MARK, IR_OP_BITS_ZERO, COMPILE_MARK_CLASSIFIED), drop};
-	struct ir_stmt own4[] = {compile_lookup2(IR_KEY_IIFNAME, IR_KEY_IP_SADDR, pa[0]), ret};
-	struct ir_stmt own6[] = {compile_lookup2(IR_KEY_IIFNAME, IR_KEY_IP6_SADDR, pa[1]), ret};
-	struct ir_stmt dispatch_out[] = {compile_vmap(IR_KEY_OIFNAME, out_d)};
+	struct ir_stmt own4[] = {compile_lookup2(IR_KEY_IIFNAME, IR_KEY_IP_SADDR, n->pa[0]), ret};
+	struct ir_stmt own6[] = {compile_lookup2(IR_KEY_IIFNAME, IR_KEY_IP6_SADDR, n->pa[1]), ret};
+	int r;
+
+	if ((r = compile_line(n->pre, 1, dispatch_in)) < 0 ||
+	    (r = compile_line(n->from_bridge, 2, unclassified)) < 0 ||
+	    (r = compile_na_check(n->from_port, n->na)) < 0 ||
+	    (r = compile_line(n->from_port, 2, own4)) < 0 ||
+	    (r = compile_line(n->from_port, 2, own6)) < 0 ||
+	    (r = compile_nd_exceptions(n->from_port, n->nd, IR_VERDICT_RETURN)) < 0)
+		return r;
+	return compile_line(n->from_port, 1, &drop);
+}
+
+/* "ct state established,related accept; ct state invalid jump invalid": shared by forward
+ * and input, so a reply never meets the policy and an invalid packet always meets invalid. */
+static int compile_inet_ct_state(struct ir_chain *c, const struct ir_chain *invalid)
+{
 	struct ir_stmt est[] = {compile_bits(IR_KEY_CT_STATE, IR_OP_BITS_ANY,
 					     COMPILE_CT_ESTABLISHED | COMPILE_CT_RELATED),
 				compile_verdict(IR_VERDICT_ACCEPT, NULL)};
 	struct ir_stmt inv[] = {compile_bits(IR_KEY_CT_STATE, IR_OP_BITS_ANY, COMPILE_CT_INVALID),
 				compile_verdict(IR_VERDICT_JUMP, invalid)};
+	int r = compile_line(c, 2, est);
+
+	return r < 0 ? r : compile_line(c, 2, inv);
+}
+
+/* forward and invalid: each direction to its policy chain by the container address. */
+static int compile_inet_forward(struct compile_ctx *cx, const struct compile_inet *n)
+{
+	struct ir_set **c = cx->containers;
+	struct ir_chain *(*pc)[COMPILE_PCHAIN_COUNT] = cx->pchains;
+	struct ir_stmt drop = compile_verdict(IR_VERDICT_DROP, NULL);
+	struct ir_stmt dispatch_out[] = {compile_vmap(IR_KEY_OIFNAME, n->out_d)};
 	struct ir_stmt fwd_disp[][2] = {
 	    {compile_lookup(IR_KEY_IP_SADDR, c[0]),
 	     compile_verdict(IR_VERDICT_GOTO, pc[COMPILE_V4][COMPILE_FROM_CONTAINER])},
@@ -682,6 +597,34 @@ static int compile_inet_table(struct compile_ctx *cx)
 	    {compile_lookup(IR_KEY_IP6_DADDR, c[1]),
 	     compile_verdict(IR_VERDICT_GOTO, pc[COMPILE_V6][COMPILE_TO_CONTAINER])},
 	};
+	struct ir_stmt invl[][2] = {
+	    {compile_lookup(IR_KEY_IP_SADDR, c[0]), drop},
+	    {compile_lookup(IR_KEY_IP_DADDR, c[0]), drop},
+	    {compile_lookup(IR_KEY_IP6_SADDR, c[1]), drop},
+	    {compile_lookup(IR_KEY_IP6_DADDR, c[1]), drop},
+	};
+	int r;
+
+	if ((r = compile_line(n->fwd, 1, dispatch_out)) < 0 ||
+	    (r = compile_fqdn_snoop(cx, n->fwd)) < 0 ||
+	    (r = compile_inet_ct_state(n->fwd, n->invalid)) < 0)
+		return r;
+	for (size_t i = 0; i < 4; i++)
+		if ((r = compile_line(n->fwd, 2, fwd_disp[i])) < 0 ||
+		    (r = compile_line(n->invalid, 2, invl[i])) < 0)
+			return r;
+	return 0;
+}
+
+/* to_bridge: what leaves by a managed bridge must be for a container (or flooded, or
+ * link-local); input: container traffic to the host goes to the to_host chains. */
+static int compile_inet_to_bridge_input(struct compile_ctx *cx, const struct compile_inet *n)
+{
+	static const uint8_t fe80[16] = {0xfe, 0x80};
+	struct ir_set **c = cx->containers;
+	struct ir_chain *(*pc)[COMPILE_PCHAIN_COUNT] = cx->pchains;
+	struct ir_stmt drop = compile_verdict(IR_VERDICT_DROP, NULL);
+	struct ir_stmt ret = compile_verdict(IR_VERDICT_RETURN, NULL);
 	struct ir_stmt tb[][2] = {
 	    {compile_eq(IR_KEY_PKTTYPE, ir_value_u8(COMPILE_PACKET_BROADCAST)), ret},
 	    {compile_eq(IR_KEY_PKTTYPE, ir_value_u8(COMPILE_PACKET_MULTICAST)), ret},
@@ -689,46 +632,33 @@ static int compile_inet_table(struct compile_ctx *cx)
 	    {compile_lookup(IR_KEY_IP6_DADDR, c[1]), ret},
 	    {compile_eq(IR_KEY_IP6_DADDR, ir_value_addr(AF_INET6, fe80, 10)), ret},
 	};
-	struct ir_stmt invl[][2] = {
-	    {compile_lookup(IR_KEY_IP_SADDR, c[0]), drop},
-	    {compile_lookup(IR_KEY_IP_DADDR, c[0]), drop},
-	    {compile_lookup(IR_KEY_IP6_SADDR, c[1]), drop},
-	    {compile_lookup(IR_KEY_IP6_DADDR, c[1]), drop},
-	};
 	struct ir_stmt in_disp[][2] = {
 	    {compile_lookup(IR_KEY_IP_SADDR, c[0]),
 	     compile_verdict(IR_VERDICT_GOTO, pc[COMPILE_V4][COMPILE_TO_HOST])},
 	    {compile_lookup(IR_KEY_IP6_SADDR, c[1]),
 	     compile_verdict(IR_VERDICT_GOTO, pc[COMPILE_V6][COMPILE_TO_HOST])},
 	};
+	int r;
 
-	if ((r = compile_line(pre, 1, dispatch_in)) < 0 ||
-	    (r = compile_line(from_bridge, 2, unclassified)) < 0 ||
-	    (r = compile_na_check(from_port, na)) < 0 ||
-	    (r = compile_line(from_port, 2, own4)) < 0 ||
-	    (r = compile_line(from_port, 2, own6)) < 0 ||
-	    (r = compile_nd_exceptions(from_port, nd, IR_VERDICT_RETURN)) < 0 ||
-	    (r = compile_line(from_port, 1, &drop)) < 0 ||
-	    (r = compile_line(fwd, 1, dispatch_out)) < 0 || (r = compile_fqdn_snoop(cx, fwd)) < 0 ||
-	    (r = compile_line(fwd, 2, est)) < 0 || (r = compile_line(fwd, 2, inv)) < 0)
-		return r;
-	for (size_t i = 0; i < 4; i++)
-		if ((r = compile_line(fwd, 2, fwd_disp[i])) < 0 ||
-		    (r = compile_line(invalid, 2, invl[i])) < 0)
-			return r;
 	for (size_t i = 0; i < 5; i++)
-		if ((r = compile_line(to_bridge, 2, tb[i])) < 0)
+		if ((r = compile_line(n->to_bridge, 2, tb[i])) < 0)
 			return r;
-	if ((r = compile_line(to_bridge, 1, &drop)) < 0 || (r = compile_line(input, 2, est)) < 0 ||
-	    (r = compile_line(input, 2, inv)) < 0 || (r = compile_line(input, 2, in_disp[0])) < 0 ||
-	    (r = compile_line(input, 2, in_disp[1])) < 0)
+	if ((r = compile_line(n->to_bridge, 1, &drop)) < 0 ||
+	    (r = compile_inet_ct_state(n->input, n->invalid)) < 0 ||
+	    (r = compile_line(n->input, 2, in_disp[0])) < 0)
 		return r;
+	return compile_line(n->input, 2, in_disp[1]);
+}
 
+/* The first lines of the policy chains, before any rule: what no rule or default judges. */
+static int compile_inet_pchain_heads(struct compile_ctx *cx, const struct compile_inet *n)
+{
+	struct ir_chain *(*pc)[COMPILE_PCHAIN_COUNT] = cx->pchains;
 	/* Neighbour discovery first in every IPv6 chain a container's own traffic reaches: to
 	 * the host (the gateway) and, over a bridge, to other containers, whose solicitations
 	 * carry the global source address and are untracked, so no rule or default may stop
 	 * them. Anti-spoofing at the port already vouched for the source. */
-	struct ir_stmt nd_ok[] = {compile_lookup(IR_KEY_ICMPV6_TYPE, nd),
+	struct ir_stmt nd_ok[] = {compile_lookup(IR_KEY_ICMPV6_TYPE, n->nd),
 				  compile_verdict(IR_VERDICT_ACCEPT, NULL)};
 	/* Broadcast and multicast from a container were judged per receiving port by the bridge
 	 * table's flood chains (bridged frames only: IP forwarding drops them before this hook),
@@ -740,14 +670,42 @@ static int compile_inet_table(struct compile_ctx *cx)
 	    {compile_eq(IR_KEY_PKTTYPE, ir_value_u8(COMPILE_PACKET_MULTICAST)),
 	     compile_verdict(IR_VERDICT_ACCEPT, NULL)},
 	};
+	int r;
+
 	for (int f = 0; f < COMPILE_FAM_COUNT; f++)
 		for (size_t i = 0; i < 2; i++)
 			if ((r = compile_line(pc[f][COMPILE_FROM_CONTAINER], 2, flooded[i])) < 0)
 				return r;
-	if ((r = compile_line(pc[COMPILE_V6][COMPILE_FROM_CONTAINER], 2, nd_ok)) < 0 ||
-	    (r = compile_line(pc[COMPILE_V6][COMPILE_TO_HOST], 2, nd_ok)) < 0)
-		return r;
-	return compile_policy_chains(cx);
+	r = compile_line(pc[COMPILE_V6][COMPILE_FROM_CONTAINER], 2, nd_ok);
+	return r < 0 ? r : compile_line(pc[COMPILE_V6][COMPILE_TO_HOST], 2, nd_ok);
+}
+
+static int compile_inet_table(struct compile_ctx *cx)
+{
+	struct ir_table *t = ir_table_add(cx->rs, IR_FAMILY_INET, COMPILE_TABLE_NAME);
+	struct compile_inet n = {0};
+	int r;
+
+	if (!t)
+		return -ENOMEM;
+	cx->inet = t;
+	/* Creation order is print order: counters, sets, chains, then what the rules add. */
+	r = compile_inet_counters(cx);
+	if (r == 0)
+		r = compile_inet_sets(cx, t, &n);
+	if (r == 0)
+		r = compile_inet_chains(cx, t, &n);
+	if (r == 0)
+		r = compile_inet_inventory(cx, &n);
+	if (r == 0)
+		r = compile_inet_prerouting(&n);
+	if (r == 0)
+		r = compile_inet_forward(cx, &n);
+	if (r == 0)
+		r = compile_inet_to_bridge_input(cx, &n);
+	if (r == 0)
+		r = compile_inet_pchain_heads(cx, &n);
+	return r < 0 ? r : compile_policy_chains(cx);
 }
 
 static void compile_ctx_done(struct compile_ctx *cx)

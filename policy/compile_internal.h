@@ -4,8 +4,9 @@
 
 /*
  * Shared by the compiler's files: compile.c (the fixed layout and the inventory sets),
- * compile_rules.c (the policy chains) and compile_sets.c (group membership and address sets).
- * Not part of the module's interface.
+ * compile_stmt.c (statement helpers, line equality and hash), compile_rules.c (the policy
+ * chains), compile_dispatch.c (their port dispatch), compile_sets.c (group membership and
+ * address sets) and compile_fqdn.c (DNS snooping). Not part of the module's interface.
  */
 
 #include "compile.h"
@@ -21,8 +22,44 @@ enum compile_pchain {
 	COMPILE_PCHAIN_COUNT
 };
 
-struct compile_port_lines; /* lines of rules with ports, awaiting dispatch (compile_rules.c) */
-struct compile_seen;	   /* the lines the rule being compiled has placed (compile_rules.c) */
+/* A line of a rule with tcp/udp/sctp ports, without its port match, waiting for the chain's
+ * port dispatch (compile_dispatch) to place it into the segment chains its ports cover. Its
+ * statements are allocated to size once and handed to the first segment chain that takes the
+ * line (MOVED; later ones copy them): 100k rules with ports queue 400k lines, and a fixed-size
+ * copy in the queue plus another in the chains was most of the compiler's peak memory. */
+struct compile_port_line {
+	size_t ri;
+	size_t n;
+	struct ir_stmt *st;
+	bool moved;
+};
+
+struct compile_port_lines {
+	struct compile_port_line *v;
+	size_t n, cap;
+};
+
+/* The most statements one line of a rule holds (compile_port_line_add refuses more). */
+#define COMPILE_LINE_MAX 6
+
+/*
+ * The lines one rule has placed so far, by hash, to drop repeats (lists like [containers, any]
+ * would otherwise repeat a line) in one probe instead of a scan of the rule's earlier lines:
+ * a rule with 100k inline selectors has 100k lines per chain. A slot is in use when its gen
+ * is the rule's, so starting the next rule clears the table in O(1).
+ */
+struct compile_seen_slot {
+	uint64_t hash;
+	const void *owner; /* the ir_chain, or the compile_port_lines, holding the line */
+	size_t idx;	   /* its index there */
+	size_t gen;
+	bool port_line;
+};
+
+struct compile_seen {
+	struct compile_seen_slot *v;
+	size_t cap, n, gen;
+};
 
 struct compile_ctx {
 	const struct compile_input *in;
@@ -51,7 +88,7 @@ struct compile_ctx {
 	struct compile_seen *seen; /* likewise */
 };
 
-/* --- statements (compile.c) --- */
+/* --- statements (compile_stmt.c) --- */
 struct ir_stmt compile_lookup(enum ir_key k, const struct ir_set *s);
 struct ir_stmt compile_not_lookup(enum ir_key k, const struct ir_set *s);
 struct ir_stmt compile_lookup2(enum ir_key k1, enum ir_key k2, const struct ir_set *s);
@@ -63,6 +100,14 @@ int compile_line(struct ir_chain *c, size_t n, const struct ir_stmt *stmts);
 bool compile_rule_eq(const struct ir_rule *a, const struct ir_rule *b);
 /* A hash of the line STMTS[0..N) that equal lines (compile_rule_eq) share. */
 uint64_t compile_rule_hash(const struct ir_stmt *stmts, size_t n);
+/* Appends STMTS as a line of the current rule unless the rule already has the same line in
+ * C (lists like [containers, any] would otherwise repeat it). */
+int compile_rule_line(struct compile_seen *seen, struct ir_chain *c, size_t n,
+		      const struct ir_stmt *stmts);
+/* Queues STMTS as a port line of rule RI unless the rule already queued the same line. */
+int compile_port_line_add(struct compile_seen *seen, struct compile_port_lines *pl, size_t ri,
+			  size_t n, const struct ir_stmt *stmts);
+/* A one-field set of TYPE named NAME in T (compile.c). */
 struct ir_set *compile_set1(struct compile_ctx *cx, struct ir_table *t, const char *name,
 			    enum ir_type type, bool interval);
 
@@ -85,5 +130,10 @@ int compile_fqdn_snoop(struct compile_ctx *cx, struct ir_chain *fwd);
 
 /* --- policy chains (compile_rules.c) --- */
 int compile_policy_chains(struct compile_ctx *cx);
+
+/* --- the port dispatch (compile_dispatch.c) --- */
+/* Places the queued port lines of policy chain [F][K] into segment chains and inserts the
+ * per-protocol dispatch lines at POS. */
+int compile_dispatch(struct compile_ctx *cx, int f, int k, size_t pos);
 
 #endif

@@ -4,7 +4,8 @@
  * ports, the port dispatch to the segment chains holding the lines with ports, the allow lines
  * without ports, then the category defaults, in from_container4/6, to_container4/6,
  * to_host4/6 and the bridge's flood4/6. A rule becomes one line per (from term, to term,
- * family, chain, port alternative) that can match.
+ * family, chain, port alternative) that can match; lines with ports are queued for the port
+ * dispatch (compile_dispatch.c).
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -26,44 +27,6 @@ struct compile_alt {
 	size_t n;
 	struct ir_stmt st[1];
 	bool l4;
-};
-
-/* A line of a rule with tcp/udp/sctp ports, without its port match, waiting for the chain's
- * port dispatch (compile_dispatch) to place it into the segment chains its ports cover. Its
- * statements are allocated to size once and handed to the first segment chain that takes the
- * line (MOVED; later ones copy them): 100k rules with ports queue 400k lines, and a fixed-size
- * copy in the queue plus another in the chains was most of the compiler's peak memory. */
-struct compile_port_line {
-	size_t ri;
-	size_t n;
-	struct ir_stmt *st;
-	bool moved;
-};
-
-#define COMPILE_LINE_MAX 6
-
-struct compile_port_lines {
-	struct compile_port_line *v;
-	size_t n, cap;
-};
-
-/*
- * The lines one rule has placed so far, by hash, to drop repeats (lists like [containers, any]
- * would otherwise repeat a line) in one probe instead of a scan of the rule's earlier lines:
- * a rule with 100k inline selectors has 100k lines per chain. A slot is in use when its gen
- * is the rule's, so starting the next rule clears the table in O(1).
- */
-struct compile_seen_slot {
-	uint64_t hash;
-	const void *owner; /* the ir_chain, or the compile_port_lines, holding the line */
-	size_t idx;	   /* its index there */
-	size_t gen;
-	bool port_line;
-};
-
-struct compile_seen {
-	struct compile_seen_slot *v;
-	size_t cap, n, gen;
 };
 
 /* Sets a rule's terms use, created on first use: [side][term][family]; bsets are the bridge
@@ -488,119 +451,6 @@ static int compile_rule_verdict(struct compile_ctx *cx, size_t ri, bool bridge, 
 	return 0;
 }
 
-static struct ir_rule compile_seen_line(const struct compile_seen_slot *sl)
-{
-	const struct compile_port_lines *pl = sl->owner;
-	const struct ir_chain *c = sl->owner;
-
-	if (sl->port_line)
-		return (struct ir_rule){.stmts = pl->v[sl->idx].st, .n = pl->v[sl->idx].n};
-	return c->rules[sl->idx];
-}
-
-static size_t compile_seen_probe(const struct compile_seen *s, uint64_t hash, const void *owner,
-				 const struct ir_rule *line)
-{
-	size_t mask = s->cap - 1, i = (size_t)hash & mask;
-
-	for (; s->v[i].gen == s->gen; i = (i + 1) & mask) {
-		const struct compile_seen_slot *sl = &s->v[i];
-
-		if (!line) /* rehashing: any free slot */
-			continue;
-		if (sl->hash == hash && sl->owner == owner) {
-			struct ir_rule other = compile_seen_line(sl);
-
-			if (compile_rule_eq(&other, line))
-				return i;
-		}
-	}
-	return i;
-}
-
-/* At most half full. */
-static int compile_seen_reserve(struct compile_seen *s)
-{
-	struct compile_seen grown = {.gen = s->gen, .n = s->n};
-
-	if ((s->n + 1) * 2 <= s->cap)
-		return 0;
-	grown.cap = s->cap ? s->cap * 2 : 64;
-	grown.v = calloc(grown.cap, sizeof(*grown.v));
-	if (!grown.v)
-		return -ENOMEM;
-	for (size_t i = 0; i < s->cap; i++)
-		if (s->v[i].gen == s->gen)
-			grown.v[compile_seen_probe(&grown, s->v[i].hash, NULL, NULL)] = s->v[i];
-	free(s->v);
-	*s = grown;
-	return 0;
-}
-
-/* Whether the current rule already has line STMTS[0..N) in OWNER; if not, records it as the
- * line IDX there (placed next by the caller). */
-static int compile_seen_add(struct compile_seen *s, const void *owner, bool port_line, size_t idx,
-			    size_t n, const struct ir_stmt *stmts, bool *ret_dup)
-{
-	struct ir_rule line = {.stmts = (struct ir_stmt *)stmts, .n = n};
-	uint64_t hash = compile_rule_hash(stmts, n);
-	size_t i;
-
-	if (compile_seen_reserve(s) < 0)
-		return -ENOMEM;
-	i = compile_seen_probe(s, hash, owner, &line);
-	*ret_dup = s->v[i].gen == s->gen;
-	if (!*ret_dup) {
-		s->v[i] = (struct compile_seen_slot){.hash = hash,
-						     .owner = owner,
-						     .idx = idx,
-						     .gen = s->gen,
-						     .port_line = port_line};
-		s->n++;
-	}
-	return 0;
-}
-
-/* Appends STMTS as a line of the current rule unless the rule already has the same line in
- * C (lists like [containers, any] would otherwise repeat it). */
-static int compile_rule_line(struct compile_seen *seen, struct ir_chain *c, size_t n,
-			     const struct ir_stmt *stmts)
-{
-	bool dup;
-	int r = compile_seen_add(seen, c, false, c->n, n, stmts, &dup);
-
-	if (r < 0 || dup)
-		return r;
-	return compile_line(c, n, stmts);
-}
-
-/* Queues STMTS as a port line of rule RI unless the rule already queued the same line. */
-static int compile_port_line_add(struct compile_seen *seen, struct compile_port_lines *pl,
-				 size_t ri, size_t n, const struct ir_stmt *stmts)
-{
-	struct compile_port_line *l;
-	struct ir_stmt *st;
-	bool dup;
-	int r;
-
-	if (n > COMPILE_LINE_MAX)
-		return -EINVAL;
-	r = compile_seen_add(seen, pl, true, pl->n, n, stmts, &dup);
-	if (r < 0 || dup)
-		return r;
-	st = reallocarray(NULL, n, sizeof(*st));
-	if (!st)
-		return -ENOMEM;
-	memcpy(st, stmts, n * sizeof(*stmts));
-	if (GROW(pl->v, pl->cap, pl->n + 1, 16) < 0) {
-		free(st);
-		return -ENOMEM;
-	}
-	l = &pl->v[pl->n++];
-	*l = (struct compile_port_line){.ri = ri, .n = n, .st = st};
-	return 0;
-}
-
 static int compile_term_stmt(struct compile_ctx *cx, size_t ri, struct compile_rule_sets *rsets,
 			     enum compile_side side, size_t ti, enum compile_fam fam,
 			     enum compile_pchain pc, struct ir_stmt *st, size_t *n, bool *ret_none)
@@ -634,20 +484,73 @@ static int compile_term_stmt(struct compile_ctx *cx, size_t ri, struct compile_r
 	return 0;
 }
 
+/* One rule being compiled: its sets, the port alternatives of the family at hand, and its
+ * verdicts, made on first use (a rule without lines needs no log chain). */
+struct compile_rule_run {
+	size_t ri;
+	struct compile_rule_sets rsets;
+	struct compile_alt alts[3];
+	size_t nalts;
+	struct ir_stmt verdict[2]; /* [in the bridge table] */
+	bool have_verdict[2];
+};
+
+/* The lines of from term I and to term J of the rule in policy chain [F][K], one per port
+ * alternative: queued for the port dispatch when it has tcp/udp/sctp ports. */
+static int compile_rule_chain(struct compile_ctx *cx, struct compile_rule_run *run, size_t i,
+			      size_t j, int f, int k)
+{
+	const struct policy_rule *rule = &cx->p->rules[run->ri];
+	const struct policy_term *ft = &rule->from.terms[i], *tt = &rule->to.terms[j];
+	struct ir_stmt st[COMPILE_LINE_MAX];
+	size_t n = 0;
+	bool none = false, br = k == COMPILE_FLOOD;
+	int r;
+
+	if (compile_term_kind(ft->kind, COMPILE_FROM, k) == COMPILE_TM_NONE ||
+	    compile_term_kind(tt->kind, COMPILE_TO, k) == COMPILE_TM_NONE)
+		return 0;
+	r = compile_term_stmt(cx, run->ri, &run->rsets, COMPILE_FROM, i, f, k, st, &n, &none);
+	if (r < 0 || none)
+		return r;
+	r = compile_term_stmt(cx, run->ri, &run->rsets, COMPILE_TO, j, f, k, st, &n, &none);
+	if (r < 0 || none)
+		return r;
+	/* Only now: a rule without lines needs no log chain. */
+	if (!run->have_verdict[br]) {
+		r = compile_rule_verdict(cx, run->ri, br, &run->verdict[br]);
+		run->have_verdict[br] = r == 0;
+	}
+	for (size_t a = 0; r == 0 && a < run->nalts; a++) {
+		const struct compile_alt *alt = &run->alts[a];
+		size_t m = n;
+
+		for (size_t x = 0; x < alt->n; x++)
+			st[m++] = alt->st[x];
+		st[m++] = compile_counter(cx->rule_counters[run->ri]);
+		st[m++] = run->verdict[br];
+		if (alt->l4)
+			r = compile_port_line_add(cx->seen,
+						  &cx->port_lines[f * COMPILE_PCHAIN_COUNT + k],
+						  run->ri, m, st);
+		else
+			r = compile_rule_line(cx->seen, cx->pchains[f][k], m, st);
+	}
+	return r;
+}
+
 static int compile_rule(struct compile_ctx *cx, size_t ri)
 {
 	const struct policy_rule *rule = &cx->p->rules[ri];
-	struct compile_rule_sets rsets = {.nfrom = rule->from.n};
-	struct compile_alt alts[3];
-	struct ir_stmt verdict[2]; /* [in the bridge table] */
-	bool have_verdict[2] = {false, false};
+	struct compile_rule_run run = {.ri = ri, .rsets = {.nfrom = rule->from.n}};
+	struct compile_rule_sets *rsets = &run.rsets;
 	int r = 0;
 
-	rsets.sets = calloc((rule->from.n + rule->to.n) * 2 + 1, sizeof(*rsets.sets));
-	rsets.bsets = calloc((rule->from.n + rule->to.n) * 2 + 1, sizeof(*rsets.bsets));
-	if (!rsets.sets || !rsets.bsets) {
-		free(rsets.sets);
-		free(rsets.bsets);
+	rsets->sets = calloc((rule->from.n + rule->to.n) * 2 + 1, sizeof(*rsets->sets));
+	rsets->bsets = calloc((rule->from.n + rule->to.n) * 2 + 1, sizeof(*rsets->bsets));
+	if (!rsets->sets || !rsets->bsets) {
+		free(rsets->sets);
+		free(rsets->bsets);
 		return -ENOMEM;
 	}
 	/* A new generation: no line of this rule seen yet. */
@@ -660,62 +563,21 @@ static int compile_rule(struct compile_ctx *cx, size_t ri)
 			const struct policy_term *tt = &rule->to.terms[j];
 
 			for (int f = 0; r == 0 && f < COMPILE_FAM_COUNT; f++) {
-				size_t nalts = 0;
-
 				if (!compile_term_has_fam(cx, ft, f) ||
 				    !compile_term_has_fam(cx, tt, f))
 					continue;
 				/* Whether the ports say anything in this family at all, before the
 				 * terms create their sets. */
-				compile_ports(cx, ri, f, alts, &nalts);
-				for (int k = 0; r == 0 && nalts && k < COMPILE_PCHAIN_COUNT; k++) {
-					struct ir_stmt st[COMPILE_LINE_MAX];
-					size_t n = 0;
-					bool none = false;
-
-					if (compile_term_kind(ft->kind, COMPILE_FROM, k) ==
-						COMPILE_TM_NONE ||
-					    compile_term_kind(tt->kind, COMPILE_TO, k) ==
-						COMPILE_TM_NONE)
-						continue;
-					r = compile_term_stmt(cx, ri, &rsets, COMPILE_FROM, i, f, k,
-							      st, &n, &none);
-					if (r < 0 || none)
-						continue;
-					r = compile_term_stmt(cx, ri, &rsets, COMPILE_TO, j, f, k,
-							      st, &n, &none);
-					if (r < 0 || none)
-						continue;
-					bool br = k == COMPILE_FLOOD;
-
-					/* Only now: a rule without lines needs no log chain. */
-					if (!have_verdict[br]) {
-						r = compile_rule_verdict(cx, ri, br, &verdict[br]);
-						have_verdict[br] = r == 0;
-					}
-					for (size_t a = 0; r == 0 && a < nalts; a++) {
-						size_t m = n;
-
-						for (size_t x = 0; x < alts[a].n; x++)
-							st[m++] = alts[a].st[x];
-						st[m++] = compile_counter(cx->rule_counters[ri]);
-						st[m++] = verdict[br];
-						if (alts[a].l4)
-							r = compile_port_line_add(
-							    cx->seen,
-							    &cx->port_lines
-								 [f * COMPILE_PCHAIN_COUNT + k],
-							    ri, m, st);
-						else
-							r = compile_rule_line(
-							    cx->seen, cx->pchains[f][k], m, st);
-					}
-				}
+				run.nalts = 0;
+				compile_ports(cx, ri, f, run.alts, &run.nalts);
+				for (int k = 0; r == 0 && run.nalts && k < COMPILE_PCHAIN_COUNT;
+				     k++)
+					r = compile_rule_chain(cx, &run, i, j, f, k);
 			}
 		}
 	}
-	free(rsets.sets);
-	free(rsets.bsets);
+	free(rsets->sets);
+	free(rsets->bsets);
 	return r;
 }
 
@@ -753,344 +615,6 @@ static int compile_default(struct compile_ctx *cx, struct ir_chain *c, enum poli
 		st[n++] = compile_verdict(v, NULL);
 	}
 	return compile_line(c, n, st);
-}
-
-/* --- the port dispatch (docs/design.md, "The policy chains") --- */
-
-/* The line indices of one elementary port interval, or of one segment chain's lines. */
-struct compile_idx {
-	size_t *v;
-	size_t n, cap;
-};
-
-static int compile_idx_push(struct compile_idx *x, size_t v)
-{
-	if (GROW(x->v, x->cap, x->n + 1, 4) < 0)
-		return -ENOMEM;
-	x->v[x->n++] = v;
-	return 0;
-}
-
-static bool compile_idx_eq(const struct compile_idx *a, const struct compile_idx *b)
-{
-	return a->n == b->n && (a->n == 0 || memcmp(a->v, b->v, a->n * sizeof(*a->v)) == 0);
-}
-
-static int compile_u32_cmp(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* First index in sorted B[0..n) whose value is >= V. */
-static size_t compile_lower_bound(const uint32_t *b, size_t n, uint32_t v)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (b[mid] < v)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-/* One dispatch under construction: its maps (one per protocol) and its segment chains, which
- * are shared by every segment with the same lines (a rule's ports rarely overlap another's, so
- * a multi-port rule needs one chain, not one per port). */
-struct compile_dispatch {
-	struct compile_ctx *cx;
-	struct ir_table *t;
-	struct ir_chain *c;
-	struct compile_port_lines *pl;
-	struct ir_set *map; /* of the protocol being added; made with its first segment */
-	struct compile_idx *seg_lines; /* [segment] */
-	struct ir_chain **seg_chains;  /* [segment] */
-	size_t nseg, seg_cap;
-	/* The segments by their lines, so each new one is looked up, not compared with all
-	 * (100k rules with their own ports make 65k segments). */
-	struct compile_seg_slot *slots;
-	size_t slots_cap;
-};
-
-struct compile_seg_slot {
-	uint64_t hash;
-	size_t seg1; /* 1 + segment index; 0: empty */
-};
-
-static uint64_t compile_idx_hash(const struct compile_idx *x)
-{
-	uint64_t h = 1469598103934665603ull; /* FNV-1a over the line indices */
-
-	for (size_t i = 0; i < x->n; i++)
-		for (size_t v = x->v[i], b = 0; b < sizeof(v); b++, v >>= 8)
-			h = (h ^ (v & 0xff)) * 1099511628211ull;
-	return h;
-}
-
-/* The slot of the segment with lines IDX (hash H), or the empty one where it would go. */
-static size_t compile_seg_probe(const struct compile_dispatch *d, uint64_t h,
-				const struct compile_idx *idx)
-{
-	size_t mask = d->slots_cap - 1, i = (size_t)h & mask;
-
-	for (; d->slots[i].seg1; i = (i + 1) & mask)
-		if (idx && d->slots[i].hash == h &&
-		    compile_idx_eq(&d->seg_lines[d->slots[i].seg1 - 1], idx))
-			break;
-	return i;
-}
-
-/* Room for one more segment, the slots at most half full. */
-static int compile_seg_reserve(struct compile_dispatch *d)
-{
-	struct compile_seg_slot *old = d->slots;
-	size_t old_cap = d->slots_cap;
-
-	if ((d->nseg + 1) * 2 <= d->slots_cap)
-		return 0;
-	d->slots_cap = old_cap ? old_cap * 2 : 64;
-	d->slots = calloc(d->slots_cap, sizeof(*d->slots));
-	if (!d->slots) {
-		d->slots = old;
-		d->slots_cap = old_cap;
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < old_cap; i++)
-		if (old[i].seg1)
-			d->slots[compile_seg_probe(d, old[i].hash, NULL)] = old[i];
-	free(old);
-	return 0;
-}
-
-/* The segment chain holding lines IDX (deny lines before allow lines, as queued), made once. */
-static int compile_segment_chain(struct compile_dispatch *d, struct compile_idx *idx,
-				 struct ir_chain **ret)
-{
-	uint64_t h = compile_idx_hash(idx);
-	char name[64 + 32];
-	struct ir_chain *sc;
-	size_t slot;
-	int r;
-
-	r = compile_seg_reserve(d);
-	if (r < 0)
-		return r;
-	slot = compile_seg_probe(d, h, idx);
-	if (d->slots[slot].seg1) {
-		*ret = d->seg_chains[d->slots[slot].seg1 - 1];
-		return 0;
-	}
-	if (d->nseg == d->seg_cap) {
-		/* Two arrays, one capacity: recorded once both have grown. */
-		size_t cap = d->seg_cap, ccap = d->seg_cap;
-
-		if (GROW(d->seg_lines, cap, d->nseg + 1, 8) < 0 ||
-		    GROW(d->seg_chains, ccap, d->nseg + 1, 8) < 0)
-			return -ENOMEM;
-		d->seg_cap = cap;
-	}
-	snprintf(name, sizeof(name), "pp_%s_%zu", d->c->name, d->nseg);
-	sc = ir_chain_add(d->cx->rs, d->t, name);
-	if (!sc)
-		return -ENOMEM;
-	/* No verdict at the end: a packet no line takes returns to the policy chain, on to the
-	 * allow lines without ports and the defaults. */
-	r = ir_chain_reserve(sc, idx->n);
-	for (size_t i = 0; r == 0 && i < idx->n; i++) {
-		struct compile_port_line *l = &d->pl->v[idx->v[i]];
-
-		if (l->moved) {
-			r = ir_rule_add_copy(sc, l->st, l->n);
-		} else {
-			r = ir_rule_add_owned(sc, l->st, l->n);
-			l->moved = r == 0;
-		}
-	}
-	if (r < 0)
-		return r;
-	/* The segment takes over IDX's array. */
-	d->seg_lines[d->nseg] = *idx;
-	d->seg_chains[d->nseg++] = sc;
-	d->slots[slot] = (struct compile_seg_slot){.hash = h, .seg1 = d->nseg};
-	*idx = (struct compile_idx){0};
-	*ret = sc;
-	return 0;
-}
-
-static const char *compile_proto_name(uint8_t proto)
-{
-	return proto == IPPROTO_TCP ? "tcp" : proto == IPPROTO_UDP ? "udp" : "sctp";
-}
-
-/* pd_<chain>_<proto>: port interval -> verdict. One map per protocol, not one keyed by
- * protocol . port: the kernel keeps a one-field interval map in a tree searched in log n
- * steps, but a concatenation in pipapo, whose lookup walks a bitmap as wide as the map. */
-static int compile_dispatch_map(struct compile_dispatch *d, uint8_t proto)
-{
-	static const enum ir_type types[] = {IR_TYPE_INET_SERVICE};
-	char name[64 + 16];
-
-	snprintf(name, sizeof(name), "pd_%s_%s", d->c->name, compile_proto_name(proto));
-	d->map = ir_set_add(d->cx->rs, d->t, name, types, 1, true);
-	if (!d->map)
-		return -ENOMEM;
-	d->map->is_vmap = true;
-	return 0;
-}
-
-/* Adds the segments of protocol PROTO: its port space cut at every rule range boundary,
- * adjacent pieces with the same lines merged, each mapped to its segment chain. */
-static int compile_dispatch_proto(struct compile_dispatch *d, uint8_t proto)
-{
-	const struct policy_rule *rules = d->cx->p->rules;
-	const struct compile_port_lines *pl = d->pl;
-	struct compile_idx *iv = NULL, cur = {0};
-	uint32_t *b = NULL;
-	size_t nb = 0, cap = 0, niv;
-	int r = 0;
-
-	for (size_t li = 0; li < pl->n; li++) {
-		const struct policy_rule *rule = &rules[pl->v[li].ri];
-
-		/* Rules queue consecutive lines: their bounds once. */
-		if (li > 0 && pl->v[li - 1].ri == pl->v[li].ri)
-			continue;
-		for (size_t i = 0; i < rule->nports; i++) {
-			if (rule->ports[i].proto != proto)
-				continue;
-			if (GROW(b, cap, nb + 2, 64) < 0) {
-				r = -ENOMEM;
-				goto out;
-			}
-			b[nb++] = rule->ports[i].first;
-			b[nb++] = (uint32_t)rule->ports[i].last + 1;
-		}
-	}
-	if (nb == 0)
-		goto out;
-	qsort(b, nb, sizeof(*b), compile_u32_cmp);
-	niv = 0;
-	for (size_t i = 0; i < nb; i++)
-		if (niv == 0 || b[niv - 1] != b[i])
-			b[niv++] = b[i];
-	nb = niv;
-	niv = nb - 1; /* elementary interval i: [b[i], b[i + 1] - 1] */
-	iv = calloc(niv + 1, sizeof(*iv));
-	if (!iv) {
-		r = -ENOMEM;
-		goto out;
-	}
-	/* In line order, so every interval lists its deny lines before its allow lines. */
-	for (size_t li = 0; li < pl->n; li++) {
-		const struct policy_rule *rule = &rules[pl->v[li].ri];
-
-		for (size_t i = 0; i < rule->nports; i++) {
-			const struct policy_port *p = &rule->ports[i];
-
-			if (p->proto != proto)
-				continue;
-			for (size_t k = compile_lower_bound(b, nb, p->first);
-			     k < niv && b[k] <= p->last; k++) {
-				/* Overlapping ranges of one rule: the line once. */
-				if (iv[k].n && iv[k].v[iv[k].n - 1] == li)
-					continue;
-				r = compile_idx_push(&iv[k], li);
-				if (r < 0)
-					goto out;
-			}
-		}
-	}
-	for (size_t k = 0; k < niv; k++) {
-		struct ir_elem e = {0};
-		struct ir_chain *sc;
-		size_t end = k;
-
-		if (iv[k].n == 0)
-			continue;
-		while (end + 1 < niv && compile_idx_eq(&iv[end + 1], &iv[k]))
-			end++;
-		cur = iv[k];
-		iv[k] = (struct compile_idx){0};
-		r = compile_segment_chain(d, &cur, &sc);
-		free(cur.v);
-		cur = (struct compile_idx){0};
-		if (r < 0)
-			goto out;
-		if (!d->map) {
-			r = compile_dispatch_map(d, proto);
-			if (r < 0)
-				goto out;
-		}
-		e.key[0] = ir_value_be16((uint16_t)b[k]);
-		e.key_end[0] = ir_value_be16((uint16_t)(b[end + 1] - 1));
-		e.verdict = (struct ir_verdict){.kind = IR_VERDICT_JUMP, .chain = sc->name};
-		r = ir_elem_add(d->map, &e);
-		if (r < 0)
-			goto out;
-		k = end;
-	}
-out:
-	for (size_t k = 0; iv && k < niv; k++)
-		free(iv[k].v);
-	free(iv);
-	free(b);
-	return r;
-}
-
-/*
- * The port dispatch of policy chain C: "meta l4proto P th dport vmap @pd_<C>_<P>" for each
- * protocol P with ports in C's rules, inserted at POS (after the deny lines without ports),
- * jumping to the segment chain of the packet's port, which holds the deny then allow lines of
- * every rule whose ports cover it. A new connection then meets only the lines that can match
- * its port, instead of every line with ports, and every deny that can match it still comes
- * before every allow.
- */
-static int compile_dispatch(struct compile_ctx *cx, int f, int k, size_t pos)
-{
-	static const uint8_t protos[] = {IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP};
-	struct compile_dispatch d = {
-	    .cx = cx,
-	    .t = k == COMPILE_FLOOD ? cx->bridge : cx->inet,
-	    .c = cx->pchains[f][k],
-	    .pl = &cx->port_lines[f * COMPILE_PCHAIN_COUNT + k],
-	};
-	int r = 0;
-
-	for (size_t i = 0; r == 0 && i < sizeof(protos) && d.pl->n; i++) {
-		d.map = NULL;
-		r = compile_dispatch_proto(&d, protos[i]);
-		if (r < 0 || !d.map)
-			continue;
-
-		struct ir_stmt line[] = {
-		    compile_eq(IR_KEY_L4PROTO, ir_value_u8(protos[i])),
-		    {.kind = IR_STMT_MATCH,
-		     .match = {.keys = {IR_KEY_TH_DPORT},
-			       .nkeys = 1,
-			       .op = IR_OP_VMAP,
-			       .set = d.map->name}},
-		};
-		struct ir_rule tmp;
-
-		r = compile_line(d.c, 2, line);
-		if (r < 0)
-			break;
-		/* compile_line appends; move the line up to POS, after the previous protocol's. */
-		tmp = d.c->rules[d.c->n - 1];
-		memmove(&d.c->rules[pos + 1], &d.c->rules[pos], (d.c->n - 1 - pos) * sizeof(tmp));
-		d.c->rules[pos++] = tmp;
-	}
-	for (size_t i = 0; i < d.nseg; i++)
-		free(d.seg_lines[i].v);
-	free(d.seg_lines);
-	free(d.seg_chains);
-	free(d.slots);
-	return r;
 }
 
 int compile_policy_chains(struct compile_ctx *cx)

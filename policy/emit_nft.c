@@ -249,60 +249,71 @@ static int emit_nft_hex(const uint8_t *data, size_t n, char *buf, size_t len, si
 	return r;
 }
 
+/* An interface name, quoted. */
+static int emit_nft_ifname(const struct ir_value *v, char *buf, size_t len, size_t *off)
+{
+	size_t n = strnlen((const char *)v->data, v->len);
+
+	/* nft strings have no escapes: refuse what would change the text's meaning. */
+	for (size_t i = 0; i < n; i++)
+		if (v->data[i] < 0x21 || v->data[i] > 0x7e || v->data[i] == '"' ||
+		    v->data[i] == '\\')
+			return -EINVAL;
+	if (emit_nft_bput(buf, len, off, "\"", 1) < 0 ||
+	    emit_nft_bput(buf, len, off, (const char *)v->data, n) < 0)
+		return -ENOSPC;
+	return emit_nft_bput(buf, len, off, "\"", 1);
+}
+
+/* An IPv4 or IPv6 address, with its prefix length when WITH_PREFIX and it is one. */
+static int emit_nft_addr(const struct ir_value *v, bool with_prefix, char *buf, size_t len,
+			 size_t *off)
+{
+	char addr[INET6_ADDRSTRLEN];
+	int af = v->len == 16 ? AF_INET6 : AF_INET;
+	int r;
+
+	if (v->len != 4 && v->len != 16)
+		return -EINVAL;
+	if (af == AF_INET) {
+		/* inet_ntop is most of the cost of a large IPv4 set */
+		r = 0;
+		for (int i = 0; i < 4 && r == 0; i++) {
+			if (i)
+				r = emit_nft_bput(buf, len, off, ".", 1);
+			if (r == 0)
+				r = emit_nft_buint(buf, len, off, v->data[i]);
+		}
+	} else {
+		if (!inet_ntop(af, v->data, addr, sizeof(addr)))
+			return -errno;
+		r = emit_nft_bputs(buf, len, off, addr);
+	}
+	if (r == 0 && with_prefix && v->prefix < v->len * 8) {
+		r = emit_nft_bput(buf, len, off, "/", 1);
+		if (r == 0)
+			r = emit_nft_buint(buf, len, off, v->prefix);
+	}
+	return r;
+}
+
 /* Like emit_nft_value but ignores the prefix (set elements and range ends are full values). */
 static int emit_nft_value_at(enum ir_key key, const struct ir_value *v, bool with_prefix, char *buf,
 			     size_t len, size_t *off)
 {
-	char addr[INET6_ADDRSTRLEN];
 	const char *name;
 	unsigned x;
 
 	switch (key) {
 	case IR_KEY_IIFNAME:
-	case IR_KEY_OIFNAME: {
-		size_t n = strnlen((const char *)v->data, v->len);
-
-		/* nft strings have no escapes: refuse what would change the text's meaning. */
-		for (size_t i = 0; i < n; i++)
-			if (v->data[i] < 0x21 || v->data[i] > 0x7e || v->data[i] == '"' ||
-			    v->data[i] == '\\')
-				return -EINVAL;
-		if (emit_nft_bput(buf, len, off, "\"", 1) < 0 ||
-		    emit_nft_bput(buf, len, off, (const char *)v->data, n) < 0)
-			return -ENOSPC;
-		return emit_nft_bput(buf, len, off, "\"", 1);
-	}
+	case IR_KEY_OIFNAME:
+		return emit_nft_ifname(v, buf, len, off);
 	case IR_KEY_IP_SADDR:
 	case IR_KEY_IP_DADDR:
 	case IR_KEY_ARP_SADDR_IP:
 	case IR_KEY_IP6_SADDR:
-	case IR_KEY_IP6_DADDR: {
-		int af = v->len == 16 ? AF_INET6 : AF_INET;
-		int r;
-
-		if (v->len != 4 && v->len != 16)
-			return -EINVAL;
-		if (af == AF_INET) {
-			/* inet_ntop is most of the cost of a large IPv4 set */
-			r = 0;
-			for (int i = 0; i < 4 && r == 0; i++) {
-				if (i)
-					r = emit_nft_bput(buf, len, off, ".", 1);
-				if (r == 0)
-					r = emit_nft_buint(buf, len, off, v->data[i]);
-			}
-		} else {
-			if (!inet_ntop(af, v->data, addr, sizeof(addr)))
-				return -errno;
-			r = emit_nft_bputs(buf, len, off, addr);
-		}
-		if (r == 0 && with_prefix && v->prefix < v->len * 8) {
-			r = emit_nft_bput(buf, len, off, "/", 1);
-			if (r == 0)
-				r = emit_nft_buint(buf, len, off, v->prefix);
-		}
-		return r;
-	}
+	case IR_KEY_IP6_DADDR:
+		return emit_nft_addr(v, with_prefix, buf, len, off);
 	case IR_KEY_L4PROTO:
 		name = emit_nft_lookup_name(emit_nft_l4protos, v->data[0]);
 		if (name)

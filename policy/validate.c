@@ -12,6 +12,8 @@
 #include "schema.h"
 #include "util.h"
 #include "validate_dns.h"
+#include "validate_internal.h"
+#include "validate_ports.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -20,54 +22,21 @@
 #include <string.h>
 #include <sys/socket.h>
 
-struct vctx {
-	struct diag_list *d;
-	struct policy *p;
-	const struct node *defaults_key; /* the first file's `defaults`, for the duplicate error */
-	const struct node *dns_key;	 /* likewise for `dns` */
-	/* name -> index in p->groups, p->nets, p->rules: one lookup per name, not a scan */
-	struct name_index groups, nets, rules;
-};
-
 static const char *const root_keys[] = {"version", "defaults", "groups", "nets", "rules", "dns"};
 static const char *const defaults_keys[] = {"container_to_container", "container_to_world",
 					    "container_to_host", "world_to_container", "log"};
-static const char *const match_keys[] = {"labels", "name", "image", "compose_service", "network"};
-static const char *const selector_keys[] = {
-    "group",  "net",  "cidr",  "except",	  "fqdn",
-    "labels", "name", "image", "compose_service", "network"};
 static const char *const rule_keys[] = {"name", "from", "to", "ports", "action", "log"};
-static const char *const port_keys[] = {"proto", "port", "end_port"};
-static const char *const reserved_words[] = {"containers", "world", "host", "any"};
 static const char *const action_words[] = {"allow", "deny"};
 static const char *const log_words[] = {"none", "deny", "all"};
 
 static const struct schema_keys root_ks = SCHEMA_KEYS("the policy", root_keys);
 static const struct schema_keys defaults_ks = SCHEMA_KEYS("defaults", defaults_keys);
 static const struct schema_keys group_ks = SCHEMA_KEYS("a group", match_keys);
-static const struct schema_keys selector_ks = SCHEMA_KEYS("a selector", selector_keys);
 static const struct schema_keys rule_ks = SCHEMA_KEYS("a rule", rule_keys);
-static const struct schema_keys port_ks = SCHEMA_KEYS("a port", port_keys);
 
 #define COMPOSE_LABEL "com.docker.compose.service"
 
 /* --- small helpers ---------------------------------------------------------------------- */
-
-static bool in_list(const char *w, const char *const *list, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(w, list[i]) == 0)
-			return true;
-	return false;
-}
-
-static size_t index_of(const char *w, const char *const *list, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(w, list[i]) == 0)
-			return i;
-	return n;
-}
 
 /* One-of-words value (action, defaults); the hint is the closest word or the full list. */
 static int want_word(struct vctx *v, const struct node *n, const char *what,
@@ -103,20 +72,6 @@ static bool check_name(struct vctx *v, const struct node *n, const char *what)
 	diag_error(v->d, n->loc, "names are 1 to 63 characters of a-z, 0-9, '_' and '-'",
 		   "invalid %s name '%s'", what, n->str);
 	return false;
-}
-
-static size_t find_group(const struct vctx *v, const char *name)
-{
-	size_t i;
-
-	return name_index_find(&v->groups, name, &i) ? i : v->p->ngroups;
-}
-
-static size_t find_net(const struct vctx *v, const char *name)
-{
-	size_t i;
-
-	return name_index_find(&v->nets, name, &i) ? i : v->p->nnets;
 }
 
 static void duplicate_error(struct vctx *v, const struct node *n, const char *what,
@@ -176,8 +131,8 @@ static bool cidr_from_node(struct vctx *v, const struct node *n, const char *wha
 }
 
 /* A non-empty list of CIDRs. Bad entries are reported and skipped. */
-static int cidrs_from_node(struct vctx *v, const struct node *n, const char *what, bool empty_ok,
-			   struct policy_cidr **ret, size_t *ret_n)
+int validate_cidrs(struct vctx *v, const struct node *n, const char *what, bool empty_ok,
+		   struct policy_cidr **ret, size_t *ret_n)
 {
 	struct policy_cidr *out = NULL;
 	size_t k = 0;
@@ -217,7 +172,7 @@ static int labels_from_node(struct vctx *v, const struct node *n, struct policy_
 }
 
 /* The match keys of mapping M (a group, or an inline selector) into OUT. */
-static int match_from_map(struct vctx *v, const struct node *m, struct policy_match *out)
+int validate_match(struct vctx *v, const struct node *m, struct policy_match *out)
 {
 	struct node *labels = node_map_get(m, "labels", NULL), *key;
 	struct node *svc = node_map_get(m, "compose_service", &key);
@@ -282,7 +237,7 @@ static int group_from_node(struct vctx *v, const struct node *key, const struct 
 		return 0;
 	}
 	schema_check_keys(v->d, val, &group_ks);
-	return match_from_map(v, val, &g->match);
+	return validate_match(v, val, &g->match);
 }
 
 static int net_from_node(struct vctx *v, const struct node *key, const struct node *val)
@@ -307,7 +262,7 @@ static int net_from_node(struct vctx *v, const struct node *key, const struct no
 		return -ENOMEM;
 	if (schema_own_loc(&v->p->files, &v->p->nfiles, key->loc, &net->loc) < 0)
 		return -ENOMEM;
-	return cidrs_from_node(v, val, key->str, false, &net->cidrs, &net->ncidrs);
+	return validate_cidrs(v, val, key->str, false, &net->cidrs, &net->ncidrs);
 }
 
 static int section_from_map(struct vctx *v, const struct node *root, const char *section,
@@ -419,536 +374,6 @@ static int dns_from_root(struct vctx *v, const struct node *root)
 	}
 	v->dns_key = key;
 	return validate_dns_block(v->d, v->p, m);
-}
-
-/* --- selectors --------------------------------------------------------------------------- */
-
-static struct policy_term *new_term(struct policy_selector *s, struct loc loc)
-{
-	if (SCHEMA_GROW(s->terms, s->n) < 0)
-		return NULL;
-	s->terms[s->n] = (struct policy_term){.loc = loc};
-	return &s->terms[s->n++];
-}
-
-/* Hint for an unknown group name: a near miss, a net of that name, or an address. */
-static const char *undefined_group_hint(struct vctx *v, const char *name, char *hint, size_t len)
-{
-	const struct policy *p = v->p;
-	const char **cands;
-	const char *close = NULL;
-	struct policy_cidr c;
-	size_t n = 0;
-
-	if (find_net(v, name) < p->nnets)
-		return schema_hintf(hint, len, "'%s' is a net: write { net: %s }", name, name);
-	if (policy_cidr_parse(name, &c) == 0)
-		return schema_hintf(hint, len, "for addresses write { cidr: [%s] }", name);
-	cands = calloc(p->ngroups + ARRAY_SIZE(reserved_words), sizeof(*cands));
-	if (cands) {
-		for (size_t i = 0; i < p->ngroups; i++)
-			cands[n++] = p->groups[i].name;
-		for (size_t i = 0; i < ARRAY_SIZE(reserved_words); i++)
-			cands[n++] = reserved_words[i];
-		close = diag_closest(name, cands, n);
-		close = close ? schema_hintf(hint, len, "did you mean '%s'?", close) : NULL;
-		free(cands);
-	}
-	return close;
-}
-
-static bool resolve_group(struct vctx *v, const struct node *n, size_t *ret)
-{
-	char hint[SCHEMA_HINT_MAX];
-	size_t i = find_group(v, n->str);
-
-	if (i < v->p->ngroups) {
-		*ret = i;
-		return true;
-	}
-	diag_error(v->d, n->loc, undefined_group_hint(v, n->str, hint, sizeof(hint)),
-		   "undefined group '%s'", n->str);
-	return false;
-}
-
-static bool resolve_net(struct vctx *v, const struct node *n, size_t *ret)
-{
-	const struct policy *p = v->p;
-	const char *cands[64], *close = NULL;
-	char hint[SCHEMA_HINT_MAX];
-	size_t i = find_net(v, n->str);
-
-	if (i < p->nnets) {
-		*ret = i;
-		return true;
-	}
-	/* Beyond 64 nets the hint is best effort; the error is not. */
-	for (i = 0; i < p->nnets && i < ARRAY_SIZE(cands); i++)
-		cands[i] = p->nets[i].name;
-	close = diag_closest(n->str, cands, i);
-	diag_error(v->d, n->loc,
-		   close ? schema_hintf(hint, sizeof(hint), "did you mean '%s'?", close) : NULL,
-		   "undefined net '%s'", n->str);
-	return false;
-}
-
-static int term_from_name(struct vctx *v, const struct node *n, struct policy_selector *s)
-{
-	static const enum policy_term_kind kinds[] = {POLICY_TERM_CONTAINERS, POLICY_TERM_WORLD,
-						      POLICY_TERM_HOST, POLICY_TERM_ANY};
-	size_t w = index_of(n->str, reserved_words, ARRAY_SIZE(reserved_words));
-	struct policy_term *t;
-	struct loc loc;
-	size_t g = 0;
-
-	if (w == ARRAY_SIZE(reserved_words) && !resolve_group(v, n, &g))
-		return 0;
-	if (schema_own_loc(&v->p->files, &v->p->nfiles, n->loc, &loc) < 0 ||
-	    !(t = new_term(s, loc)))
-		return -ENOMEM;
-	t->kind = w < ARRAY_SIZE(reserved_words) ? kinds[w] : POLICY_TERM_GROUP;
-	t->group = g;
-	return 0;
-}
-
-static int cidr_order(const void *pa, const void *pb)
-{
-	const struct policy_cidr *a = pa, *b = pb;
-	int c;
-
-	if (a->family != b->family)
-		return a->family < b->family ? -1 : 1;
-	c = memcmp(a->addr, b->addr, a->family == AF_INET6 ? 16 : 4);
-	if (c)
-		return c;
-	return (a->prefix > b->prefix) - (a->prefix < b->prefix);
-}
-
-/*
- * CIDRS[0..n) sorted, without those inside another: what is left is disjoint, so the one
- * that can contain a prefix is the last starting at or before it. The count left.
- */
-static size_t cidrs_outermost(struct policy_cidr *c, size_t n)
-{
-	size_t out = 0;
-
-	qsort(c, n, sizeof(*c), cidr_order);
-	for (size_t i = 0; i < n; i++)
-		if (out == 0 || !policy_cidr_contains(&c[out - 1], &c[i]))
-			c[out++] = c[i];
-	return out;
-}
-
-/* Whether C lies inside one of OUTER[0..n) (as cidrs_outermost() leaves them). */
-static bool cidrs_cover(const struct policy_cidr *outer, size_t n, const struct policy_cidr *c)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (cidr_order(&outer[mid], c) <= 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo > 0 && policy_cidr_contains(&outer[lo - 1], c);
-}
-
-/*
- * except entries must each lie inside one of the cidrs, or they are a typo. One binary search
- * each, not a scan of the cidrs: both lists may be 100k long.
- */
-static int check_except(struct vctx *v, const struct node *exc, const struct policy_term *t)
-{
-	struct policy_cidr *outer = calloc(t->ncidrs + 1, sizeof(*outer));
-	size_t k = 0, nouter;
-
-	if (!outer)
-		return -ENOMEM;
-	if (t->ncidrs) /* memcpy from NULL is undefined even for 0 bytes */
-		memcpy(outer, t->cidrs, t->ncidrs * sizeof(*outer));
-	nouter = cidrs_outermost(outer, t->ncidrs);
-	for (size_t i = 0; i < exc->n && k < t->nexcept; i++) {
-		const struct node *n = exc->items[i];
-		struct policy_cidr tmp;
-
-		/* Entries that failed to parse were skipped; re-parse to keep nodes and cidrs
-		 * aligned. */
-		if (!schema_is_str(n) || policy_cidr_parse(n->str, &tmp) < 0 ||
-		    policy_cidr_v4_mapped(&tmp, NULL) || policy_cidr_mask(&tmp))
-			continue;
-		if (!cidrs_cover(outer, nouter, &t->except[k]))
-			diag_error(v->d, n->loc, NULL,
-				   "except '%s' is not inside any cidr of its selector", n->str);
-		k++;
-	}
-	free(outer);
-	return 0;
-}
-
-static int cidr_term(struct vctx *v, const struct node *m, struct policy_term *t)
-{
-	struct node *cidr = node_map_get(m, "cidr", NULL), *except;
-	struct node *ekey;
-	int r;
-
-	except = node_map_get(m, "except", &ekey);
-	t->kind = POLICY_TERM_CIDR;
-	if (!cidr) {
-		diag_error(v->d, ekey->loc, "add the 'cidr' it carves from",
-			   "'except' needs 'cidr'");
-		return 0;
-	}
-	r = cidrs_from_node(v, cidr, "cidr", false, &t->cidrs, &t->ncidrs);
-	if (r < 0 || !except)
-		return r;
-	r = cidrs_from_node(v, except, "except", true, &t->except, &t->nexcept);
-	if (r == 0 && except->kind == NODE_SEQ)
-		r = check_except(v, except, t);
-	return r;
-}
-
-enum sel_kind { SEL_GROUP, SEL_NET, SEL_CIDR, SEL_FQDN, SEL_MATCH, SEL_KINDS };
-
-static enum sel_kind sel_kind_of(const char *key)
-{
-	if (!strcmp(key, "group"))
-		return SEL_GROUP;
-	if (!strcmp(key, "net"))
-		return SEL_NET;
-	if (!strcmp(key, "cidr") || !strcmp(key, "except"))
-		return SEL_CIDR;
-	if (!strcmp(key, "fqdn"))
-		return SEL_FQDN;
-	return in_list(key, match_keys, ARRAY_SIZE(match_keys)) ? SEL_MATCH : SEL_KINDS;
-}
-
-/*
- * Which kind of selector mapping M is. Mixing kinds ({group, net}) is an error rather than an
- * implicit AND or OR: the user asked for one of them and we cannot tell which.
- */
-static bool sel_kind_from_map(struct vctx *v, const struct node *m, enum sel_kind *ret)
-{
-	const struct node *first = NULL;
-	enum sel_kind kind = SEL_KINDS;
-
-	for (size_t i = 0; i < m->n; i++) {
-		enum sel_kind k = sel_kind_of(m->keys[i]->str);
-
-		if (k == SEL_KINDS)
-			continue; /* unknown key, reported by check_keys */
-		if (kind == SEL_KINDS) {
-			kind = k;
-			first = m->keys[i];
-		} else if (k != kind) {
-			diag_error(v->d, m->keys[i]->loc, "use a list of selectors for a union",
-				   "'%s' cannot be combined with '%s' in one selector",
-				   m->keys[i]->str, first->str);
-			return false;
-		}
-	}
-	*ret = kind;
-	return kind != SEL_KINDS;
-}
-
-static int term_from_map(struct vctx *v, const struct node *m, const char *what,
-			 struct policy_selector *s)
-{
-	struct node *val, *key;
-	struct policy_term *t;
-	enum sel_kind kind;
-	struct loc loc;
-
-	if (m->n == 0) {
-		diag_error(v->d, m->loc, "name a group, or use containers, world, host or any",
-			   "empty selector");
-		return 0;
-	}
-	schema_check_keys(v->d, m, &selector_ks);
-	if (!sel_kind_from_map(v, m, &kind))
-		return 0;
-	if (kind == SEL_FQDN && strcmp(what, "to") != 0) {
-		node_map_get(m, "fqdn", &key);
-		diag_error(v->d, key->loc, "put the names in 'to' of an allow rule",
-			   "fqdn cannot be used in '%s': a DNS name says nothing about who sends "
-			   "a packet",
-			   what);
-		return 0;
-	}
-	if (schema_own_loc(&v->p->files, &v->p->nfiles, m->loc, &loc) < 0 ||
-	    !(t = new_term(s, loc)))
-		return -ENOMEM;
-	switch (kind) {
-	case SEL_GROUP:
-		t->kind = POLICY_TERM_GROUP;
-		val = node_map_get(m, "group", NULL);
-		if (schema_want_str(v->d, val, "group"))
-			resolve_group(v, val, &t->group);
-		return 0;
-	case SEL_NET:
-		t->kind = POLICY_TERM_NET;
-		val = node_map_get(m, "net", NULL);
-		if (schema_want_str(v->d, val, "net"))
-			resolve_net(v, val, &t->net);
-		return 0;
-	case SEL_CIDR:
-		return cidr_term(v, m, t);
-	case SEL_FQDN:
-		t->kind = POLICY_TERM_FQDN;
-		return validate_fqdn_list(v->d, node_map_get(m, "fqdn", NULL), t);
-	default:
-		t->kind = POLICY_TERM_MATCH;
-		return match_from_map(v, m, &t->match);
-	}
-}
-
-static int term_from_node(struct vctx *v, const struct node *n, const char *what,
-			  struct policy_selector *s)
-{
-	if (schema_is_str(n))
-		return term_from_name(v, n, s);
-	if (n->kind == NODE_MAP)
-		return term_from_map(v, n, what, s);
-	schema_type_error(v->d, n, what, "a name, a mapping or a list of them");
-	return 0;
-}
-
-static int selector_from_node(struct vctx *v, const struct node *n, const char *what,
-			      struct policy_selector *s)
-{
-	int r;
-
-	if (n->kind != NODE_SEQ)
-		return term_from_node(v, n, what, s);
-	if (n->n == 0) {
-		diag_error(v->d, n->loc, "name a group, or use containers, world, host or any",
-			   "'%s' must not be empty", what);
-		return 0;
-	}
-	for (size_t i = 0; i < n->n; i++) {
-		if (n->items[i]->kind == NODE_SEQ) {
-			schema_type_error(v->d, n->items[i], what, "a name or a mapping");
-			continue;
-		}
-		if ((r = term_from_node(v, n->items[i], what, s)) < 0)
-			return r;
-	}
-	return 0;
-}
-
-/* --- ports ------------------------------------------------------------------------------- */
-
-static const char *const proto_names[] = {"tcp", "udp", "sctp", "icmp", "icmpv6"};
-static const uint8_t proto_numbers[] = {IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP, IPPROTO_ICMP,
-					IPPROTO_ICMPV6};
-
-static bool proto_has_ports(uint8_t proto)
-{
-	return proto != IPPROTO_ICMP && proto != IPPROTO_ICMPV6;
-}
-
-/* Looks up a protocol name, reporting unknown ones (with a near miss) at N. */
-static bool proto_lookup(struct vctx *v, const struct node *n, const char *name, size_t len,
-			 uint8_t *ret)
-{
-	char hint[SCHEMA_HINT_MAX];
-	char word[16];
-	const char *close;
-
-	if (len < sizeof(word)) {
-		memcpy(word, name, len);
-		word[len] = '\0';
-		for (size_t i = 0; i < ARRAY_SIZE(proto_names); i++)
-			if (strcmp(word, proto_names[i]) == 0) {
-				*ret = proto_numbers[i];
-				return true;
-			}
-		close = diag_closest(word, proto_names, ARRAY_SIZE(proto_names));
-	} else {
-		close = NULL;
-	}
-	diag_error(v->d, n->loc,
-		   close ? schema_hintf(hint, sizeof(hint), "did you mean '%s'?", close)
-			 : "protocols are tcp, udp, sctp, icmp and icmpv6",
-		   "unknown protocol '%.*s'", (int)len, name);
-	return false;
-}
-
-/* Decimal 1..65535 from S[0..LEN); -EINVAL not a number, -ERANGE out of range. */
-static int port_number(const char *s, size_t len, uint16_t *ret)
-{
-	unsigned long v = 0;
-
-	if (len == 0 || len > 6)
-		return len ? -ERANGE : -EINVAL;
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -EINVAL;
-		v = v * 10 + (unsigned long)(s[i] - '0');
-	}
-	if (v < 1 || v > 65535)
-		return -ERANGE;
-	*ret = (uint16_t)v;
-	return 0;
-}
-
-static bool port_range_check(struct vctx *v, const struct node *n, const char *s, size_t len,
-			     uint16_t *ret)
-{
-	int r = port_number(s, len, ret);
-
-	if (r == -ERANGE)
-		diag_error(v->d, n->loc, "ports are 1 to 65535",
-			   "port %.*s is out of range in '%s'", (int)len, s, n->str);
-	else if (r < 0)
-		diag_error(v->d, n->loc, "ports are numbers from 1 to 65535",
-			   "invalid port '%.*s' in '%s'", (int)len, s, n->str);
-	return r == 0;
-}
-
-/* "tcp/80", "udp/1000-2000", "icmp". */
-static bool port_from_string(struct vctx *v, const struct node *n, struct policy_port *ret)
-{
-	const char *s = n->str, *slash = strchr(s, '/'), *dash;
-	struct policy_port pp = {0};
-	char hint[SCHEMA_HINT_MAX];
-
-	if (!proto_lookup(v, n, s, slash ? (size_t)(slash - s) : strlen(s), &pp.proto))
-		return false;
-	if (!proto_has_ports(pp.proto)) {
-		if (slash) {
-			diag_error(v->d, n->loc,
-				   schema_hintf(hint, sizeof(hint), "write '%.*s' alone",
-						(int)(slash - s), s),
-				   "%.*s has no ports: '%s'", (int)(slash - s), s, s);
-			return false;
-		}
-		*ret = pp;
-		return true;
-	}
-	if (!slash) {
-		diag_error(v->d, n->loc,
-			   schema_hintf(hint, sizeof(hint),
-					"write %s/PORT, or %s/1-65535 for every port", s, s),
-			   "missing port in '%s'", s);
-		return false;
-	}
-	dash = strchr(slash + 1, '-');
-	if (!port_range_check(v, n, slash + 1,
-			      dash ? (size_t)(dash - slash - 1) : strlen(slash + 1), &pp.first))
-		return false;
-	pp.last = pp.first;
-	if (dash && !port_range_check(v, n, dash + 1, strlen(dash + 1), &pp.last))
-		return false;
-	if (pp.first > pp.last) {
-		diag_error(v->d, n->loc,
-			   schema_hintf(hint, sizeof(hint), "did you mean %.*s/%u-%u?",
-					(int)(slash - s), s, pp.last, pp.first),
-			   "reversed port range in '%s'", s);
-		return false;
-	}
-	*ret = pp;
-	return true;
-}
-
-static bool port_int(struct vctx *v, const struct node *n, const char *what, uint16_t *ret)
-{
-	if (!schema_is_int(n)) {
-		schema_type_error(v->d, n, what, "an integer");
-		return false;
-	}
-	if (n->ival < 1 || n->ival > 65535) {
-		diag_error(v->d, n->loc, "ports are 1 to 65535", "'%s' %lld is out of range", what,
-			   n->ival);
-		return false;
-	}
-	*ret = (uint16_t)n->ival;
-	return true;
-}
-
-/* {proto: tcp, port: 80, end_port: 90} */
-static bool port_from_map(struct vctx *v, const struct node *m, struct policy_port *ret)
-{
-	struct node *proto = node_map_get(m, "proto", NULL), *pkey, *ekey;
-	struct node *port = node_map_get(m, "port", &pkey),
-		    *end = node_map_get(m, "end_port", &ekey);
-	struct policy_port pp = {0};
-
-	schema_check_keys(v->d, m, &port_ks);
-	if (!proto) {
-		if (!schema_misspelt(m, "proto", &port_ks))
-			diag_error(v->d, m->loc, NULL, "port mapping is missing 'proto'");
-		return false;
-	}
-	if (!schema_want_str(v->d, proto, "proto") ||
-	    !proto_lookup(v, proto, proto->str, strlen(proto->str), &pp.proto))
-		return false;
-	if (!proto_has_ports(pp.proto)) {
-		if (port || end) {
-			diag_error(v->d, (port ? pkey : ekey)->loc, "remove it", "%s has no ports",
-				   proto->str);
-			return false;
-		}
-		*ret = pp;
-		return true;
-	}
-	if (!port) {
-		if (!schema_misspelt(m, "port", &port_ks))
-			diag_error(v->d, m->loc, NULL, "port mapping for %s is missing 'port'",
-				   proto->str);
-		return false;
-	}
-	if (!port_int(v, port, "port", &pp.first))
-		return false;
-	pp.last = pp.first;
-	if (end && !port_int(v, end, "end_port", &pp.last))
-		return false;
-	if (pp.first > pp.last) {
-		diag_error(v->d, end->loc, NULL, "'end_port' %u is below 'port' %u", pp.last,
-			   pp.first);
-		return false;
-	}
-	*ret = pp;
-	return true;
-}
-
-static int ports_from_node(struct vctx *v, const struct node *n, struct policy_rule *r)
-{
-	char hint[SCHEMA_HINT_MAX];
-
-	if (!schema_want_seq(v->d, n, "ports"))
-		return 0;
-	if (n->n == 0) {
-		diag_error(v->d, n->loc, "leave 'ports' out to match every port and protocol",
-			   "'ports' must not be empty");
-		return 0;
-	}
-	for (size_t i = 0; i < n->n; i++) {
-		const struct node *it = n->items[i];
-		struct policy_port pp;
-		bool ok;
-
-		if (schema_is_str(it))
-			ok = port_from_string(v, it, &pp);
-		else if (it->kind == NODE_MAP)
-			ok = port_from_map(v, it, &pp);
-		else {
-			diag_error(v->d, it->loc,
-				   schema_is_int(it) ? schema_hintf(hint, sizeof(hint),
-								    "did you mean tcp/%s?", it->str)
-						     : NULL,
-				   "a port must be a string like 'tcp/80' or a mapping, got %s",
-				   node_kind_name(it));
-			ok = false;
-		}
-		if (!ok)
-			continue;
-		if (SCHEMA_GROW(r->ports, r->nports) < 0)
-			return -ENOMEM;
-		r->ports[r->nports++] = pp;
-	}
-	return 0;
 }
 
 /* --- rules ------------------------------------------------------------------------------- */
@@ -1072,9 +497,9 @@ static int rule_body(struct vctx *v, const struct node *m, struct policy_rule *r
 		schema_missing(v->d, m, &rule_ks, "rule", r->name, "from");
 	if (!to)
 		schema_missing(v->d, m, &rule_ks, "rule", r->name, "to");
-	if ((from && (ret = selector_from_node(v, from, "from", &r->from)) < 0) ||
-	    (to && (ret = selector_from_node(v, to, "to", &r->to)) < 0) ||
-	    (ports && (ret = ports_from_node(v, ports, r)) < 0))
+	if ((from && (ret = validate_selector(v, from, "from", &r->from)) < 0) ||
+	    (to && (ret = validate_selector(v, to, "to", &r->to)) < 0) ||
+	    (ports && (ret = validate_ports(v->d, ports, r)) < 0))
 		return ret;
 	if (action &&
 	    (ret = want_word(v, action, "action", action_words, ARRAY_SIZE(action_words))) >= 0)
