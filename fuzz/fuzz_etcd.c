@@ -19,7 +19,7 @@
 
 struct watch_ctx {
 	struct cluster_cidrs node;
-	size_t msgs;
+	size_t msgs, bytes;
 };
 
 static void kv(const struct etcd_kv *k, struct cluster_cidrs *node)
@@ -36,6 +36,9 @@ static int watch_msg(const char *msg, size_t len, void *ud)
 	char err[256];
 
 	c->msgs++;
+	c->bytes += len;
+	if (!len || memchr(msg, '\n', len))
+		abort(); /* one whole line, never empty */
 	if (etcd_decode_watch(msg, len, &m, err, sizeof(err)) == 0) {
 		for (size_t i = 0; i < m.n; i++)
 			if (m.events[i].type == ETCD_PUT)
@@ -51,8 +54,14 @@ static void watch(const char *body, size_t len, unsigned seed)
 {
 	struct etcd_stream s = {0};
 	struct watch_ctx c = {0};
-	size_t off = 0;
+	size_t off = 0, lines = 0, line_bytes = 0, start = 0;
 
+	for (size_t i = 0; i < len; i++)
+		if (body[i] == '\n') {
+			lines += i > start;
+			line_bytes += i - start;
+			start = i + 1;
+		}
 	while (off < len) {
 		size_t piece = 1 + (seed = seed * 1103515245u + 12345u) % 97;
 
@@ -62,6 +71,8 @@ static void watch(const char *body, size_t len, unsigned seed)
 			break;
 		off += piece;
 	}
+	if (off == len && (c.msgs != lines || c.bytes != line_bytes))
+		abort(); /* every complete line once, however the stream was cut */
 	etcd_stream_clear(&s);
 	cluster_cidrs_clear(&c.node);
 }
