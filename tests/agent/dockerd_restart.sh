@@ -20,6 +20,8 @@ fi
 bash tests/docker/dockerd.sh >/dev/null || { echo "$pfx: skipped: no Docker"; exit 77; }
 ns=${AGENT_TAG:-nsa$$}dr
 dir=$(mktemp -d /tmp/netseg-dockerd-restart.XXXXXX)
+# The agent reconnects as its own user (netseg, in the docker group) after dropping root.
+chmod 0755 "$dir"
 sock=$dir/docker.sock
 dpid= apid=
 D() { docker -H "unix://$sock" "$@"; }

@@ -85,7 +85,8 @@ def main():
         st = subprocess.run([binary, "status", "--control", sock], capture_output=True,
                             text=True, timeout=60)
         dt = time.monotonic() - t0
-        check(st.returncode == 0 and dt < 2, f"status answers ({dt:.2f} s)",
+        # Bound: the finding was > 15 s; the reply takes 0.3-2.5 s on a loaded 2-core machine.
+        check(st.returncode == 0 and dt < 6, f"status answers ({dt:.2f} s, bound 6 s)",
               f"rc {st.returncode} {st.stderr.strip()[:200]}")
         elems = al.nft(["list", "table", "inet", "netseg"], netns=ns).stdout
         check("10.0.0.2/31" in elems and "10.0.0.5-10.0.0.6" in elems,

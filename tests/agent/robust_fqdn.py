@@ -284,7 +284,7 @@ class Suite:
     def __init__(self, binary):
         self.bin = os.path.abspath(binary)
         self.passed = self.failed = 0
-        self.work = tempfile.mkdtemp(prefix="netseg-fqdn-")
+        self.work = al.workdir("netseg-fqdn-")  # readable by the agent's own user
         self.t = topo.Topology(tag=f"nsf{os.getpid()}", logdir=os.path.join(self.work, "logs"))
         self.agent = None
         self.etc = []

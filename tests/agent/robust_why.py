@@ -49,7 +49,7 @@ class Suite:
     def __init__(self, binary):
         self.bin = os.path.abspath(binary)
         self.ns = f"nsrw{os.getpid()}"
-        self.work = tempfile.mkdtemp(prefix=f"{self.ns}-")
+        self.work = al.workdir(f"{self.ns}-")  # readable by the agent's own user
         self.epdir = os.path.join(self.work, "endpoints")
         self.sock = os.path.join(self.work, "ctl.sock")
         self.passed = self.failed = 0
