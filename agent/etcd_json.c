@@ -366,7 +366,9 @@ int etcd_stream_feed(struct etcd_stream *s, const char *data, size_t len, etcd_s
 	}
 	memcpy(s->buf + s->len, data, len);
 	s->len += len;
-	for (size_t i = 0; i < s->len && r >= 0; i++)
+	/* From where the last call stopped: rescanning the held bytes on every piece made a
+	 * message arriving in N pieces cost N times its length (8 MB in 1 KB pieces: 12 s). */
+	for (size_t i = s->scanned; i < s->len && r >= 0; i++)
 		if (s->buf[i] == '\n') {
 			if (i > start)
 				r = fn(s->buf + start, i - start, ud);
@@ -374,6 +376,7 @@ int etcd_stream_feed(struct etcd_stream *s, const char *data, size_t len, etcd_s
 		}
 	memmove(s->buf, s->buf + start, s->len - start);
 	s->len -= start;
+	s->scanned = r < 0 ? 0 : s->len; /* stopped early: what is left is not scanned yet */
 	return r < 0 ? r : 0;
 }
 

@@ -77,6 +77,7 @@ int etcd_decode_txn(const char *buf, size_t len, bool *ret_succeeded, struct etc
 struct etcd_stream {
 	char *buf;
 	size_t len, cap;
+	size_t scanned; /* bytes of buf known to hold no newline: each byte is looked at once */
 };
 typedef int (*etcd_stream_fn)(const char *msg, size_t len, void *ud);
 /* Calls FN for every complete message; its negative return stops and is returned. */

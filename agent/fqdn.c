@@ -103,15 +103,7 @@ const struct fqdn_stats *fqdn_stats(const struct fqdn *f)
 
 /* --- the packet: IP and UDP/TCP headers, then the DNS message ---------------------------- */
 
-struct fqdn_pkt {
-	int family;
-	uint8_t daddr[16];
-	const uint8_t *dns;
-	size_t dnslen;
-};
-
-/* 1: a DNS message to look at; 0: nothing to learn (a bare TCP segment); -EBADMSG. */
-static int fqdn_split(const struct nfqueue_packet *p, struct fqdn_pkt *ret)
+int fqdn_split(const struct nfqueue_packet *p, struct fqdn_pkt *ret)
 {
 	const uint8_t *l4;
 	size_t hl, left;

@@ -16,6 +16,7 @@
 
 #include "endpoints.h"
 #include "ir.h"
+#include "nfqueue.h"
 #include "policy.h"
 
 struct fqdn_stats {
@@ -59,5 +60,16 @@ int fqdn_reinstall(struct fqdn *f, const struct policy *p, const struct ir_rules
 int fqdn_adopt(struct fqdn *f, const struct policy *p);
 /* The name ADDR (FAMILY) was learned from, or NULL. */
 const char *fqdn_name_of(const struct fqdn *f, int family, const uint8_t *addr);
+
+/* A queued reply's headers: IPv4 or IPv6, then UDP, or TCP with one length-prefixed message
+ * in the segment (what fqdn_read does with each packet; the fuzzer calls it too). */
+struct fqdn_pkt {
+	int family;
+	uint8_t daddr[16];
+	const uint8_t *dns; /* the DNS message, inside the packet */
+	size_t dnslen;
+};
+/* 1 and *ret: a DNS message to look at; 0: nothing to learn (a bare TCP segment); -EBADMSG. */
+int fqdn_split(const struct nfqueue_packet *p, struct fqdn_pkt *ret);
 
 #endif
