@@ -13,6 +13,7 @@ cd "$(dirname "$0")/.."
 bin=${NETSEG_BIN:?set by scripts/demo.sh}
 tag=nsdemo$$
 work=$(mktemp -d /tmp/netseg-demo.XXXXXX)
+chmod 0755 "$work" # the agent reads it as its own user (netseg), not as root
 agent=
 if nft list table inet netseg >/dev/null 2>&1; then
 	echo "demo: netseg's tables already exist in this namespace (another agent?); not touching them" >&2

@@ -25,6 +25,7 @@ p=nsd$$
 H=$p-host W=$p-world
 pids=()
 work=$(mktemp -d /tmp/netseg-demo.XXXXXX)
+chmod 0755 "$work" # the agent reads it as its own user (netseg), not as root
 mkdir "$work/eps"
 cleanup() {
 	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
