@@ -29,6 +29,7 @@ import argparse
 import concurrent.futures
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -278,11 +279,15 @@ class Suite:
         for text, line, what in BAD_POLICIES:
             pos = self.agent.logpos()
             al.atomic_write(self.polpath, text)
+            # Wait for this file's own located error first: after a failed load the agent
+            # re-reads at once, so the previous bad file's "still enforcing" line can land
+            # after this write and must not end the wait.
+            want = f"policy.yaml:{line}:"
+            self.agent.wait_log(re.escape(want) + r"\d+: error", since=pos, timeout=5)
             m = self.agent.wait_log(r"still enforcing the last good policy", since=pos,
                                     timeout=5)
             log = self.agent.logtext(pos)
             self.ok(m is not None, sec, f"{what}: log says it keeps the last good policy")
-            want = f"policy.yaml:{line}:"
             located = [ln for ln in log.splitlines() if want in ln and "error" in ln]
             self.ok(bool(located), sec, f"{what}: the log shows the located error "
                     f"'{want}COL: error: ...'; log since the write:\n"
