@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "decisions.h"
+#include "util.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -170,26 +171,6 @@ uint64_t decisions_total(const struct decisions *d)
 	return d->total;
 }
 
-static const char *proto_name(uint8_t proto)
-{
-	switch (proto) {
-	case IPPROTO_TCP:
-		return "tcp";
-	case IPPROTO_UDP:
-		return "udp";
-	case IPPROTO_SCTP:
-		return "sctp";
-	case IPPROTO_ICMP:
-		return "icmp";
-	case IPPROTO_ICMPV6:
-		return "icmpv6";
-	case IPPROTO_IGMP:
-		return "igmp";
-	default:
-		return NULL;
-	}
-}
-
 static json_t *end_json(const struct decisions *d, int family, const uint8_t *addr, uint16_t port,
 			bool has_ports)
 {
@@ -218,7 +199,7 @@ int decisions_write(struct decisions *d, const struct nflog_record *rec,
 		    const struct endpoint_set *view, FILE *out)
 {
 	char counter[POLICY_NAME_MAX + 8], verdict[16], stamp[40];
-	const char *pname = proto_name(rec->proto);
+	const char *pname = ip_proto_name(rec->proto);
 	bool has_ports =
 	    rec->proto == IPPROTO_TCP || rec->proto == IPPROTO_UDP || rec->proto == IPPROTO_SCTP;
 	struct counter_count *cc;

@@ -4,6 +4,7 @@
  * decision of policy/explain.c, as a JSON object; and the text the CLI prints from it.
  */
 #include "why_report.h"
+#include "util.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -88,22 +89,6 @@ static int why_query(const struct why_ctx *c, const char *from, const char *to, 
 		q.family = AF_UNSPEC;
 	*ret = q;
 	return CLI_OK;
-}
-
-static const char *proto_name(uint8_t proto)
-{
-	switch (proto) {
-	case IPPROTO_TCP:
-		return "tcp";
-	case IPPROTO_UDP:
-		return "udp";
-	case IPPROTO_SCTP:
-		return "sctp";
-	case IPPROTO_ICMP:
-		return "icmp";
-	default:
-		return "icmpv6";
-	}
 }
 
 static const char *end_addr(const struct explain_end *e, char *buf, size_t len)
@@ -213,7 +198,7 @@ int why_answer(const struct why_ctx *c, const char *from, const char *to, const 
 	o = json_object();
 	json_object_set_new(o, "from", end_json(from, &q.from));
 	json_object_set_new(o, "to", end_json(to, &q.to));
-	json_object_set_new(o, "protocol", json_string(proto_name(q.proto)));
+	json_object_set_new(o, "protocol", json_string(ip_proto_name(q.proto)));
 	json_object_set_new(o, "port", json_integer(q.port));
 	json_object_set_new(o, "family",
 			    q.family == AF_UNSPEC

@@ -8,6 +8,7 @@
  */
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +60,27 @@ static inline int64_t now_usec(void)
 static inline int64_t now_ms(void)
 {
 	return now_usec() / 1000;
+}
+
+/* The lowercase name of an IP protocol netseg handles (as in the policy and the logs), or NULL. */
+static inline const char *ip_proto_name(uint8_t proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP:
+		return "tcp";
+	case IPPROTO_UDP:
+		return "udp";
+	case IPPROTO_SCTP:
+		return "sctp";
+	case IPPROTO_ICMP:
+		return "icmp";
+	case IPPROTO_ICMPV6:
+		return "icmpv6";
+	case IPPROTO_IGMP:
+		return "igmp";
+	default:
+		return NULL;
+	}
 }
 
 static inline void freep(void *p)
